@@ -1,0 +1,84 @@
+/**
+ * The Backend contract: a flat key/value store of immutable objects. Every backend
+ * (fs, memory, sftp, s3, gcs, azure) and every wrapper implements exactly this, and the
+ * conformance suite in `test/conformance/` enforces every rule written here.
+ */
+
+/** A byte range of an object. `length` may run past the end: the result is then shorter. */
+export interface ByteRange {
+  /** First byte, ≥ 0. An offset at or past the end yields an empty result. */
+  offset: number;
+  /** Number of bytes wanted, ≥ 0. */
+  length: number;
+}
+
+export interface PutOptions {
+  /** Refuse with `AlreadyExistsError` when the key exists; atomic against concurrent writers. */
+  ifAbsent?: boolean;
+}
+
+/** One entry of a listing. */
+export interface ListEntry {
+  key: string;
+  size: number;
+}
+
+/** What a backend can do, stated as data, never probed at run time. */
+export interface Capabilities {
+  /** `get` with a range reads only those bytes from the server. */
+  rangeReads: boolean;
+  /** `put` with `ifAbsent` is enforced atomically by the server. */
+  ifAbsent: boolean;
+  /** Concurrency beyond which more parallel requests stop helping. */
+  maxConnections: number;
+}
+
+/** Options every operation accepts. */
+export interface OpOptions {
+  /** Aborts the request; the call then rejects (a wrapper's timeout uses this). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A key/value store of immutable objects under one root. Keys are validated by
+ * `validateKey()` (see `keys.ts`) before any I/O; an invalid key throws `InvalidKeyError`.
+ * All failures are `BackendError` subclasses (see `errors.ts`).
+ */
+export interface Backend {
+  /** Short scheme name, e.g. `fs`, `memory`, `s3`: used in errors and logs. */
+  readonly name: string;
+  /** Display form of the location, with any password redacted. */
+  readonly location: string;
+  readonly capabilities: Capabilities;
+
+  /** Whole object, or the bytes of `range` (clipped at the end). Missing key → `NotFoundError`. */
+  get(key: string, range?: ByteRange, options?: OpOptions): Promise<Uint8Array>;
+
+  /**
+   * Stores `bytes` under `key` atomically: a concurrent reader sees the old object or the whole
+   * new one, never a part. Overwrites unless `ifAbsent`, which throws `AlreadyExistsError`.
+   */
+  put(key: string, bytes: Uint8Array, options?: PutOptions & OpOptions): Promise<void>;
+
+  /** Removes `key`. Idempotent: deleting a missing key succeeds. */
+  delete(key: string, options?: OpOptions): Promise<void>;
+
+  /**
+   * Every complete object whose key starts with `prefix` (a plain string prefix, `''` for all),
+   * in ascending byte order of key, paginated underneath. Never yields temporary or
+   * half-written objects.
+   */
+  list(prefix: string, options?: OpOptions): AsyncIterable<ListEntry>;
+
+  /** Size of the object, or `undefined` when it does not exist. */
+  stat(key: string, options?: OpOptions): Promise<{ size: number } | undefined>;
+
+  /** Makes the root (folder, bucket, container) exist. Idempotent. */
+  create(): Promise<void>;
+
+  /** Removes the root and everything under it. Idempotent. */
+  destroy(): Promise<void>;
+
+  /** Releases connections and handles. The backend is unusable afterwards. Idempotent. */
+  close(): Promise<void>;
+}

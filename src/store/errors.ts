@@ -1,0 +1,93 @@
+/**
+ * The one error vocabulary of the store layer: every backend turns its SDK's failures
+ * into these classes (in its own `translateError()`), and callers test `instanceof` or
+ * `code`, never message text.
+ */
+
+/** Stable, machine-readable error codes. Never renamed once released. */
+export type StoreErrorCode =
+  | 'ENOTFOUND_KEY'
+  | 'EALREADY_EXISTS'
+  | 'EPERMISSION'
+  | 'EINVALID_RANGE'
+  | 'EINVALID_KEY'
+  | 'ETRANSIENT'
+  | 'ETIMEOUT'
+  | 'EREADONLY'
+  | 'ENO_REPOSITORY_STORE'
+  | 'EBACKEND';
+
+export interface StoreErrorOptions {
+  /** Name of the backend that failed, e.g. `fs`, `s3`. */
+  backend?: string;
+  /** The key the operation was about, when there is one. */
+  key?: string;
+  /** The original error (SDK, errno, HTTP), kept for diagnosis. */
+  cause?: unknown;
+}
+
+/** Base class of every store error. `transient` says whether a retry may succeed. */
+export class BackendError extends Error {
+  readonly code: StoreErrorCode = 'EBACKEND';
+  readonly transient: boolean = false;
+  readonly backend: string | undefined;
+  readonly key: string | undefined;
+
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.backend = options.backend;
+    this.key = options.key;
+  }
+}
+
+/** The key does not exist (get of a missing object). */
+export class NotFoundError extends BackendError {
+  override readonly code = 'ENOTFOUND_KEY';
+}
+
+/** `put(..., { ifAbsent: true })` found the key already present. */
+export class AlreadyExistsError extends BackendError {
+  override readonly code = 'EALREADY_EXISTS';
+}
+
+/** Credentials were refused or the caller lacks rights on the object or bucket. */
+export class PermissionError extends BackendError {
+  override readonly code = 'EPERMISSION';
+}
+
+/** A range outside what the API accepts (negative offset or length). */
+export class InvalidRangeError extends BackendError {
+  override readonly code = 'EINVALID_RANGE';
+}
+
+/** A key that breaks the key grammar (see `keys.ts`); it is rejected, never rewritten. */
+export class InvalidKeyError extends BackendError {
+  override readonly code = 'EINVALID_KEY';
+}
+
+/** A failure that may succeed if tried again: timeouts, 429, 5xx, connection resets. */
+export class TransientError extends BackendError {
+  override readonly code: StoreErrorCode = 'ETRANSIENT';
+  override readonly transient = true;
+}
+
+/** A request that did not finish within its time limit; it was cancelled. */
+export class TimeoutError extends TransientError {
+  override readonly code = 'ETIMEOUT';
+}
+
+/** A write or delete through a read-only backend. */
+export class ReadOnlyError extends BackendError {
+  override readonly code = 'EREADONLY';
+}
+
+/** The bucket, container or root folder of the store does not exist (run `create()` first). */
+export class StoreMissingError extends BackendError {
+  override readonly code = 'ENO_REPOSITORY_STORE';
+}
+
+/** True for errors a retry may cure. Unknown errors are not transient. */
+export function isTransient(err: unknown): boolean {
+  return err instanceof BackendError && err.transient;
+}
