@@ -3,7 +3,8 @@
  * never alias stored bytes. Every other backend must behave exactly like this one.
  */
 import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
-import { AlreadyExistsError, InvalidRangeError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
+import { AlreadyExistsError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
+import { checkRange } from '../../src/store/range.js';
 import { compareKeys, validateKey, validatePrefix } from '../../src/store/keys.js';
 
 export class MemoryBackend implements Backend {
@@ -71,14 +72,6 @@ export class MemoryBackend implements Backend {
   }
 
   async close(): Promise<void> {}
-}
-
-/** Throws `InvalidRangeError` for negative or non-integer offsets and lengths. */
-export function checkRange(range: ByteRange, backend: string, key: string): void {
-  const ok = (n: number) => Number.isSafeInteger(n) && n >= 0;
-  if (!ok(range.offset) || !ok(range.length)) {
-    throw new InvalidRangeError(`invalid range ${range.offset}+${range.length} for ${key}`, { backend, key });
-  }
 }
 
 /** A fresh, empty in-memory store. */
