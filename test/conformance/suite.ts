@@ -1,0 +1,40 @@
+/**
+ * The one conformance suite every backend must pass: `conformanceSuite(name, make)` registers
+ * node:test tests that check each rule of the Backend contract (docs/backend-contract.md).
+ * A backend's own test file builds `make` and calls this; nothing here is backend-specific.
+ */
+import { describe } from 'node:test';
+import type { Backend } from '../../src/store/backend.js';
+import { registerObjectCases } from './cases-objects.js';
+import { registerListCases } from './cases-list.js';
+import { registerKeyCases } from './cases-keys.js';
+import { registerConcurrencyCases } from './cases-concurrency.js';
+import { registerLifecycleCases } from './cases-lifecycle.js';
+
+export interface ConformanceOptions {
+  /** Size of the large round-trip value; default 64 MiB. Smaller only where a server cannot take it. */
+  largeBytes?: number;
+}
+
+export const DEFAULT_LARGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Registers the conformance tests for backend `name`. `make(root)` must return a NEW client for
+ * the store called `root` (a unique `[a-z0-9-]+` name generated per test); several clients for
+ * one root must see the same objects. The suite calls `create()` first, `destroy()` and
+ * `close()` after every test.
+ */
+export function conformanceSuite(
+  name: string,
+  make: (root: string) => Promise<Backend>,
+  options: ConformanceOptions = {},
+): void {
+  const settings = { largeBytes: options.largeBytes ?? DEFAULT_LARGE_BYTES };
+  describe(`conformance: ${name}`, () => {
+    registerObjectCases(make, settings);
+    registerListCases(make, settings);
+    registerKeyCases(make);
+    registerConcurrencyCases(make, settings);
+    registerLifecycleCases(make);
+  });
+}
