@@ -1,0 +1,91 @@
+/**
+ * Path patterns with Borg's styles, for `--exclude` on create and PATTERN on extract/list.
+ *
+ * A pattern is matched against the archive path (relative, no leading "/"). It selects the
+ * path itself and everything below it, so excluding a directory excludes its contents.
+ * Styles, chosen by a prefix as in Borg (default `fm:`):
+ * - `fm:` fnmatch: `*` matches any run of characters INCLUDING "/", `?` one character, `[...]` a class.
+ * - `sh:` shell: `*` stops at "/", `**` crosses folders (picomatch, dot files included).
+ * - `re:` a JavaScript regular expression, searched anywhere in the path.
+ * - `pp:` a path prefix: the path itself or anything below it.
+ * A leading "/" in fm/sh/pp patterns is ignored, so `/home/x` and `home/x` mean the same.
+ */
+import picomatch from 'picomatch';
+
+/** A pattern that could not be parsed (bad regular expression or unknown style). */
+export class PatternError extends Error {
+  readonly code = 'EPATTERN';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PatternError';
+  }
+}
+
+/** A compiled pattern: true when `path` (archive path, display form) is selected. */
+export type PathMatcher = (path: string) => boolean;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
+/** fnmatch → regular expression source, "*" crossing "/" (Python's fnmatch.translate). */
+function fnmatchSource(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') out += '.*';
+    else if (c === '?') out += '.';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) { out += '\\['; continue; }
+      let body = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
+      if (body.startsWith('!')) body = '^' + body.slice(1);
+      out += `[${body}]`;
+      i = end;
+    } else out += escapeRegExp(c);
+  }
+  return out;
+}
+
+function trimSlashes(pattern: string): string {
+  return pattern.replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+/** Compiles one pattern (with an optional `fm:`, `sh:`, `re:` or `pp:` prefix). */
+export function compilePattern(pattern: string): PathMatcher {
+  const m = /^(fm|sh|re|pp):(.*)$/s.exec(pattern);
+  const style = m ? m[1] : 'fm';
+  const body = m ? m[2] : pattern;
+  if (body.length === 0) throw new PatternError(`empty pattern "${pattern}"`);
+  switch (style) {
+    case 'fm': {
+      const re = new RegExp(`^${fnmatchSource(trimSlashes(body))}(?:/.*)?$`, 's');
+      return (path) => re.test(path);
+    }
+    case 'sh': {
+      const p = trimSlashes(body);
+      const self = picomatch(p, { dot: true });
+      const below = picomatch(`${p}/**`, { dot: true });
+      return (path) => self(path) || below(path);
+    }
+    case 're': {
+      let re: RegExp;
+      try {
+        re = new RegExp(body, 's');
+      } catch (cause) {
+        throw new PatternError(`bad regular expression in pattern "${pattern}"`, { cause });
+      }
+      return (path) => re.test(path);
+    }
+    default: {
+      const prefix = trimSlashes(body);
+      return (path) => path === prefix || path.startsWith(prefix + '/');
+    }
+  }
+}
+
+/** One matcher for a list of patterns: true when any pattern selects the path. */
+export function compilePatterns(patterns: readonly string[]): PathMatcher {
+  const matchers = patterns.map(compilePattern);
+  return (path) => matchers.some((m) => m(path));
+}

@@ -1,0 +1,117 @@
+/**
+ * The file system walker of `create`: depth-first, parents before children, names in byte
+ * order (so two runs over the same tree yield the same item order), with exclusions applied
+ * before descending. Files that vanish or cannot be read become warnings, never a crash.
+ */
+import { lstat, open, readdir } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { posix } from 'node:path';
+import type { PathMatcher } from './patterns.js';
+import { pathText } from './item.js';
+
+/** Something skipped or partly read; `create` still succeeds but reports it (exit code 1). */
+export interface Warning {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** One object found by the walk. */
+export interface WalkEntry {
+  /** Path on this machine (bytes, as the kernel names it). */
+  fsPath: Buffer;
+  /** Path in the archive: relative, "/"-separated. */
+  archivePath: Uint8Array;
+  stat: BigIntStats;
+}
+
+export interface WalkOptions {
+  /** Excluded paths (and everything below them) are neither stored nor descended into. */
+  exclude?: PathMatcher;
+  /** Do not cross into other file systems: mount points below a root are skipped entirely. */
+  oneFileSystem?: boolean;
+  /** Skip folders holding a valid CACHEDIR.TAG (https://bford.info/cachedir/). */
+  excludeCaches?: boolean;
+  onWarning(warning: Warning): void;
+}
+
+const CACHEDIR_SIGNATURE = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
+const SLASH = Buffer.from('/');
+
+/**
+ * The archive path of a root argument: normalized, without leading "/" or "../" parts
+ * (like tar), `''` for the current folder (its children then start at the top level).
+ */
+export function archiveRootPath(root: string): string {
+  let p = posix.normalize(root);
+  p = p.replace(/^\/+/, '');
+  while (p === '..' || p.startsWith('../')) p = p.slice(3);
+  p = p.replace(/\/+$/, '');
+  return p === '.' ? '' : p;
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException)?.code ?? 'EIO';
+}
+
+async function isCacheDir(dir: Buffer): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(Buffer.concat([dir, Buffer.from('/CACHEDIR.TAG')]), 'r');
+    const buf = Buffer.alloc(CACHEDIR_SIGNATURE.length);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return bytesRead === buf.length && buf.equals(CACHEDIR_SIGNATURE);
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Walks every root in order; roots that do not exist are warnings. Sockets are skipped. */
+export async function* walk(roots: readonly string[], options: WalkOptions): AsyncGenerator<WalkEntry> {
+  for (const root of roots) {
+    const fsRoot = Buffer.from(root);
+    let stat: BigIntStats;
+    try {
+      stat = await lstat(fsRoot, { bigint: true });
+    } catch (error) {
+      options.onWarning({ path: root, code: errorCode(error), message: `cannot read ${root}: ${errorCode(error)}` });
+      continue;
+    }
+    yield* visit(fsRoot, Buffer.from(archiveRootPath(root)), stat, stat.dev, options);
+  }
+}
+
+async function* visit(fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, rootDev: bigint, options: WalkOptions): AsyncGenerator<WalkEntry> {
+  const shown = pathText(archivePath);
+  if (archivePath.length > 0 && options.exclude?.(shown)) return;
+  if (stat.isSocket()) return;
+  if (stat.isDirectory()) {
+    if (options.oneFileSystem && stat.dev !== rootDev) return;
+    if (options.excludeCaches && await isCacheDir(fsPath)) return;
+  }
+  if (archivePath.length > 0) yield { fsPath, archivePath, stat };
+  if (!stat.isDirectory()) return;
+  let names: Buffer[];
+  try {
+    names = await readdir(fsPath, { encoding: 'buffer' });
+  } catch (error) {
+    options.onWarning({ path: shown || '.', code: errorCode(error), message: `cannot list ${shown || '.'}: ${errorCode(error)}` });
+    return;
+  }
+  names.sort(Buffer.compare);
+  for (const name of names) {
+    const childFs = Buffer.concat([fsPath, SLASH, name]);
+    const childArchive = archivePath.length > 0 ? Buffer.concat([archivePath, SLASH, name]) : name;
+    let childStat: BigIntStats;
+    try {
+      childStat = await lstat(childFs, { bigint: true });
+    } catch (error) {
+      const p = pathText(childArchive);
+      options.onWarning({ path: p, code: errorCode(error), message: `cannot read ${p}: ${errorCode(error)} (vanished?)` });
+      continue;
+    }
+    yield* visit(childFs, childArchive, childStat, rootDev, options);
+  }
+}
