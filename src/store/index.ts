@@ -1,0 +1,14 @@
+/** The public surface of the store layer: the Backend contract, its errors, keys and wrappers. */
+export type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from './backend.js';
+export * from './errors.js';
+export { KEY_ALPHABET, MAX_KEY_LENGTH, compareKeys, validateKey, validatePrefix } from './keys.js';
+export { checkRange } from './range.js';
+export { intercept, type Around, type Call, type OpName } from './intercept.js';
+export { withConcurrencyLimit } from './with-concurrency-limit.js';
+export { withRetry, type RetryPolicy } from './with-retry.js';
+export { withTimeout } from './with-timeout.js';
+export { withRateLimit, TokenBucket } from './with-rate-limit.js';
+export { readOnly } from './read-only.js';
+export { faulty, CrashError, type FaultKind, type FaultPlan, type FaultRule, type FaultStats, type FaultyBackend } from './faulty.js';
+export { composeBackend, type ComposeOptions } from './compose.js';
+export { seededRandom } from './random.js';

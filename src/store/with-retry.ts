@@ -1,0 +1,132 @@
+/** A wrapper that retries transient failures with exponential backoff and full jitter. */
+import type { Backend, ByteRange, ListEntry, OpOptions, PutOptions } from './backend.js';
+import { AlreadyExistsError, isTransient } from './errors.js';
+import { linkedController, sleep } from './abort.js';
+import { compareKeys } from './keys.js';
+
+export interface RetryPolicy {
+  /** Total tries per request, the first included. Default 6. */
+  maxAttempts?: number;
+  /** Base of the backoff: the cap before try k+1 is `min(maxDelayMs, baseDelayMs · 2^(k-1))`. Default 200. */
+  baseDelayMs?: number;
+  /** Longest single wait. Default 15 000. */
+  maxDelayMs?: number;
+  /** Give up once this much time has passed since the first try began. Default 120 000. */
+  maxElapsedMs?: number;
+  /** Aborts every wait of every request (e.g. on shutdown); each request's own signal does too. */
+  signal?: AbortSignal;
+  /** Uniform numbers in [0, 1) for the jitter; a seeded one makes tests repeatable. */
+  random?: () => number;
+  /** Told before each wait, e.g. to log "retrying put data/… in 812 ms". */
+  onRetry?: (info: { op: string; key?: string; attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+interface Resolved extends Required<Omit<RetryPolicy, 'signal' | 'onRetry'>> {
+  signal?: AbortSignal;
+  onRetry?: RetryPolicy['onRetry'];
+}
+
+/**
+ * `b` with each request retried while it fails with a transient error (`isTransient`), waiting
+ * a random time in [0, cap] ("full jitter") before each new try. Permanent errors (not found,
+ * permission, invalid key…) are thrown at once; after the last try the last error is thrown.
+ * A listing that fails part-way resumes after the last key it yielded (listings are sorted).
+ * `put` with `ifAbsent`: when a try that failed transiently had in fact stored the object, the
+ * next try meets `AlreadyExistsError`; the wrapper then reads the object back and reports success
+ * only if it holds exactly our bytes (callers put unique content in conditional objects).
+ */
+export function withRetry(b: Backend, policy: RetryPolicy = {}): Backend {
+  const p: Resolved = {
+    maxAttempts: policy.maxAttempts ?? 6,
+    baseDelayMs: policy.baseDelayMs ?? 200,
+    maxDelayMs: policy.maxDelayMs ?? 15_000,
+    maxElapsedMs: policy.maxElapsedMs ?? 120_000,
+    random: policy.random ?? Math.random,
+    signal: policy.signal,
+    onRetry: policy.onRetry,
+  };
+  const retrying = <T>(op: string, key: string | undefined, signal: AbortSignal | undefined, fn: (attempt: number) => Promise<T>) =>
+    retry(p, op, key, signal, fn);
+  return {
+    name: b.name,
+    location: b.location,
+    capabilities: b.capabilities,
+    get: (key: string, range?: ByteRange, options?: OpOptions) => retrying('get', key, options?.signal, () => b.get(key, range, options)),
+    put: (key: string, bytes: Uint8Array, options?: PutOptions & OpOptions) => {
+      let hadTransientFailure = false;
+      return retrying('put', key, options?.signal, async (attempt) => {
+        hadTransientFailure ||= attempt > 1;
+        try {
+          await b.put(key, bytes, options);
+        } catch (err) {
+          if (!(options?.ifAbsent && hadTransientFailure && err instanceof AlreadyExistsError)) throw err;
+          const stored = await b.get(key, undefined, options);
+          if (stored.length !== bytes.length || !Buffer.from(stored).equals(bytes)) throw err;
+        }
+      });
+    },
+    delete: (key: string, options?: OpOptions) => retrying('delete', key, options?.signal, () => b.delete(key, options)),
+    stat: (key: string, options?: OpOptions) => retrying('stat', key, options?.signal, () => b.stat(key, options)),
+    list: (prefix: string, options?: OpOptions) => resumableList(b, p, prefix, options),
+    create: () => retrying('create', undefined, undefined, () => b.create()),
+    destroy: () => retrying('destroy', undefined, undefined, () => b.destroy()),
+    close: () => b.close(),
+  };
+}
+
+async function retry<T>(p: Resolved, op: string, key: string | undefined, signal: AbortSignal | undefined,
+  fn: (attempt: number) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (!isTransient(err) || attempt >= p.maxAttempts || signal?.aborted || p.signal?.aborted) throw err;
+      const cap = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
+      const delayMs = Math.floor(p.random() * cap);
+      if (performance.now() - started + delayMs > p.maxElapsedMs) throw err;
+      p.onRetry?.({ op, key, attempt, delayMs, error: err });
+      await wait(delayMs, signal, p.signal);
+    }
+  }
+}
+
+/** Re-lists after a transient failure, skipping every key up to the last one already yielded. */
+async function* resumableList(b: Backend, p: Resolved, prefix: string, options?: OpOptions): AsyncIterable<ListEntry> {
+  let last: string | undefined;
+  let failures = 0;
+  let started = performance.now();
+  for (;;) {
+    try {
+      for await (const entry of b.list(prefix, options)) {
+        if (last !== undefined && compareKeys(entry.key, last) <= 0) continue;
+        last = entry.key;
+        failures = 0;
+        started = performance.now();
+        yield entry;
+      }
+      return;
+    } catch (err) {
+      failures += 1;
+      if (!isTransient(err) || failures >= p.maxAttempts || options?.signal?.aborted || p.signal?.aborted) throw err;
+      const delayMs = Math.floor(p.random() * Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (failures - 1)));
+      if (performance.now() - started + delayMs > p.maxElapsedMs) throw err;
+      p.onRetry?.({ op: 'list', key: prefix, attempt: failures, delayMs, error: err });
+      await wait(delayMs, options?.signal, p.signal);
+    }
+  }
+}
+
+/** Sleeps `ms`, cut short by either the request's signal or the policy's. */
+async function wait(ms: number, request?: AbortSignal, policy?: AbortSignal): Promise<void> {
+  const controller = linkedController(request);
+  const onPolicyAbort = () => controller.abort(policy?.reason);
+  if (policy?.aborted) onPolicyAbort();
+  else policy?.addEventListener('abort', onPolicyAbort, { once: true });
+  try {
+    await sleep(ms, controller.signal);
+  } finally {
+    controller.dispose();
+    policy?.removeEventListener('abort', onPolicyAbort);
+  }
+}
