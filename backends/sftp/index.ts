@@ -1,0 +1,254 @@
+/**
+ * The SFTP backend: objects are files under a root folder on an OpenSSH server (see layout.ts),
+ * written to a hidden temp name, fsynced, then published atomically: `posix-rename@openssh.com`
+ * to replace, `hardlink@openssh.com` for `ifAbsent` (link(2) fails when the name exists, and the
+ * name appears with all its bytes at once, which an exclusive create of the final name cannot give).
+ */
+import type { SFTPWrapper } from 'ssh2';
+import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
+import { AlreadyExistsError, NotFoundError } from '../../src/store/errors.js';
+import { compareKeys, validateKey, validatePrefix } from '../../src/store/keys.js';
+import { checkRange } from '../../src/store/range.js';
+import { ChannelPool } from './channel-pool.js';
+import { readConfig, type SftpConfig } from './config.js';
+import { DIR_SUFFIX, folderPath, keyPath, parentFolders, tempPath } from './layout.js';
+import * as io from './sftp-io.js';
+import { isNoSuchFile, storeMissing, translateError } from './translate-error.js';
+
+/** SFTP channels per connection: requests pipeline within a channel, so a few are enough. */
+const CHANNELS = 4;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+
+/** Rejects with the signal's reason as soon as it aborts (the SFTP request itself runs on). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+export class SftpBackend implements Backend {
+  readonly name = 'sftp';
+  readonly location: string;
+  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 2 * CHANNELS };
+  readonly #root: string;
+  readonly #pool: ChannelPool;
+
+  constructor(config: SftpConfig) {
+    this.location = config.location;
+    this.#root = config.root;
+    this.#pool = new ChannelPool(config, CHANNELS);
+  }
+
+  async #run<T>(key: string | undefined, options: OpOptions | undefined, fn: (s: SFTPWrapper) => Promise<T>): Promise<T> {
+    options?.signal?.throwIfAborted();
+    const work = (async () => {
+      try {
+        return await fn(await this.#pool.channel());
+      } catch (err) {
+        throw translateError(err, key);
+      }
+    })();
+    return abortable(work, options?.signal);
+  }
+
+  /** For a "no such file" answer: StoreMissingError when the root is gone, else `otherwise`. */
+  async #whenMissing<T>(s: SFTPWrapper, err: unknown, key: string | undefined, otherwise: () => T): Promise<T> {
+    if (!isNoSuchFile(err)) throw err;
+    if (!(await this.#exists(s, this.#root))) throw storeMissing(this.location, key);
+    return otherwise();
+  }
+
+  async #exists(s: SFTPWrapper, path: string): Promise<boolean> {
+    try {
+      await io.stat(s, path);
+      return true;
+    } catch (err) {
+      if (isNoSuchFile(err)) return false;
+      throw err;
+    }
+  }
+
+  async get(key: string, range?: ByteRange, options?: OpOptions): Promise<Uint8Array> {
+    validateKey(key, this.name);
+    if (range) checkRange(range, this.name, key);
+    return this.#run(key, options, async (s) => {
+      let handle: Buffer;
+      try {
+        handle = await io.open(s, keyPath(this.#root, key), 'r');
+      } catch (err) {
+        return this.#whenMissing(s, err, key, () => { throw new NotFoundError(`no object ${key}`, { backend: this.name, key }); });
+      }
+      try {
+        const size = (await io.fstat(s, handle)).size;
+        const offset = range?.offset ?? 0;
+        const length = Math.max(0, Math.min(range ? range.length : size, size - offset));
+        return length === 0 ? new Uint8Array(0) : await io.readRange(s, handle, offset, length);
+      } finally {
+        await io.close(s, handle).catch(() => undefined);
+      }
+    });
+  }
+
+  async put(key: string, bytes: Uint8Array, options?: PutOptions & OpOptions): Promise<void> {
+    validateKey(key, this.name);
+    await this.#run(key, options, async (s) => {
+      const path = keyPath(this.#root, key);
+      const temp = tempPath(path);
+      await this.#writeTemp(s, key, temp, bytes);
+      let published = false;
+      try {
+        if (options?.ifAbsent) {
+          try {
+            await io.hardlink(s, temp, path);
+          } catch (err) {
+            // link(2) reports EEXIST as the generic SFTP "failure": look before concluding.
+            if (await this.#exists(s, path)) throw new AlreadyExistsError(`object ${key} exists`, { backend: this.name, key, cause: err });
+            throw err;
+          }
+        } else {
+          await io.posixRename(s, temp, path);
+          published = true;
+        }
+      } finally {
+        if (!published) await io.unlink(s, temp).catch(() => undefined);
+      }
+    });
+  }
+
+  async #writeTemp(s: SFTPWrapper, key: string, temp: string, bytes: Uint8Array): Promise<void> {
+    let handle: Buffer;
+    try {
+      handle = await io.open(s, temp, 'wx', 0o600);
+    } catch (err) {
+      await this.#whenMissing(s, err, key, () => undefined);
+      await this.#makeFolders(s, parentFolders(this.#root, key));
+      handle = await io.open(s, temp, 'wx', 0o600);
+    }
+    try {
+      await io.writeAll(s, handle, bytes);
+      await io.fsync(s, handle);
+    } catch (err) {
+      await io.close(s, handle).catch(() => undefined);
+      await io.unlink(s, temp).catch(() => undefined);
+      throw err;
+    }
+    await io.close(s, handle);
+  }
+
+  /** mkdir of each folder in order; one that exists already (made by a concurrent put) is fine. */
+  async #makeFolders(s: SFTPWrapper, folders: string[]): Promise<void> {
+    for (const folder of folders) {
+      try {
+        await io.mkdir(s, folder);
+      } catch (err) {
+        const st = await io.stat(s, folder).catch(() => undefined);
+        if (!st || (st.mode & S_IFMT) !== S_IFDIR) throw err;
+      }
+    }
+  }
+
+  async delete(key: string, options?: OpOptions): Promise<void> {
+    validateKey(key, this.name);
+    await this.#run(key, options, async (s) => {
+      try {
+        await io.unlink(s, keyPath(this.#root, key));
+      } catch (err) {
+        await this.#whenMissing(s, err, key, () => undefined);
+      }
+    });
+  }
+
+  async stat(key: string, options?: OpOptions): Promise<{ size: number } | undefined> {
+    validateKey(key, this.name);
+    return this.#run(key, options, async (s) => {
+      try {
+        return { size: (await io.stat(s, keyPath(this.#root, key))).size };
+      } catch (err) {
+        return this.#whenMissing(s, err, key, () => undefined);
+      }
+    });
+  }
+
+  async *list(prefix: string, options?: OpOptions): AsyncIterable<ListEntry> {
+    validatePrefix(prefix, this.name);
+    const entries = await this.#run(prefix, options, async (s) => {
+      const out: ListEntry[] = [];
+      const start = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+      const walk = async (dirKey: string): Promise<void> => {
+        let names;
+        try {
+          names = await io.readdir(s, folderPath(this.#root, dirKey));
+        } catch (err) {
+          if (dirKey === start) return this.#whenMissing(s, err, undefined, () => undefined);
+          if (isNoSuchFile(err)) return; // removed while we walked
+          throw err;
+        }
+        const below: Promise<void>[] = [];
+        for (const { filename, attrs } of names) {
+          if (filename.startsWith('.')) continue; // temp files
+          const type = attrs.mode & S_IFMT;
+          if (type === S_IFDIR && filename.endsWith(DIR_SUFFIX)) {
+            const child = `${dirKey}${filename.slice(0, -DIR_SUFFIX.length)}/`;
+            if (child.startsWith(prefix) || prefix.startsWith(child)) below.push(walk(child));
+          } else if (type === S_IFREG && `${dirKey}${filename}`.startsWith(prefix)) {
+            out.push({ key: `${dirKey}${filename}`, size: attrs.size });
+          }
+        }
+        await Promise.all(below);
+      };
+      await walk(start);
+      return out.sort((a, b) => compareKeys(a.key, b.key));
+    });
+    for (const entry of entries) {
+      options?.signal?.throwIfAborted();
+      yield entry;
+    }
+  }
+
+  async create(): Promise<void> {
+    await this.#run(undefined, undefined, async (s) => {
+      if (await this.#exists(s, this.#root)) return;
+      const parts = this.#root.split('/');
+      const folders = parts.map((_, i) => parts.slice(0, i + 1).join('/')).filter((p) => p !== '' && p !== '.');
+      await this.#makeFolders(s, folders);
+    });
+  }
+
+  async destroy(): Promise<void> {
+    await this.#run(undefined, undefined, (s) => this.#removeTree(s, this.#root));
+  }
+
+  async #removeTree(s: SFTPWrapper, folder: string): Promise<void> {
+    let names;
+    try {
+      names = await io.readdir(s, folder);
+    } catch (err) {
+      if (isNoSuchFile(err)) return;
+      throw err;
+    }
+    await Promise.all(names.map(({ filename, attrs }) => {
+      const path = `${folder}/${filename}`;
+      if ((attrs.mode & S_IFMT) === S_IFDIR) return this.#removeTree(s, path);
+      return io.unlink(s, path).catch((err: unknown) => { if (!isNoSuchFile(err)) throw err; });
+    }));
+    await io.rmdir(s, folder).catch((err: unknown) => { if (!isNoSuchFile(err)) throw err; });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}
+
+/** Opens the SFTP store named by `url` (see docs/backends/sftp.md); connects on first use. */
+export async function createSftpBackend(url: URL, options: { env?: NodeJS.ProcessEnv } = {}): Promise<SftpBackend> {
+  return new SftpBackend(readConfig(url, options.env));
+}
