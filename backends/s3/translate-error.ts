@@ -1,0 +1,71 @@
+/** Turns the AWS SDK's failures (S3 error codes, HTTP statuses, socket errors) into cairn's typed errors. */
+import {
+  AlreadyExistsError, BackendError, NotFoundError, PermissionError, StoreMissingError, TimeoutError, TransientError,
+} from '../../src/store/errors.js';
+
+interface SdkError {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+const TRANSIENT_CODES = new Set([
+  'SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'RequestTimeTooSkewed',
+  'ThrottlingException', 'Throttling', 'RequestLimitExceeded', 'TooManyRequestsException', 'OperationAborted',
+]);
+const TRANSIENT_ERRNO = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET',
+]);
+const PERMISSION_CODES = new Set([
+  'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired',
+  'AllAccessDisabled', 'AccountProblem', 'InvalidSecurity',
+]);
+
+/** What the failed call was doing, for the message and for the 409/412 rule of conditional puts. */
+export interface ErrorContext {
+  op: string;
+  key?: string;
+  bucket: string;
+  ifAbsent?: boolean;
+}
+
+/** The one mapping from AWS SDK failures to cairn errors; `BackendError`s pass through unchanged. */
+export function translateError(err: unknown, ctx: ErrorContext): BackendError {
+  if (err instanceof BackendError) return err;
+  const e = (err ?? {}) as SdkError;
+  const options = { backend: 's3', key: ctx.key, cause: err };
+  const name = typeof e.name === 'string' ? e.name : '';
+  const code = typeof e.code === 'string' ? e.code : '';
+  const status = e.$metadata?.httpStatusCode;
+  const detail = typeof e.message === 'string' && e.message ? e.message : name || String(err);
+  const where = ctx.key === undefined ? `s3 ${ctx.op}` : `s3 ${ctx.op} ${ctx.key}`;
+
+  if (name === 'NoSuchBucket') {
+    return new StoreMissingError(`s3: bucket "${ctx.bucket}" does not exist (create the store first)`, options);
+  }
+  if (ctx.ifAbsent && (status === 412 || status === 409 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict')) {
+    return new AlreadyExistsError(`${where}: the object already exists`, options);
+  }
+  if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return new NotFoundError(`${where}: no such object`, options);
+  if (PERMISSION_CODES.has(name) || status === 403) {
+    return new PermissionError(`s3: access to bucket "${ctx.bucket}" refused (${name || status}): check the credentials and the bucket policy`, options);
+  }
+  if (name === 'CredentialsProviderError' || /credential/i.test(name)) {
+    return new PermissionError('s3: no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE', options);
+  }
+  if (name === 'TimeoutError') return new TimeoutError(`${where}: timed out (${detail})`, options);
+  if (name === 'AbortError') return new BackendError(`${where}: aborted`, options);
+  if (TRANSIENT_CODES.has(name) || status === 429 || (status !== undefined && status >= 500)) {
+    return new TransientError(`${where}: ${name || 'HTTP ' + String(status)} (${detail})`, options);
+  }
+  if (TRANSIENT_ERRNO.has(code) || TRANSIENT_ERRNO.has(name) || /socket hang up|ECONNRESET|ECONNREFUSED/.test(detail)) {
+    return new TransientError(`${where}: ${code || 'connection lost'} (${detail})`, options);
+  }
+  if (code === 'ENOTFOUND') return new BackendError(`s3: unknown endpoint host (${detail})`, options);
+  if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
+    return new BackendError(`s3: bucket "${ctx.bucket}" is in another region: add ?region=… to the URL (${name})`, options);
+  }
+  return new BackendError(`${where} failed: ${name ? name + ': ' : ''}${detail}`, options);
+}

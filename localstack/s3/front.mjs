@@ -1,0 +1,134 @@
+// The front layer: every request passes here before s3rver. It verifies signatures, answers
+// ListObjectsV2 itself, makes conditional writes atomic and parses Range headers, then hands
+// the request to s3rver's own handler. See README.md for why each step exists.
+import { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import { requestContext } from './context.mjs';
+import { verifySigV4 } from './sigv4.mjs';
+
+const xmlEscape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function sendError(req, res, status, code, message, extra = '') {
+  req.resume(); // drain an unread body so the connection stays usable
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>${extra}<RequestId>${randomBytes(8).toString('hex')}</RequestId></Error>`;
+  res.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** `{ start, end? }`, `{ suffix }` or undefined (absent or invalid: S3 then sends the whole object). */
+function parseRange(header) {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header ?? '');
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') return { suffix: Number(m[2]) };
+  const start = Number(m[1]);
+  const end = m[2] === '' ? undefined : Number(m[2]);
+  return end !== undefined && end < start ? undefined : { start, end };
+}
+
+/** Serialises async work per key: the check and the write of a conditional PUT are one step. */
+function createKeyLocks() {
+  const tails = new Map();
+  return async (id, fn) => {
+    const prev = tails.get(id) ?? Promise.resolve();
+    let release;
+    const mine = new Promise((r) => { release = r; });
+    const tail = prev.then(() => mine);
+    tails.set(id, tail);
+    await prev;
+    try { return await fn(); } finally {
+      release();
+      if (tails.get(id) === tail) tails.delete(id);
+    }
+  };
+}
+
+/** ListObjectsV2 in byte order with opaque continuation tokens (s3rver's used single DES). */
+async function listObjectsV2(req, res, store, bucket, query) {
+  if (!(await store.getBucket(bucket))) return sendError(req, res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+  const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') ?? '';
+  const maxKeysText = query.get('max-keys') ?? '1000';
+  if (!/^\d+$/.test(maxKeysText)) return sendError(req, res, 400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range');
+  const maxKeys = Math.min(1000, Number(maxKeysText));
+  const token = query.get('continuation-token');
+  let startAfter = query.get('start-after') ?? '';
+  if (token !== null) {
+    const decoded = Buffer.from(token, 'base64url').toString('utf8');
+    if (!decoded.startsWith('cairn1:')) return sendError(req, res, 400, 'InvalidArgument', 'The continuation token provided is incorrect');
+    startAfter = decoded.slice('cairn1:'.length);
+  }
+  const result = maxKeys === 0
+    ? { objects: [], commonPrefixes: [], isTruncated: false }
+    : await store.listObjects(bucket, { prefix, delimiter, startAfter, maxKeys });
+  const urlEncode = query.get('encoding-type') === 'url';
+  const enc = (s) => xmlEscape(urlEncode ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
+  const parts = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+    `<Name>${xmlEscape(bucket)}</Name><Prefix>${enc(prefix)}</Prefix>`,
+    token !== null ? `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>` : '',
+    query.has('start-after') ? `<StartAfter>${enc(query.get('start-after'))}</StartAfter>` : '',
+    `<KeyCount>${result.objects.length + result.commonPrefixes.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>`,
+    delimiter ? `<Delimiter>${enc(delimiter)}</Delimiter>` : '',
+    urlEncode ? '<EncodingType>url</EncodingType>' : '',
+    `<IsTruncated>${result.isTruncated}</IsTruncated>`,
+    result.isTruncated ? `<NextContinuationToken>${Buffer.from(`cairn1:${result.lastKey}`, 'utf8').toString('base64url')}</NextContinuationToken>` : '',
+    ...result.objects.map((o) => `<Contents><Key>${enc(o.key)}</Key><LastModified>${o.lastModifiedDate.toISOString()}</LastModified>`
+      + `<ETag>${xmlEscape(o.metadata.etag)}</ETag><Size>${o.size}</Size><StorageClass>${xmlEscape(o.metadata['x-amz-storage-class'] ?? 'STANDARD')}</StorageClass></Contents>`),
+    ...result.commonPrefixes.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`),
+    '</ListBucketResult>',
+  ];
+  const body = parts.join('');
+  res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** If-None-Match / If-Match on a write, checked while the key's lock is held. */
+async function preconditionFails(req, store, bucket, key) {
+  const noneMatch = req.headers['if-none-match'];
+  const match = req.headers['if-match'];
+  if (noneMatch === undefined && match === undefined) return false;
+  let etag;
+  try { etag = (await store.getMetadata(bucket, key)).etag; } catch (err) { if (err.code !== 'ENOENT') throw err; }
+  if (noneMatch !== undefined && etag !== undefined && (noneMatch === '*' || noneMatch === etag)) return true;
+  if (match !== undefined && (etag === undefined || (match !== '*' && match !== etag))) return true;
+  return false;
+}
+
+/**
+ * The request handler: `s3rverHandler` is s3rver's Koa callback, `store` its (fixed) store,
+ * `secretFor(accessKeyId)` the secret of a known key or undefined.
+ */
+export function createFrontHandler({ s3rverHandler, store, secretFor }) {
+  const withKeyLock = createKeyLocks();
+  return async (req, res) => {
+    try {
+      const denied = verifySigV4(req, secretFor);
+      if (denied) return sendError(req, res, 403, denied.code, denied.message);
+      const url = new URL(req.url, 'http://localhost');
+      const [, bucketEnc = '', ...keyParts] = url.pathname.split('/');
+      const bucket = decodeURIComponent(bucketEnc);
+      const key = keyParts.length ? decodeURIComponent(keyParts.join('/')) : '';
+      const q = url.searchParams;
+      if (req.method === 'GET' && bucket && !key && q.get('list-type') === '2') {
+        return await listObjectsV2(req, res, store, bucket, q);
+      }
+      const range = key && (req.method === 'GET' || req.method === 'HEAD') ? parseRange(req.headers.range) : undefined;
+      const serve = () => requestContext.run({ range }, () => s3rverHandler(req, res));
+      const isWrite = key && ((req.method === 'PUT' && !q.has('uploadId') && !q.has('tagging') && !q.has('acl'))
+        || (req.method === 'POST' && q.has('uploadId')));
+      if (!isWrite) return await serve();
+      return await withKeyLock(`${bucket}/${key}`, async () => {
+        if (!(await store.getBucket(bucket))) return sendError(req, res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+        if (await preconditionFails(req, store, bucket, key)) {
+          return sendError(req, res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-None-Match</Condition>');
+        }
+        await serve();
+        if (!res.writableFinished) await new Promise((r) => { res.once('finish', r); res.once('close', r); });
+      });
+    } catch (err) {
+      if (!res.headersSent) sendError(req, res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
+      else res.destroy(err);
+    }
+  };
+}
