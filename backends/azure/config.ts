@@ -1,0 +1,67 @@
+/**
+ * Reads an `az://account/container/prefix?endpoint=&tier=` URL and the environment into the
+ * settings of one Azure store. Credentials, in order: AZURE_STORAGE_CONNECTION_STRING,
+ * AZURE_STORAGE_KEY (shared key of the URL's account), AZURE_STORAGE_SAS_TOKEN.
+ */
+import { BackendError } from '../../src/store/errors.js';
+
+export type AccessTier = 'Hot' | 'Cool' | 'Cold' | 'Archive';
+
+export interface AzureConfig {
+  account: string;
+  container: string;
+  /** '' or a key prefix ending in '/'. */
+  prefix: string;
+  /** Blob service URL (no trailing slash), when not taken from the connection string. */
+  endpoint: string | undefined;
+  connectionString: string | undefined;
+  accountKey: string | undefined;
+  sasToken: string | undefined;
+  /** Access tier for keys under `data/`; other keys keep the account's default tier. */
+  tier: AccessTier | undefined;
+  location: string;
+}
+
+const TIERS: readonly AccessTier[] = ['Hot', 'Cool', 'Cold', 'Archive'];
+const OPTIONS = new Set(['endpoint', 'tier']);
+
+function invalid(message: string): BackendError {
+  return new BackendError(`azure URL: ${message}`, { backend: 'azure' });
+}
+
+/** Value of `name` in a `k=v;k=v` connection string. */
+export function connectionStringValue(cs: string, name: string): string | undefined {
+  for (const part of cs.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim().toLowerCase() === name.toLowerCase()) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+/** Parses `url`; throws `BackendError` (one line) for a malformed URL or missing credentials. */
+export function readConfig(url: URL, env: NodeJS.ProcessEnv = process.env): AzureConfig {
+  for (const name of url.searchParams.keys()) if (!OPTIONS.has(name)) throw invalid(`unknown option "${name}"`);
+  const account = url.hostname;
+  const [container = '', ...rest] = decodeURIComponent(url.pathname).split('/').filter(Boolean);
+  if (!account || !container) throw invalid('expected az://account/container[/prefix]');
+  const prefix = rest.length ? `${rest.join('/')}/` : '';
+  const tierOption = url.searchParams.get('tier');
+  const tier = tierOption === null ? undefined : TIERS.find((t) => t.toLowerCase() === tierOption.toLowerCase());
+  if (tierOption !== null && !tier) throw invalid(`tier must be one of ${TIERS.join(', ')}`);
+  const endpoint = url.searchParams.get('endpoint')?.replace(/\/+$/, '') || undefined;
+  const connectionString = env.AZURE_STORAGE_CONNECTION_STRING || undefined;
+  const csAccount = connectionString && (connectionStringValue(connectionString, 'UseDevelopmentStorage') === 'true'
+    ? 'devstoreaccount1' : connectionStringValue(connectionString, 'AccountName'));
+  if (csAccount && csAccount !== account) {
+    throw new BackendError(`azure: AZURE_STORAGE_CONNECTION_STRING is for account "${csAccount}", the URL names "${account}"`, { backend: 'azure' });
+  }
+  const accountKey = env.AZURE_STORAGE_KEY || undefined;
+  const sasToken = env.AZURE_STORAGE_SAS_TOKEN?.replace(/^\?/, '') || undefined;
+  if (!connectionString && !accountKey && !sasToken) {
+    throw new BackendError('azure: no credentials: set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN', { backend: 'azure' });
+  }
+  return {
+    account, container, prefix, endpoint, connectionString, accountKey, sasToken, tier,
+    location: `az://${account}/${container}${prefix ? `/${prefix.slice(0, -1)}` : ''}`,
+  };
+}

@@ -1,0 +1,42 @@
+/** Turns @azure/storage-blob's errors (RestError with status and Azure error code, socket errors) into cairn's typed errors. */
+import {
+  AlreadyExistsError, BackendError, NotFoundError, PermissionError, StoreMissingError, TimeoutError, TransientError,
+} from '../../src/store/errors.js';
+
+interface AzureError { statusCode?: unknown; code?: unknown; name?: unknown; message?: unknown; details?: { errorCode?: unknown } }
+
+const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+// core-rest-pipeline reports network failures with these codes and no status.
+const TRANSIENT_CODES = new Set(['REQUEST_SEND_ERROR', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'ServerBusy', 'OperationTimedOut', 'InternalError']);
+// Re-creating a container Azure is still deleting answers 409 for up to ~30 s.
+const TRANSIENT_CONFLICTS = new Set(['ContainerBeingDeleted', 'BlobBeingRehydrated']);
+
+/** Azure's error code (`BlobNotFound`, `ContainerNotFound`, ...), from the body or the x-ms-error-code header. */
+export function azureErrorCode(err: unknown): string | undefined {
+  const e = (err ?? {}) as AzureError;
+  const code = e.details?.errorCode ?? e.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The one mapping from Azure SDK failures to cairn errors; `BackendError`s pass through unchanged. */
+export function translateError(err: unknown, key: string | undefined, location: string): BackendError {
+  if (err instanceof BackendError) return err;
+  const e = (err ?? {}) as AzureError;
+  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  const code = azureErrorCode(err);
+  const options = { backend: 'azure', key, cause: err };
+  const what = key === undefined ? location : `${key} in ${location}`;
+  const detail = `${status ?? ''} ${code ?? ''}`.trim() || String(e.message ?? err);
+  if (code === 'ContainerNotFound') return new StoreMissingError(`azure container of ${location} does not exist: create it first`, options);
+  if (code !== undefined && TRANSIENT_CONFLICTS.has(code)) return new TransientError(`azure ${what}: ${detail}`, options);
+  if (status === 404) return new NotFoundError(`azure: no object ${what}`, options);
+  if (status === 409 || status === 412) return new AlreadyExistsError(`azure: object ${what} exists (${detail})`, options);
+  if (status === 401 || status === 403) {
+    return new PermissionError(`azure ${what}: access refused (${detail}); check the connection string, key or SAS token`, options);
+  }
+  if (e.name === 'AbortError' || code === 'ETIMEDOUT') return new TimeoutError(`azure ${what}: request timed out`, options);
+  if ((status !== undefined && TRANSIENT_STATUS.has(status)) || (code !== undefined && TRANSIENT_CODES.has(code))) {
+    return new TransientError(`azure ${what}: ${detail}`, options);
+  }
+  return new BackendError(`azure ${what} failed: ${detail}`, options);
+}
