@@ -15,6 +15,7 @@ export type StoreErrorCode =
   | 'ETIMEOUT'
   | 'EREADONLY'
   | 'ENO_REPOSITORY_STORE'
+  | 'ENO_SPACE'
   | 'EBACKEND';
 
 export interface StoreErrorOptions {
@@ -85,6 +86,11 @@ export class ReadOnlyError extends BackendError {
 /** The bucket, container or root folder of the store does not exist (run `create()` first). */
 export class StoreMissingError extends BackendError {
   override readonly code = 'ENO_REPOSITORY_STORE';
+}
+
+/** The disk, quota or account is full: nothing more can be written until space is freed. */
+export class NoSpaceError extends BackendError {
+  override readonly code = 'ENO_SPACE';
 }
 
 /** True for errors a retry may cure. Unknown errors are not transient. */
