@@ -1,0 +1,183 @@
+/**
+ * Check and repair. Check reads every segment and index object and reports each damaged spot
+ * precisely (key, offset, reason, id when known), plus index entries that do not match the
+ * segments. Repair (exclusive lock) rebuilds the index from segment headers alone: committed
+ * transactions (a COMMIT entry, or a transaction the readable index lists) in COMMIT-time order,
+ * without damaged entries; damaged segments and index objects are copied whole to `quarantine/`
+ * before their good entries are rewritten and the originals removed. Nothing is dropped silently.
+ */
+import { IntegrityError } from './errors.js';
+import { ChunkIndex, IndexBuilder } from './index-table.js';
+import { decodeIndex, type Txn } from './index-format.js';
+import { mapLimit, SegmentTable } from './index-load.js';
+import { DATA_PREFIX, INDEX_PREFIX, newSessionId, parseSegment, QUARANTINE_PREFIX, segmentKey, segmentName } from './layout.js';
+import { scanSegment, type ScannedEntry } from './segment-scan.js';
+import { encodeCommit, equalIds, TAG_COMMIT, TAG_DELETE, TAG_PUT2 } from './segment-format.js';
+import { SegmentWriter } from './segment-writer.js';
+import { writeFullIndex } from './full-index.js';
+import type { RepositoryContext } from './context.js';
+
+export interface CheckOptions {
+  /** Rebuild the index from the segments and quarantine damage (needs the exclusive lock). */
+  repair?: boolean;
+}
+
+/** One damaged spot. `offset` is a byte offset in the object named by `key`. */
+export interface Damage {
+  kind: 'segment' | 'index-object' | 'index-entry' | 'missing-segment';
+  key: string;
+  offset?: number;
+  /** Hex id of the entry concerned, when known. */
+  id?: string;
+  reason: string;
+}
+
+export interface CheckReport {
+  /** No damage found (garbage of crashed sessions is not damage). */
+  ok: boolean;
+  segments: number;
+  entries: number;
+  indexObjects: number;
+  damage: Damage[];
+  /** Segments no committed transaction covers: left by crashed sessions, removed by compaction. */
+  uncommitted: string[];
+  /** Set by repair: entries indexed by the rebuilt index and objects moved to quarantine/. */
+  repaired?: { indexed: number; quarantined: string[]; rewrittenEntries: number };
+}
+
+interface SegmentScan { name: string; entries: ScannedEntry[]; damaged: boolean }
+
+export async function checkRepository(ctx: RepositoryContext, options: CheckOptions): Promise<CheckReport> {
+  const { backend, state } = ctx;
+  const damage: Damage[] = [];
+  const hex = (id?: Uint8Array) => (id ? Buffer.from(id).toString('hex') : undefined);
+
+  const indexKeys: string[] = [];
+  for await (const { key } of backend.list(INDEX_PREFIX)) indexKeys.push(key);
+  const badIndexKeys: string[] = [];
+  const indexTxns: Txn[] = [];
+  await mapLimit(indexKeys, 8, async (key) => {
+    try {
+      indexTxns.push(...decodeIndex(await backend.get(key), key).header.txns);
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      badIndexKeys.push(key);
+      damage.push({ kind: 'index-object', key, offset: err.offset, reason: err.message });
+    }
+  });
+
+  const names: string[] = [];
+  for await (const { key } of backend.list(DATA_PREFIX)) if (parseSegment(key)) names.push(key.slice(DATA_PREFIX.length));
+  const scans = new Map<string, SegmentScan>();
+  let entryCount = 0;
+  await mapLimit(names, 4, async (name) => {
+    const key = segmentKey(name);
+    const { entries, damage: found } = scanSegment(await backend.get(key));
+    for (const d of found) damage.push({ kind: 'segment', key, offset: d.offset, id: hex(d.id), reason: d.reason });
+    entryCount += entries.length;
+    scans.set(name, { name, entries, damaged: found.length > 0 });
+  });
+
+  // Committed transactions: COMMIT entries found, plus those a readable index lists.
+  const commits = new Map<string, { txn: Txn; time: number }>();
+  for (const scan of scans.values()) for (const e of scan.entries) if (e.tag === TAG_COMMIT && e.commit) {
+    const { session, first, last, time } = e.commit;
+    const p = parseSegment(scan.name)!;
+    if (p.session === session && p.seq === last) commits.set(segmentName(session, last), { txn: [session, first, last], time });
+  }
+  for (const txn of [...indexTxns, ...state.txns]) {
+    const name = segmentName(txn[0], txn[2]);
+    if (!commits.has(name)) commits.set(name, { txn, time: 0 });
+  }
+  const committed = new Set<string>();
+  for (const { txn: [session, first, last] } of commits.values()) for (let s = first; s <= last; s++) committed.add(segmentName(session, s));
+  const uncommitted = names.filter((n) => !committed.has(n)).sort();
+
+  // Index entries must point at a good PUT2 of the same id and size.
+  const at = new Map<string, Map<number, ScannedEntry>>();
+  for (const scan of scans.values()) at.set(scan.name, new Map(scan.entries.map((e) => [e.offset, e])));
+  for (const e of state.index.entries()) {
+    const name = state.segments.name(e.segment);
+    const entries = at.get(name);
+    if (!entries) { damage.push({ kind: 'missing-segment', key: segmentKey(name), id: hex(e.id), reason: 'indexed segment is missing' }); continue; }
+    const found = entries.get(e.offset);
+    if (!found || found.tag !== TAG_PUT2 || found.size !== e.size || !equalIds(found.id!, e.id)) {
+      damage.push({ kind: 'index-entry', key: segmentKey(name), offset: e.offset, id: hex(e.id), reason: 'index entry does not match a good PUT2 entry' });
+    }
+  }
+
+  const report: CheckReport = { ok: damage.length === 0, segments: names.length, entries: entryCount, indexObjects: indexKeys.length, damage, uncommitted };
+  if (options.repair) report.repaired = await repair(ctx, scans, commits, indexKeys, badIndexKeys);
+  return report;
+}
+
+async function repair(ctx: RepositoryContext, scans: Map<string, SegmentScan>, commits: Map<string, { txn: Txn; time: number }>,
+  indexKeys: string[], badIndexKeys: string[]): Promise<NonNullable<CheckReport['repaired']>> {
+  const { backend } = ctx;
+  await ctx.lock?.check();
+  const segments = new SegmentTable();
+  const builder = new IndexBuilder();
+  const order = [...commits.values()].sort((a, b) => a.time - b.time || (a.txn[0] < b.txn[0] ? -1 : a.txn[0] > b.txn[0] ? 1 : a.txn[2] - b.txn[2]));
+  const txns: Txn[] = [];
+  const damagedSegments: SegmentScan[] = [];
+  for (const { txn: [session, first, last] } of order) {
+    let any = false;
+    for (let seq = first; seq <= last; seq++) {
+      const scan = scans.get(segmentName(session, seq));
+      if (!scan) continue;
+      any = true;
+      if (scan.damaged) damagedSegments.push(scan);
+      const ref = segments.ref(scan.name);
+      for (const e of scan.entries) {
+        if (e.tag === TAG_PUT2) builder.put(e.id!, ref, e.offset, e.size);
+        else if (e.tag === TAG_DELETE) builder.delete(e.id!);
+      }
+    }
+    if (any) txns.push([session, first, last]);
+  }
+  for (const scan of scans.values()) if (scan.damaged && !damagedSegments.includes(scan) && !txns.some(([se, f, l]) => covers(se, f, l, scan.name))) damagedSegments.push(scan);
+  const index = ChunkIndex.from(builder);
+  const quarantined: string[] = [];
+  // Good entries of damaged segments move to a repair transaction; the segments go to quarantine/.
+  const session = newSessionId();
+  const writer = new SegmentWriter(backend, session, { segmentSize: ctx.config.segmentSize });
+  let moved = 0;
+  for (const scan of damagedSegments) {
+    const bytes = await backend.get(segmentKey(scan.name));
+    const ref = segments.ref(scan.name);
+    for (const e of scan.entries) {
+      if (e.tag !== TAG_PUT2 || index.get(e.id!)?.segment !== ref || index.get(e.id!)?.offset !== e.offset) continue;
+      const to = writer.append([bytes.subarray(e.offset, e.offset + e.size)]);
+      index.set(e.id!, segments.ref(to.name), to.offset, to.size);
+      moved++;
+    }
+    await writer.backpressure();
+  }
+  if (moved > 0) {
+    writer.ensureRoom(128);
+    const last = writer.seq;
+    writer.append([encodeCommit({ session, first: 0, last, entries: moved, time: Date.now() })]);
+    await writer.finishTransaction();
+    txns.push([session, 0, last]);
+  }
+  for (const scan of damagedSegments) {
+    const key = QUARANTINE_PREFIX + 'data-' + scan.name.replace('/', '-');
+    await backend.put(key, await backend.get(segmentKey(scan.name)));
+    quarantined.push(key);
+  }
+  for (const k of badIndexKeys) {
+    const key = QUARANTINE_PREFIX + k.replace('/', '-');
+    await backend.put(key, await backend.get(k));
+    quarantined.push(key);
+  }
+  const generation = Math.max(ctx.state.generation, ...indexKeys.map((k) => /full-([0-9a-f]{16})$/.exec(k)).map((m) => (m ? parseInt(m[1], 16) : 0))) + 1;
+  await writeFullIndex(backend, index, segments, txns, generation, indexKeys);
+  await mapLimit(indexKeys, 8, (k) => backend.delete(k));
+  for (const scan of damagedSegments) await backend.delete(segmentKey(scan.name));
+  return { indexed: index.count, quarantined, rewrittenEntries: moved };
+}
+
+function covers(session: string, first: number, last: number, name: string): boolean {
+  const p = parseSegment(name)!;
+  return p.session === session && p.seq >= first && p.seq <= last;
+}

@@ -1,0 +1,14 @@
+/**
+ * The repository layer's public surface: a transactional log of segments on any `Backend`
+ * (see docs/format/repository.md). The archive layer uses only what is exported here.
+ */
+export { Repository, type CreateOptions, type OpenOptions } from './repository.js';
+export type { RepositoryConfig } from './config.js';
+export { FORMAT_VERSION, DEFAULT_SEGMENT_SIZE } from './config.js';
+export type { CompactOptions, CompactReport } from './compaction.js';
+export type { CheckOptions, CheckReport, Damage } from './check.js';
+export type { LockOptions } from './locks.js';
+export {
+  RepositoryError, NotARepositoryError, RepositoryExistsError, UnsupportedVersionError, LockedError, LockLostError,
+  AppendOnlyError, IntegrityError, IdNotFoundError, RepositoryStateError, type RepositoryErrorCode,
+} from './errors.js';

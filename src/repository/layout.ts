@@ -1,0 +1,59 @@
+/**
+ * Where things live in the store: the backend keys of the repository and the names of sessions
+ * and segments. Sessions are 16 lowercase hex digits (a random 64-bit id); segment sequence numbers
+ * are 8 hex digits, zero-padded, so a listing returns a session's segments in order.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const CONFIG_KEY = 'config';
+export const KEY_BLOB_KEY = 'keys/repokey';
+export const DATA_PREFIX = 'data/';
+export const INDEX_PREFIX = 'index/';
+export const LOCKS_PREFIX = 'locks/';
+export const RECORDS_PREFIX = 'records/';
+export const QUARANTINE_PREFIX = 'quarantine/';
+
+/** A fresh random session id. */
+export function newSessionId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** `<session>/<seq>`: a segment's name, as index objects store it. */
+export function segmentName(session: string, seq: number): string {
+  return `${session}/${seq.toString(16).padStart(8, '0')}`;
+}
+
+/** Backend key of a segment name. */
+export function segmentKey(name: string): string {
+  return DATA_PREFIX + name;
+}
+
+/** Session and seq of a segment name or key, or undefined when it is not one. */
+export function parseSegment(nameOrKey: string): { session: string; seq: number } | undefined {
+  const m = /^(?:data\/)?([0-9a-f]{16})\/([0-9a-f]{8})$/.exec(nameOrKey);
+  return m ? { session: m[1], seq: parseInt(m[2], 16) } : undefined;
+}
+
+/** Key of the index delta a session writes for the transaction whose COMMIT is in segment `seq`. */
+export function deltaKey(session: string, seq: number): string {
+  return `${INDEX_PREFIX}${session}-${seq.toString(16).padStart(8, '0')}`;
+}
+
+/** Key of the full index of compaction generation `generation`. */
+export function fullIndexKey(generation: number): string {
+  return `${INDEX_PREFIX}full-${generation.toString(16).padStart(16, '0')}`;
+}
+
+/** What an index key names. */
+export function parseIndexKey(key: string): { kind: 'delta'; session: string; seq: number } | { kind: 'full'; generation: number } | undefined {
+  let m = /^index\/([0-9a-f]{16})-([0-9a-f]{8})$/.exec(key);
+  if (m) return { kind: 'delta', session: m[1], seq: parseInt(m[2], 16) };
+  m = /^index\/full-([0-9a-f]{16})$/.exec(key);
+  return m ? { kind: 'full', generation: parseInt(m[1], 16) } : undefined;
+}
+
+/** Key of a session's lock object. The exclusive lock is a single object. */
+export function sharedLockKey(session: string): string {
+  return `${LOCKS_PREFIX}shared-${session}`;
+}
+export const EXCLUSIVE_LOCK_KEY = `${LOCKS_PREFIX}exclusive`;

@@ -1,0 +1,306 @@
+/**
+ * The repository: a transactional log of segments over any `Backend`, with an in-memory index,
+ * session locks, compaction and check. This is the only module that keeps open-repository state;
+ * the format, index, lock, compaction and check modules are pure helpers it drives.
+ */
+import type { Backend } from '../store/backend.js';
+import { NotFoundError } from '../store/errors.js';
+import { readConfig, writeConfig, type RepositoryConfig } from './config.js';
+import { loadDigests } from './digests.js';
+import { AppendOnlyError, IdNotFoundError, IntegrityError, RepositoryStateError } from './errors.js';
+import { ChunkIndex } from './index-table.js';
+import { encodeIndex, KIND_DELTA } from './index-format.js';
+import { loadIndex, type LoadedIndex } from './index-load.js';
+import { deltaKey, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
+import { RepositoryLock, type LockOptions } from './locks.js';
+import { SegmentWriter } from './segment-writer.js';
+import { encodeCommit, encodeDelete, encodePutHeader, ID_SIZE, openPut } from './segment-format.js';
+import { compactRepository, type CompactOptions, type CompactReport } from './compaction.js';
+import { checkRepository, type CheckOptions, type CheckReport } from './check.js';
+
+export interface CreateOptions {
+  /** Segment size in bytes, fixed for the repository's life. Default 32 MiB. */
+  segmentSize?: number;
+  /** Refuse every operation that removes data, forever. Default false. */
+  appendOnly?: boolean;
+}
+
+export interface OpenOptions {
+  /** Take the exclusive lock (needed by compact and check --repair). Default: a shared lock. */
+  exclusive?: boolean;
+  /** Refuse writes. A shared lock is still taken unless `lock` is false. */
+  readOnly?: boolean;
+  /** Take no lock at all (for read-only media); the caller accepts racing with compaction. */
+  lock?: boolean;
+  /** Stale timeout and refresh period of the lock. */
+  lockOptions?: LockOptions;
+  /** Sealed segments that may wait for upload at once; bounds memory. Default 4. */
+  maxPendingSegments?: number;
+}
+
+/** An open repository. Not safe for concurrent transactions from one instance: one writer per instance. */
+export class Repository {
+  readonly config: RepositoryConfig;
+  readonly #backend: Backend;
+  readonly #options: OpenOptions;
+  readonly #session: string;
+  #lock: RepositoryLock | undefined;
+  #state: LoadedIndex;
+  #writer: SegmentWriter | undefined;
+  #txnPuts = new ChunkIndex();
+  #txnDeletes = new ChunkIndex();
+  #txnEntries = 0;
+  #txnFirst = 0;
+  #closed = false;
+
+  private constructor(backend: Backend, config: RepositoryConfig, state: LoadedIndex, lock: RepositoryLock | undefined, options: OpenOptions, session: string) {
+    this.#backend = backend;
+    this.#session = session;
+    this.config = config;
+    this.#state = state;
+    this.#lock = lock;
+    this.#options = options;
+  }
+
+  /** Creates the store root and writes the config (`RepositoryExistsError` if there is one), then opens it. */
+  static async create(backend: Backend, options: CreateOptions & OpenOptions = {}): Promise<Repository> {
+    await backend.create();
+    await writeConfig(backend, options);
+    return Repository.open(backend, options);
+  }
+
+  /**
+   * Opens a repository: reads the config (`NotARepositoryError`, `UnsupportedVersionError`), takes
+   * a lock (`LockedError`), loads the index (`IntegrityError` if an index object is damaged).
+   */
+  static async open(backend: Backend, options: OpenOptions = {}): Promise<Repository> {
+    await loadDigests();
+    const config = await readConfig(backend);
+    // The writer's session is the lock's: compaction knows a session is dead when its lock is gone.
+    const session = newSessionId();
+    const lock = options.lock === false ? undefined
+      : await RepositoryLock.acquire(backend, session, options.exclusive ?? false, options.lockOptions);
+    try {
+      return new Repository(backend, config, await loadIndex(backend), lock, options, session);
+    } catch (err) {
+      await lock?.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Number of ids visible to this instance (committed, plus this transaction's changes). */
+  get count(): number {
+    let n = this.#state.index.count;
+    for (const { id } of this.#txnPuts.entries()) if (!this.#state.index.has(id)) n++;
+    for (const { id } of this.#txnDeletes.entries()) if (this.#state.index.has(id)) n--;
+    return n;
+  }
+
+  /** True when `id` is committed (and not deleted in this transaction) or put in this transaction. */
+  has(id: Uint8Array): boolean {
+    return this.#txnPuts.has(id) || (!this.#txnDeletes.has(id) && this.#state.index.has(id));
+  }
+
+  /** Every visible id (fresh copies). */
+  *ids(): Iterable<Uint8Array> {
+    for (const { id } of this.#state.index.entries()) if (!this.#txnDeletes.has(id) && !this.#txnPuts.has(id)) yield id;
+    for (const { id } of this.#txnPuts.entries()) yield id;
+  }
+
+  /** The value stored under `id`, digest-verified. `IdNotFoundError` if absent, `IntegrityError` if damaged. */
+  async get(id: Uint8Array): Promise<Uint8Array> {
+    this.#open();
+    const loc = this.#txnPuts.get(id) ?? (this.#txnDeletes.has(id) ? undefined : this.#state.index.get(id));
+    if (!loc) throw new IdNotFoundError(`no object with id ${Buffer.from(id).toString('hex')}`);
+    const name = this.#state.segments.name(loc.segment);
+    const key = segmentKey(name);
+    let entry = this.#writer?.read(name, loc.offset, loc.size);
+    if (!entry) {
+      try {
+        entry = await this.#backend.get(key, { offset: loc.offset, length: loc.size });
+      } catch (err) {
+        if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} is missing`, { key, cause: err });
+        throw err;
+      }
+    }
+    if (entry.length !== loc.size) throw new IntegrityError(`${key} at ${loc.offset}: truncated entry`, { key, offset: loc.offset });
+    return openPut(entry, id, { key, offset: loc.offset }).slice();
+  }
+
+  /** Appends a PUT2 entry; resolves when accepted (waits while segment uploads lag). Visible to `has` at once. */
+  async put(id: Uint8Array, value: Uint8Array): Promise<void> {
+    const writer = this.#writable();
+    const header = encodePutHeader(id, value);
+    const at = writer.append([header, value]);
+    this.#noteEntry(at.name);
+    this.#txnPuts.set(id, this.#state.segments.ref(at.name), at.offset, at.size);
+    this.#txnDeletes.delete(id);
+    await writer.backpressure();
+  }
+
+  /** Appends a DELETE entry for `id` (a no-op when absent). Refused in append-only mode. */
+  async delete(id: Uint8Array): Promise<void> {
+    const writer = this.#writable();
+    if (this.config.appendOnly) throw new AppendOnlyError('the repository is append-only: deleting is refused');
+    if (!this.has(id)) return;
+    const at = writer.append([encodeDelete(id)]);
+    this.#noteEntry(at.name);
+    this.#txnPuts.delete(id);
+    this.#txnDeletes.set(id, 0, 0, 0);
+    await writer.backpressure();
+  }
+
+  /**
+   * Commits the transaction: COMMIT entry, every segment stored (the COMMIT's last), index delta,
+   * and only then resolves: durable from then on. Also the checkpoint of long writers. On failure
+   * the transaction is dropped whole (nothing of it becomes visible) and the error is rethrown.
+   */
+  async commit(): Promise<void> {
+    const writer = this.#writable();
+    if (this.#txnEntries === 0) return;
+    try {
+      await this.#lock?.check();
+      writer.ensureRoom(128);
+      const info = { session: writer.session, first: this.#txnFirst, last: writer.seq, entries: this.#txnEntries, time: Date.now() };
+      writer.append([encodeCommit(info)]);
+      await writer.finishTransaction();
+      const names: string[] = [];
+      const local = new Map<number, number>();
+      const puts = [...this.#txnPuts.entries()];
+      const putIds = new Uint8Array(puts.length * ID_SIZE);
+      const putLocs = new Uint32Array(puts.length * 3);
+      puts.forEach((p, i) => {
+        let at = local.get(p.segment);
+        if (at === undefined) { at = names.length; names.push(this.#state.segments.name(p.segment)); local.set(p.segment, at); }
+        putIds.set(p.id, i * ID_SIZE);
+        putLocs[i * 3] = at; putLocs[i * 3 + 1] = p.offset; putLocs[i * 3 + 2] = p.size;
+      });
+      const deletes = [...this.#txnDeletes.entries()];
+      const deleteIds = new Uint8Array(deletes.length * ID_SIZE);
+      deletes.forEach((d, i) => deleteIds.set(d.id, i * ID_SIZE));
+      const key = deltaKey(writer.session, info.last);
+      const header = { segments: names, txns: [[info.session, info.first, info.last] as [string, number, number]], time: info.time, puts: puts.length, deletes: deletes.length };
+      await this.#backend.put(key, encodeIndex({ kind: KIND_DELTA, header, putIds, putLocs, deleteIds }), { ifAbsent: true });
+      for (const p of puts) this.#state.index.set(p.id, p.segment, p.offset, p.size);
+      for (const d of deletes) this.#state.index.delete(d.id);
+      this.#state.txns.push(header.txns[0]);
+      this.#state.deltaKeys.push(key);
+      this.#resetTxn();
+    } catch (err) {
+      await writer.settle();
+      writer.discard();
+      this.#resetTxn();
+      throw err;
+    }
+  }
+
+  /** Compacts (exclusive lock required; refused in append-only mode). See compaction.ts. */
+  async compact(options: CompactOptions = {}): Promise<CompactReport> {
+    this.#open();
+    if (this.config.appendOnly) throw new AppendOnlyError('the repository is append-only: compaction is refused');
+    this.#needExclusive('compact');
+    const report = await compactRepository({ backend: this.#backend, config: this.config, state: this.#state, lock: this.#lock }, options);
+    this.#state = await loadIndex(this.#backend);
+    return report;
+  }
+
+  /** Verifies every segment and index object; `repair` (exclusive lock) rebuilds the index. See check.ts. */
+  async check(options: CheckOptions = {}): Promise<CheckReport> {
+    this.#open();
+    if (options.repair) {
+      this.#needExclusive('check --repair');
+      if (this.#options.readOnly) throw new RepositoryStateError('the repository is open read-only: repair is refused');
+    }
+    const report = await checkRepository({ backend: this.#backend, config: this.config, state: this.#state, lock: this.#lock }, options);
+    if (options.repair) this.#state = await loadIndex(this.#backend);
+    return report;
+  }
+
+  /** The key blob (`keys/repokey`), or undefined when the repository keeps its key elsewhere. */
+  async getKeyBlob(): Promise<Uint8Array | undefined> {
+    return this.#getOptional(KEY_BLOB_KEY);
+  }
+
+  /** Stores the key blob atomically; with `ifAbsent`, `AlreadyExistsError` (store) if one exists. */
+  async putKeyBlob(bytes: Uint8Array, options: { ifAbsent?: boolean } = {}): Promise<void> {
+    this.#writableStore();
+    await this.#backend.put(KEY_BLOB_KEY, bytes, { ifAbsent: options.ifAbsent ?? false });
+  }
+
+  /** Stores the record `records/<name>` atomically (`AlreadyExistsError` with `ifAbsent` if present). */
+  async putRecord(name: string, bytes: Uint8Array, options: { ifAbsent?: boolean } = {}): Promise<void> {
+    this.#writableStore();
+    if (this.config.appendOnly && !options.ifAbsent && await this.#backend.stat(RECORDS_PREFIX + name)) {
+      throw new AppendOnlyError(`the repository is append-only: record ${name} cannot be overwritten`);
+    }
+    await this.#backend.put(RECORDS_PREFIX + name, bytes, { ifAbsent: options.ifAbsent ?? false });
+  }
+
+  /** The record's bytes, or undefined when there is none. */
+  async getRecord(name: string): Promise<Uint8Array | undefined> {
+    return this.#getOptional(RECORDS_PREFIX + name);
+  }
+
+  /** Names (without `records/`) of the records starting with `prefix`, in ascending order. */
+  async *listRecords(prefix = ''): AsyncIterable<string> {
+    this.#open();
+    for await (const { key } of this.#backend.list(RECORDS_PREFIX + prefix)) yield key.slice(RECORDS_PREFIX.length);
+  }
+
+  /** Deletes a record (idempotent). Refused in append-only mode. */
+  async deleteRecord(name: string): Promise<void> {
+    this.#writableStore();
+    if (this.config.appendOnly) throw new AppendOnlyError(`the repository is append-only: record ${name} cannot be deleted`);
+    await this.#backend.delete(RECORDS_PREFIX + name);
+  }
+
+  /** Drops any uncommitted transaction, waits for background uploads, releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#writer) { await this.#writer.settle(); this.#writer.discard(); }
+    this.#resetTxn();
+    await this.#lock?.release();
+  }
+
+  #open(): void {
+    if (this.#closed) throw new RepositoryStateError('the repository is closed');
+  }
+
+  #writableStore(): void {
+    this.#open();
+    if (this.#options.readOnly) throw new RepositoryStateError('the repository is open read-only');
+  }
+
+  #writable(): SegmentWriter {
+    this.#writableStore();
+    this.#writer ??= new SegmentWriter(this.#backend, this.#session, { segmentSize: this.config.segmentSize, maxPending: this.#options.maxPendingSegments });
+    return this.#writer;
+  }
+
+  #needExclusive(what: string): void {
+    if (!this.#lock?.exclusive) throw new RepositoryStateError(`${what} needs the exclusive lock: open with { exclusive: true }`);
+    if (this.#txnEntries > 0) throw new RepositoryStateError(`${what}: commit the open transaction first`);
+  }
+
+  #noteEntry(name: string): void {
+    if (this.#txnEntries === 0) this.#txnFirst = parseSegment(name)!.seq;
+    this.#txnEntries++;
+  }
+
+  #resetTxn(): void {
+    this.#txnPuts = new ChunkIndex();
+    this.#txnDeletes = new ChunkIndex();
+    this.#txnEntries = 0;
+  }
+
+  async #getOptional(key: string): Promise<Uint8Array | undefined> {
+    this.#open();
+    try {
+      return await this.#backend.get(key);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+}
