@@ -29,9 +29,10 @@ const stateDir = process.env.STATE_DIR ?? process.exit(2);
 const directory = join(stateDir, 's3');
 mkdirSync(directory, { recursive: true });
 
-// Fresh credentials per run; s3rver's built-in S3RVER/S3RVER pair is withdrawn.
-const accessKeyId = `CAIRN${randomBytes(8).toString('hex').toUpperCase()}`;
-const secretAccessKey = randomBytes(24).toString('base64url');
+// Fresh credentials per run (or the pair given, so a restarted server accepts the same clients);
+// s3rver's built-in S3RVER/S3RVER pair is withdrawn.
+const accessKeyId = process.env.CAIRN_S3_ACCESS_KEY_ID || `CAIRN${randomBytes(8).toString('hex').toUpperCase()}`;
+const secretAccessKey = process.env.CAIRN_S3_SECRET_ACCESS_KEY || randomBytes(24).toString('base64url');
 DUMMY_ACCOUNT.revokeAccessKey('S3RVER');
 DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 const secrets = new Map([[accessKeyId, secretAccessKey]]);
