@@ -16,6 +16,7 @@ export type StoreErrorCode =
   | 'EREADONLY'
   | 'ENO_REPOSITORY_STORE'
   | 'ENO_SPACE'
+  | 'EINVALID_URL'
   | 'EBACKEND';
 
 export interface StoreErrorOptions {
@@ -91,6 +92,11 @@ export class StoreMissingError extends BackendError {
 /** The disk, quota or account is full: nothing more can be written until space is freed. */
 export class NoSpaceError extends BackendError {
   override readonly code = 'ENO_SPACE';
+}
+
+/** A repository URL that names no known backend, or that the backend cannot use as written. */
+export class InvalidUrlError extends BackendError {
+  override readonly code = 'EINVALID_URL';
 }
 
 /** True for errors a retry may cure. Unknown errors are not transient. */
