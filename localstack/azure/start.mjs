@@ -8,6 +8,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Detached by localstack/up, the launcher closes our stdout/stderr once we are ready.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 const state = process.env.STATE_DIR;
 const port = Number(process.env.PORT);
 if (!state || !port) { console.error('STATE_DIR and PORT must be set'); process.exit(2); }

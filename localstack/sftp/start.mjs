@@ -14,6 +14,9 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 
 const SSHD = '/usr/sbin/sshd';
+// Detached by localstack/up, the launcher closes our stdout/stderr once we are ready.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 const state = process.env.STATE_DIR;
 const port = Number(process.env.PORT);
 if (!state || !port) { console.error('STATE_DIR and PORT must be set'); process.exit(2); }
