@@ -9,7 +9,7 @@
 import { IntegrityError } from './errors.js';
 import { ChunkIndex, IndexBuilder } from './index-table.js';
 import { decodeIndex, type Txn } from './index-format.js';
-import { mapLimit, SegmentTable } from './index-load.js';
+import { deleteAll, mapLimit, SegmentTable } from './index-load.js';
 import { DATA_PREFIX, INDEX_PREFIX, newSessionId, parseSegment, QUARANTINE_PREFIX, segmentKey, segmentName } from './layout.js';
 import { scanSegment, type ScannedEntry } from './segment-scan.js';
 import { encodeCommit, equalIds, TAG_COMMIT, TAG_DELETE, TAG_PUT2 } from './segment-format.js';
@@ -172,8 +172,8 @@ async function repair(ctx: RepositoryContext, scans: Map<string, SegmentScan>, c
   }
   const generation = Math.max(ctx.state.generation, ...indexKeys.map((k) => /full-([0-9a-f]{16})$/.exec(k)).map((m) => (m ? parseInt(m[1], 16) : 0))) + 1;
   await writeFullIndex(backend, index, segments, txns, generation, indexKeys);
-  await mapLimit(indexKeys, 8, (k) => backend.delete(k));
-  for (const scan of damagedSegments) await backend.delete(segmentKey(scan.name));
+  await deleteAll(backend, indexKeys);
+  await deleteAll(backend, damagedSegments.map((scan) => segmentKey(scan.name)));
   return { indexed: index.count, quarantined, rewrittenEntries: moved };
 }
 

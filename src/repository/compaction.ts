@@ -13,7 +13,7 @@
  */
 import { ChunkIndex } from './index-table.js';
 import type { Txn } from './index-format.js';
-import { mapLimit } from './index-load.js';
+import { deleteAll } from './index-load.js';
 import { DATA_PREFIX, newSessionId, parseSegment, segmentKey, segmentName } from './layout.js';
 import { liveSessions } from './locks.js';
 import { SegmentWriter } from './segment-writer.js';
@@ -124,8 +124,8 @@ export async function compactRepository(ctx: RepositoryContext, options: Compact
   // 2. The new full index, naming what it replaces. 3. Old index objects. 4. Old segments.
   await ctx.lock?.check();
   await writeFullIndex(backend, index, state.segments, txns, state.generation + 1, oldIndexKeys);
-  await mapLimit(oldIndexKeys, 8, (k) => backend.delete(k));
-  await mapLimit([...remove], 8, (n) => backend.delete(segmentKey(n)));
+  await deleteAll(backend, oldIndexKeys);
+  await deleteAll(backend, [...remove].map(segmentKey));
   for await (const { size } of backend.list(DATA_PREFIX)) report.bytesAfter += size;
   report.segmentsAfter = sizes.size - remove.size + (entries > 0 ? writer.seq : 0);
   return report;

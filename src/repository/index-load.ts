@@ -102,3 +102,18 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
+
+/**
+ * Deletes `keys`, a few at once. A `NotFoundError` counts as success: deleting is idempotent by
+ * contract, and the fs backend (as of this writing) can report one when concurrent deletes in one
+ * folder race on pruning it.
+ */
+export async function deleteAll(backend: Backend, keys: string[], concurrency = 8): Promise<void> {
+  await mapLimit(keys, concurrency, async (key) => {
+    try {
+      await backend.delete(key);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  });
+}

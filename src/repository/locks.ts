@@ -9,6 +9,7 @@ import type { Backend } from '../store/backend.js';
 import { AlreadyExistsError, NotFoundError } from '../store/errors.js';
 import { EXCLUSIVE_LOCK_KEY, LOCKS_PREFIX, sharedLockKey } from './layout.js';
 import { LockedError, LockLostError } from './errors.js';
+import { deleteAll } from './index-load.js';
 
 export interface LockOptions {
   /** A lock not refreshed for this long is stale and may be broken. Default 30 minutes. */
@@ -50,7 +51,7 @@ export class RepositoryLock {
       if (!(err instanceof AlreadyExistsError)) throw err;
       const holder = await readLock(backend, key);
       if (holder && !isStale(holder, staleMs)) throw new LockedError(`repository is locked exclusively by ${describe(holder)}`);
-      await backend.delete(key);
+      await deleteAll(backend, [key]);
       await backend.put(key, body(), { ifAbsent: true }).catch((e: unknown) => {
         throw e instanceof AlreadyExistsError ? new LockedError('repository is locked exclusively by another client', { cause: e }) : e;
       });
@@ -61,7 +62,7 @@ export class RepositoryLock {
         const holder = await readLock(backend, other);
         if (!holder) continue;
         if (!isStale(holder, staleMs)) throw new LockedError(`repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${describe(holder)}`);
-        if (exclusive) await backend.delete(other); // break the stale writer lock: its owner will see it gone
+        if (exclusive) await deleteAll(backend, [other]); // break the stale writer lock: its owner will see it gone
       }
     } catch (err) {
       await backend.delete(key).catch(() => undefined);
@@ -94,7 +95,7 @@ export class RepositoryLock {
     this.#released = true;
     clearInterval(this.#timer);
     const holder = await readLock(this.#backend, this.#key).catch(() => undefined);
-    if (holder?.session === this.#content.session) await this.#backend.delete(this.#key);
+    if (holder?.session === this.#content.session) await deleteAll(this.#backend, [this.#key]);
   }
 }
 

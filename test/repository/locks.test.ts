@@ -1,0 +1,63 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LockedError, LockLostError, Repository } from '../../src/repository/index.js';
+import { STORES, idOf, valueOf } from './helpers.js';
+
+for (const store of STORES) {
+  describe(`locks on ${store.name}`, () => {
+    test('the exclusive lock excludes writers and the other way round; close releases', async () => {
+      const s = await store.make();
+      try {
+        const writer = await Repository.create(s.client());
+        await assert.rejects(Repository.open(s.client(), { exclusive: true }), (e) => e instanceof LockedError && e.code === 'ELOCKED');
+        const second = await Repository.open(s.client());
+        await Promise.all([writer.close(), second.close()]);
+        const ex = await Repository.open(s.client(), { exclusive: true });
+        await assert.rejects(Repository.open(s.client()), LockedError);
+        await assert.rejects(Repository.open(s.client(), { exclusive: true }), LockedError);
+        await ex.close();
+        const backend = s.client();
+        const left: string[] = [];
+        for await (const { key } of backend.list('locks/')) left.push(key);
+        assert.deepEqual(left, []);
+      } finally { await s.cleanup(); }
+    });
+
+    test('a stale lock is broken, and its owner stops with LockLostError at commit', async () => {
+      const s = await store.make();
+      try {
+        const stale = await Repository.create(s.client(), { lockOptions: { staleMs: 60_000, refreshMs: 3_600_000 } });
+        await stale.put(idOf(1), valueOf(1));
+        // Age the writer's lock as if it had stopped refreshing an hour ago.
+        const backend = s.client();
+        for await (const { key } of backend.list('locks/shared-')) {
+          const lock = JSON.parse(new TextDecoder().decode(await backend.get(key)));
+          await backend.put(key, new TextEncoder().encode(JSON.stringify({ ...lock, time: Date.now() - 3_600_000 })));
+        }
+        const ex = await Repository.open(s.client(), { exclusive: true, lockOptions: { staleMs: 60_000 } });
+        await ex.close();
+        await assert.rejects(stale.commit(), (e) => e instanceof LockLostError && e.code === 'ELOCK_LOST');
+        await stale.close();
+        const r = await Repository.open(s.client());
+        assert.equal(r.has(idOf(1)), false);
+        await r.close();
+      } finally { await s.cleanup(); }
+    });
+
+    test('a lock is refreshed while held', async () => {
+      const s = await store.make();
+      try {
+        const repo = await Repository.create(s.client(), { lockOptions: { staleMs: 60_000, refreshMs: 50 } });
+        const backend = s.client();
+        const timeOf = async () => {
+          for await (const { key } of backend.list('locks/shared-')) return JSON.parse(new TextDecoder().decode(await backend.get(key))).time as number;
+          return 0;
+        };
+        const before = await timeOf();
+        await new Promise((r) => setTimeout(r, 200));
+        assert.ok((await timeOf()) > before);
+        await repo.close();
+      } finally { await s.cleanup(); }
+    });
+  });
+}
