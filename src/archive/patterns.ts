@@ -11,15 +11,9 @@
  * A leading "/" in fm/sh/pp patterns is ignored, so `/home/x` and `home/x` mean the same.
  */
 import picomatch from 'picomatch';
+import { PatternError } from './errors.js';
 
-/** A pattern that could not be parsed (bad regular expression or unknown style). */
-export class PatternError extends Error {
-  readonly code = 'EPATTERN';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PatternError';
-  }
-}
+export { PatternError };
 
 /** A compiled pattern: true when `path` (archive path, display form) is selected. */
 export type PathMatcher = (path: string) => boolean;

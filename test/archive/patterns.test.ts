@@ -27,5 +27,5 @@ test('pattern table', () => {
 });
 
 test('a bad regular expression is a PatternError', () => {
-  assert.throws(() => compilePattern('re:(('), (e: unknown) => e instanceof PatternError && e.code === 'EPATTERN');
+  assert.throws(() => compilePattern('re:(('), (e: unknown) => e instanceof PatternError && e.code === "EPATTERN");
 });

@@ -1,0 +1,133 @@
+/**
+ * Archive records: one repository record per archive (`records/archive-<escaped name>`), so
+ * concurrent `create` runs never write the same object; the set of these records is the manifest.
+ *
+ * Record name: "archive-" + the UTF-8 name with every byte outside [A-Za-z0-9_-] (and a leading
+ * ".") written as "=HH" (two upper-case hex digits); at most 120 characters after escaping.
+ *
+ * Record bytes:
+ *
+ *   id [32] | sealed chunk (the engine's envelope over the msgpack map below, bound to id)
+ *
+ * where id = chunkId(plaintext), checked again after opening. The msgpack map:
+ *
+ *   "v" 1, "name" str, "start" timestamp, "end" timestamp, "host" str, "user" str,
+ *   "command" [str...], "comment" str, "checkpoint" bool,
+ *   "items" [ id bin(32) ... ]   the item stream's chunks, in order
+ *   "stats" { "files" uint, "original" uint, "compressed" uint, "deduplicated" uint, "chunks" uint }
+ *
+ * The name inside must equal the record's name, so records cannot be swapped undetected.
+ */
+import { ArchiveCorruptError, ArchiveExistsError, ArchiveNameError, ArchiveNotFoundError } from './errors.js';
+import { recordCodec } from './item.js';
+import type { ArchiveContext } from './ports.js';
+
+export const RECORD_PREFIX = 'archive-';
+const MAX_ESCAPED = 120;
+
+/** Totals of one `create` run; sizes in bytes (see docs/library.md for their exact meaning). */
+export interface ArchiveStats {
+  /** Regular files stored (hard links count once per link). */
+  files: number;
+  /** Plaintext size of every file's contents. */
+  original: number;
+  /** Stored size (compressed and encrypted) of the chunks this run added to the repository. */
+  compressed: number;
+  /** Plaintext size of the chunks this run added (what deduplication could not avoid). */
+  deduplicated: number;
+  /** Number of chunks this run added. */
+  chunks: number;
+}
+
+/** The archive record as stored (times in nanoseconds since the epoch). */
+export interface ArchiveRecord {
+  name: string;
+  start: bigint;
+  end: bigint;
+  host: string;
+  user: string;
+  command: string[];
+  comment: string;
+  /** Written by a `create` still running or interrupted: a checkpoint, not a finished archive. */
+  checkpoint: boolean;
+  items: Uint8Array[];
+  stats: ArchiveStats;
+}
+
+/** The record name of an archive; throws `ArchiveNameError` for unusable names. */
+export function recordName(name: string): string {
+  if (name.length === 0) throw new ArchiveNameError(name, 'it is empty');
+  if ([...name].some((c) => c === '/' || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw new ArchiveNameError(name, 'it contains "/" or a control character');
+  let out = '';
+  for (const byte of Buffer.from(name, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_-]/.test(c) || (c === '.' && out.length > 0) ? c : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  if (out.length > MAX_ESCAPED) throw new ArchiveNameError(name, 'it is too long');
+  return RECORD_PREFIX + out;
+}
+
+/** The archive name of a record name (inverse of `recordName`). */
+export function nameOfRecord(record: string): string {
+  const escaped = record.slice(RECORD_PREFIX.length);
+  const bytes: number[] = [];
+  for (let i = 0; i < escaped.length; i++) {
+    if (escaped[i] === '=') { bytes.push(parseInt(escaped.slice(i + 1, i + 3), 16)); i += 2; } else bytes.push(escaped.charCodeAt(i));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** Seals and stores a record; `ifAbsent` turns a name collision into `ArchiveExistsError`. */
+export async function writeRecord(ctx: ArchiveContext, record: ArchiveRecord, options: { ifAbsent: boolean }): Promise<void> {
+  const { encoder, timestamp } = recordCodec;
+  const plaintext = encoder.encode({
+    v: 1, name: record.name, start: timestamp(record.start), end: timestamp(record.end), host: record.host, user: record.user,
+    command: record.command, comment: record.comment, checkpoint: record.checkpoint, items: record.items, stats: { ...record.stats },
+  });
+  const id = ctx.codec.chunkId(plaintext);
+  const sealed = await ctx.codec.seal(id, plaintext);
+  const bytes = new Uint8Array(32 + sealed.length);
+  bytes.set(id, 0);
+  bytes.set(sealed, 32);
+  try {
+    await ctx.repository.putRecord(recordName(record.name), bytes, { ifAbsent: options.ifAbsent });
+  } catch (error) {
+    if ((error as { code?: string })?.code === 'EALREADY_EXISTS') throw new ArchiveExistsError(record.name);
+    throw error;
+  }
+}
+
+/** True when an archive of that name exists. */
+export async function recordExists(ctx: ArchiveContext, name: string): Promise<boolean> {
+  return (await ctx.repository.getRecord(recordName(name))) !== undefined;
+}
+
+/** Reads, authenticates and decodes an archive record; missing → `ArchiveNotFoundError`. */
+export async function readRecord(ctx: ArchiveContext, name: string): Promise<ArchiveRecord> {
+  const bytes = await ctx.repository.getRecord(recordName(name));
+  if (bytes === undefined) throw new ArchiveNotFoundError(name);
+  let w: Record<string, unknown>;
+  try {
+    const id = bytes.subarray(0, 32);
+    const plaintext = await ctx.codec.open(id, bytes.subarray(32));
+    if (!Buffer.from(ctx.codec.chunkId(plaintext)).equals(id)) throw new Error('record id mismatch');
+    w = recordCodec.decoder().decode(plaintext) as Record<string, unknown>;
+  } catch (cause) {
+    throw new ArchiveCorruptError(`record of archive "${name}" does not authenticate`, { cause });
+  }
+  if (w.v !== 1 || w.name !== name || !Array.isArray(w.items)) throw new ArchiveCorruptError(`record of archive "${name}" is not a valid archive record`);
+  const s = (w.stats ?? {}) as Record<string, number>;
+  return {
+    name, start: w.start as bigint, end: w.end as bigint, host: String(w.host ?? ''), user: String(w.user ?? ''),
+    command: (w.command as string[]) ?? [], comment: String(w.comment ?? ''), checkpoint: w.checkpoint === true,
+    items: w.items as Uint8Array[],
+    stats: { files: s.files ?? 0, original: s.original ?? 0, compressed: s.compressed ?? 0, deduplicated: s.deduplicated ?? 0, chunks: s.chunks ?? 0 },
+  };
+}
+
+/** Names of every archive (finished and checkpoints), sorted by name. */
+export async function listArchiveNames(ctx: ArchiveContext): Promise<string[]> {
+  const names: string[] = [];
+  for await (const record of ctx.repository.listRecords(RECORD_PREFIX)) names.push(nameOfRecord(record));
+  return names.sort();
+}

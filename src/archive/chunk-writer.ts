@@ -1,0 +1,48 @@
+/**
+ * Stores chunks for one `create` run: ids a chunk by its keyed MAC, skips chunks the repository
+ * (or this run) already has, seals and puts the rest, and counts what was added.
+ */
+import type { ArchiveStats } from './archive-record.js';
+import type { ChunkRef } from './item.js';
+import type { ArchiveContext } from './ports.js';
+
+/** Deduplicating chunk storage with the new-data counters of `ArchiveStats`. */
+export class ChunkWriter {
+  readonly #ctx: ArchiveContext;
+  readonly #stats: ArchiveStats;
+  /** Ids put in this run but maybe not yet visible to `has()`, so concurrent files never store one twice. */
+  readonly #pending = new Map<string, Promise<void>>();
+
+  constructor(ctx: ArchiveContext, stats: ArchiveStats) {
+    this.#ctx = ctx;
+    this.#stats = stats;
+  }
+
+  /** Stores `plaintext` unless present; resolves when the repository accepted it. */
+  async store(plaintext: Uint8Array): Promise<ChunkRef> {
+    const id = this.#ctx.codec.chunkId(plaintext);
+    const ref = { id, size: plaintext.length };
+    if (this.#ctx.repository.has(id)) return ref;
+    const key = Buffer.from(id).toString('hex');
+    const pending = this.#pending.get(key);
+    if (pending) {
+      await pending;
+      return ref;
+    }
+    const work = (async () => {
+      const sealed = await this.#ctx.codec.seal(id, plaintext);
+      await this.#ctx.repository.put(id, sealed);
+      this.#stats.chunks += 1;
+      this.#stats.deduplicated += plaintext.length;
+      this.#stats.compressed += sealed.length;
+    })();
+    this.#pending.set(key, work);
+    await work;
+    return ref;
+  }
+
+  /** True when every chunk of a list is stored (a files-cache hit is only used then). */
+  hasAll(chunks: readonly ChunkRef[]): boolean {
+    return chunks.every((c) => this.#ctx.repository.has(c.id) || this.#pending.has(Buffer.from(c.id).toString('hex')));
+  }
+}

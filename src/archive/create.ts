@@ -1,0 +1,187 @@
+/**
+ * `create`: walk the sources, store what the repository lacks, write the item stream and the
+ * archive record. Several files are read at once; items still enter the stream in walk order.
+ * Checkpoints (commit + a `<name>.checkpoint` record) bound the work an interruption can lose.
+ */
+import { hostname, userInfo } from 'node:os';
+import { recordExists, recordName, writeRecord, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
+import { ChunkWriter } from './chunk-writer.js';
+import { ArchiveExistsError } from './errors.js';
+import { FilesCache, repositoryCacheDir } from './files-cache.js';
+import type { ChunkRef, Item } from './item.js';
+import { ItemStreamWriter } from './item-stream.js';
+import { loadOwners } from './owners.js';
+import { compilePatterns } from './patterns.js';
+import type { ArchiveContext } from './ports.js';
+import { itemFromStat, readLinkTarget, storeFile } from './read-item.js';
+import { walk, type WalkEntry, type Warning } from './walk.js';
+
+export type { Warning } from './walk.js';
+
+export interface CreateOptions {
+  /** Archive name; an existing name → `ArchiveExistsError` before anything is written. */
+  name: string;
+  /** Files and folders to back up, in this order. */
+  paths: readonly string[];
+  /** Borg-style patterns (see patterns.ts); a match excludes the path and everything below. */
+  exclude?: readonly string[];
+  oneFileSystem?: boolean;
+  excludeCaches?: boolean;
+  comment?: string;
+  /** Recorded as is (e.g. process.argv); never contains the passphrase if the caller is careful. */
+  command?: readonly string[];
+  host?: string;
+  user?: string;
+  /** Folder of the files cache; default `repositoryCacheDir(repository id)`. */
+  cacheDir?: string;
+  /** Read every file even if the files cache says it is unchanged. */
+  noFilesCache?: boolean;
+  /** Seconds between checkpoints (default 1800); 0 disables time-based checkpoints. */
+  checkpointInterval?: number;
+  /** New bytes between checkpoints (default: none). */
+  checkpointBytes?: number;
+  /** Files read at the same time (default 4). */
+  concurrency?: number;
+  onWarning?(warning: Warning): void;
+  onProgress?(progress: CreateProgress): void;
+}
+
+/** Reported after each item. */
+export interface CreateProgress {
+  files: number;
+  original: number;
+  deduplicated: number;
+  path: Uint8Array;
+}
+
+/** Stats of a run, beyond what the record keeps. */
+export interface CreateStats extends ArchiveStats {
+  /** Regular files whose contents were read (not served by the files cache or a hard link). */
+  filesRead: number;
+  /** Regular files found unchanged in the files cache. */
+  filesUnchanged: number;
+  items: number;
+  durationMs: number;
+}
+
+export interface CreateResult {
+  archive: ArchiveRecord;
+  stats: CreateStats;
+  /** Skipped or vanished paths; non-empty means "exit code 1" for a CLI. */
+  warnings: Warning[];
+}
+
+const NS_PER_MS = 1_000_000n;
+const nowNs = (): bigint => BigInt(Date.now()) * NS_PER_MS;
+
+/** Creates an archive; see `CreateOptions`. The repository is committed when this resolves. */
+export async function createArchive(ctx: ArchiveContext, options: CreateOptions): Promise<CreateResult> {
+  const started = performance.now();
+  const start = nowNs();
+  if (await recordExists(ctx, options.name)) throw new ArchiveExistsError(options.name);
+  const exclude = options.exclude?.length ? compilePatterns(options.exclude) : undefined;
+  const stats: CreateStats = { files: 0, original: 0, compressed: 0, deduplicated: 0, chunks: 0, filesRead: 0, filesUnchanged: 0, items: 0, durationMs: 0 };
+  const warnings: Warning[] = [];
+  const warn = (w: Warning): void => { warnings.push(w); options.onWarning?.(w); };
+  const writer = new ChunkWriter(ctx, stats);
+  const stream = new ItemStreamWriter(ctx, writer);
+  const owners = loadOwners();
+  const cache = await FilesCache.load(options.cacheDir ?? repositoryCacheDir(ctx.repository.config.id));
+  const hardLinks = new Map<string, Promise<ChunkRef[] | undefined>>();
+  const record = (checkpoint: boolean, items: Uint8Array[]): ArchiveRecord => ({
+    name: checkpoint ? `${options.name}.checkpoint` : options.name, start, end: nowNs(),
+    host: options.host ?? hostname(), user: options.user ?? userInfo().username, command: [...(options.command ?? [])],
+    comment: options.comment ?? '', checkpoint, items, stats: { files: stats.files, original: stats.original, compressed: stats.compressed, deduplicated: stats.deduplicated, chunks: stats.chunks },
+  });
+
+  const chunksOf = async (entry: WalkEntry, item: Item): Promise<ChunkRef[] | undefined> => {
+    const cached = options.noFilesCache ? undefined : cache.lookup(entry.archivePath, entry.stat);
+    if (cached && writer.hasAll(cached)) {
+      stats.filesUnchanged += 1;
+      return cached;
+    }
+    stats.filesRead += 1;
+    const chunks = await storeFile(ctx, writer, entry.fsPath, entry.stat);
+    // A file modified within the last second may change again unnoticed in the same mtime tick.
+    if (entry.stat.mtimeNs < start - 1_000_000_000n) cache.remember(entry.archivePath, entry.stat, chunks);
+    item.size = chunks.reduce((n, c) => n + c.size, 0);
+    return chunks;
+  };
+
+  const build = async (entry: WalkEntry): Promise<Item | undefined> => {
+    const item = itemFromStat(entry.archivePath, entry.stat, owners);
+    try {
+      if (entry.stat.isSymbolicLink()) item.target = await readLinkTarget(entry.fsPath);
+      if (!entry.stat.isFile()) return item;
+      let chunks: Promise<ChunkRef[] | undefined>;
+      const key = item.hlid && Buffer.from(item.hlid).toString('hex');
+      const first = key ? hardLinks.get(key) : undefined;
+      if (first) chunks = first;
+      else {
+        chunks = chunksOf(entry, item);
+        if (key) hardLinks.set(key, chunks.catch(() => undefined));
+      }
+      const list = await chunks;
+      if (!list) return undefined;
+      item.chunks = list;
+      item.size = list.reduce((n, c) => n + c.size, 0);
+      return item;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException)?.code;
+      if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code) || code.startsWith('EARCHIVE')) throw error;
+      const p = Buffer.from(entry.archivePath).toString();
+      warn({ path: p, code, message: `cannot read ${p}: ${code}` });
+      return undefined;
+    }
+  };
+
+  let lastCheckpoint = performance.now();
+  let bytesAtCheckpoint = 0;
+  const intervalMs = (options.checkpointInterval ?? 1800) * 1000;
+  const maybeCheckpoint = async (): Promise<void> => {
+    const due = (intervalMs > 0 && performance.now() - lastCheckpoint >= intervalMs)
+      || (options.checkpointBytes !== undefined && stats.deduplicated - bytesAtCheckpoint >= options.checkpointBytes);
+    if (!due) return;
+    const items = await stream.snapshot();
+    await ctx.repository.commit();
+    // An append-only repository cannot overwrite the checkpoint record: the commit alone then
+    // keeps the stored chunks for the next run (which finds them through `has`).
+    if (!ctx.repository.config.appendOnly) await writeRecord(ctx, record(true, items), { ifAbsent: false });
+    await cache.save();
+    lastCheckpoint = performance.now();
+    bytesAtCheckpoint = stats.deduplicated;
+  };
+
+  const emit = async (item: Item | undefined): Promise<void> => {
+    if (!item) return;
+    await stream.add(item);
+    stats.items += 1;
+    if (item.chunks) { stats.files += 1; stats.original += item.size ?? 0; }
+    options.onProgress?.({ files: stats.files, original: stats.original, deduplicated: stats.deduplicated, path: item.path });
+    await maybeCheckpoint();
+  };
+
+  const queue: Promise<Item | undefined>[] = [];
+  const limit = Math.max(1, options.concurrency ?? 4);
+  try {
+    for await (const entry of walk(options.paths, { exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches, onWarning: warn })) {
+      const task = build(entry);
+      task.catch(() => undefined);
+      queue.push(task);
+      if (queue.length >= limit) await emit(await queue.shift());
+    }
+    while (queue.length > 0) await emit(await queue.shift());
+  } finally {
+    // Let in-flight work settle so no put races a later commit by the caller.
+    await Promise.allSettled(queue);
+  }
+
+  const items = await stream.finish();
+  await ctx.repository.commit();
+  const final = record(false, items);
+  await writeRecord(ctx, final, { ifAbsent: true });
+  if (!ctx.repository.config.appendOnly) await ctx.repository.deleteRecord(recordName(`${options.name}.checkpoint`));
+  await cache.save();
+  stats.durationMs = performance.now() - started;
+  return { archive: final, stats, warnings };
+}

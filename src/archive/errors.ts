@@ -1,0 +1,64 @@
+/**
+ * The archive layer's typed errors, each with a stable `code` for programs (the CLI maps them
+ * to one-line messages and exit codes); messages never contain key material.
+ */
+
+export type ArchiveErrorCode =
+  | 'EARCHIVE_EXISTS'
+  | 'EARCHIVE_NOT_FOUND'
+  | 'EARCHIVE_NAME'
+  | 'EARCHIVE_CORRUPT'
+  | 'EUNSAFE_PATH'
+  | 'EPATTERN';
+
+/** Base class of every archive error. */
+export class ArchiveError extends Error {
+  readonly code: ArchiveErrorCode;
+  constructor(code: ArchiveErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** `create` was given a name that an archive in the repository already has. */
+export class ArchiveExistsError extends ArchiveError {
+  constructor(name: string) {
+    super('EARCHIVE_EXISTS', `archive "${name}" already exists: choose another name (e.g. with {now})`);
+  }
+}
+
+/** No archive has that name. */
+export class ArchiveNotFoundError extends ArchiveError {
+  constructor(name: string) {
+    super('EARCHIVE_NOT_FOUND', `archive "${name}" does not exist: see the list of archives`);
+  }
+}
+
+/** The name cannot be an archive name (empty, too long, control characters). */
+export class ArchiveNameError extends ArchiveError {
+  constructor(name: string, why: string) {
+    super('EARCHIVE_NAME', `invalid archive name ${JSON.stringify(name)}: ${why}`);
+  }
+}
+
+/** An archive record or item stream failed authentication or does not decode. */
+export class ArchiveCorruptError extends ArchiveError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super('EARCHIVE_CORRUPT', `archive data is damaged: ${what}; run check`, options);
+  }
+}
+
+/** An item path would land outside the extraction folder (absolute, "..", or through a symlink). */
+export class UnsafePathError extends ArchiveError {
+  constructor(path: string) {
+    super('EUNSAFE_PATH', `refusing to extract ${JSON.stringify(path)}: it points outside the target folder`);
+  }
+}
+
+/** A pattern that could not be parsed. */
+export class PatternError extends ArchiveError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EPATTERN', message, options);
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * `extract`: restore an archive (or the items matching patterns) below a target folder. Chunks
+ * are fetched ahead of the writer, many at once, and each is authenticated by the codec before a
+ * byte of it is written. Folder modes and times are applied last, deepest first.
+ */
+import { constants } from 'node:fs';
+import { link, mkdir, open, symlink } from 'node:fs/promises';
+import { readRecord } from './archive-record.js';
+import { ArchiveCorruptError } from './errors.js';
+import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
+import { readItems } from './item-stream.js';
+import { loadOwners } from './owners.js';
+import { compilePatterns } from './patterns.js';
+import type { ArchiveContext } from './ports.js';
+import { applyMetadata, makeSpecial, safeParts, SafeTree } from './restore-fs.js';
+import type { Warning } from './walk.js';
+
+export interface ExtractOptions {
+  /** Folder to restore into (created if missing). Nothing is ever written outside it. */
+  target: string;
+  /** Restore only items matching one of these (Borg-style patterns, see patterns.ts). */
+  patterns?: readonly string[];
+  /** Skip items matching one of these. */
+  exclude?: readonly string[];
+  /** Remove this many leading path parts; items with no part left are skipped. */
+  stripComponents?: number;
+  /** Read and verify everything, write nothing. */
+  dryRun?: boolean;
+  /** Restore owners by number even when the names exist on this system. */
+  numericIds?: boolean;
+  /** Chunks fetched ahead of the writer (default 16). */
+  concurrency?: number;
+  onItem?(item: Item): void;
+  onWarning?(warning: Warning): void;
+}
+
+export interface ExtractResult {
+  items: number;
+  files: number;
+  bytes: number;
+  warnings: Warning[];
+}
+
+interface Planned {
+  item: Item;
+  parts: Buffer[];
+  data: Promise<Uint8Array>[];
+}
+
+const BLOCK = 64 * 1024;
+const ZERO = new Uint8Array(BLOCK);
+
+/** A counting semaphore bounding chunks in flight. */
+class Slots {
+  #free: number;
+  #open = true;
+  readonly #waiting: (() => void)[] = [];
+  constructor(n: number) { this.#free = n; }
+  /** Resolves when a slot is free; false once `close` was called (the run is failing). */
+  async take(): Promise<boolean> {
+    if (!this.#open) return false;
+    if (this.#free > 0) { this.#free -= 1; return true; }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    return this.#open;
+  }
+  close(): void {
+    this.#open = false;
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+  give(): void {
+    const next = this.#waiting.shift();
+    if (next) next(); else this.#free += 1;
+  }
+}
+
+async function fetchVerified(ctx: ArchiveContext, ref: ChunkRef): Promise<Uint8Array> {
+  const plain = await ctx.codec.open(ref.id, await ctx.repository.get(ref.id));
+  if (plain.length !== ref.size) throw new ArchiveCorruptError(`chunk ${Buffer.from(ref.id).toString('hex')} has the wrong size`);
+  return plain;
+}
+
+function isZero(bytes: Uint8Array): boolean {
+  return Buffer.compare(bytes, ZERO.subarray(0, bytes.length)) === 0;
+}
+
+/** Restores an archive; see `ExtractOptions`. Unsafe item paths throw `UnsafePathError`. */
+export async function extractArchive(ctx: ArchiveContext, name: string, options: ExtractOptions): Promise<ExtractResult> {
+  const record = await readRecord(ctx, name);
+  const include = options.patterns?.length ? compilePatterns(options.patterns) : undefined;
+  const exclude = options.exclude?.length ? compilePatterns(options.exclude) : undefined;
+  const strip = options.stripComponents ?? 0;
+  const owners = loadOwners();
+  const tree = new SafeTree(options.target);
+  const result: ExtractResult = { items: 0, files: 0, bytes: 0, warnings: [] };
+  const warn = (w: Warning): void => { result.warnings.push(w); options.onWarning?.(w); };
+  const slots = new Slots(Math.max(1, options.concurrency ?? 16));
+  const planned: Planned[] = [];
+  let planning = true;
+  let wake: (() => void) | undefined;
+  const notify = (): void => { wake?.(); wake = undefined; };
+
+  if (!options.dryRun) await mkdir(options.target, { recursive: true });
+  tree.trust(Buffer.from(options.target.replace(/\/+$/, '') || '/'));
+
+  // Stage 1: decide which items to restore and start fetching their chunks, bounded by `slots`.
+  const planner = (async () => {
+    try {
+      for await (const item of readItems(ctx, record.items)) {
+        const parts = safeParts(item.path);
+        const shown = pathText(item.path);
+        if (include && !include(shown)) continue;
+        if (exclude?.(shown)) continue;
+        if (parts.length <= strip) continue;
+        // The writer may start on an item before all its fetches started: big files need more
+        // chunks than there are slots, and the writer frees slots as it consumes chunks.
+        const refs = item.chunks ?? [];
+        const settle: { resolve(v: Uint8Array): void; reject(e: unknown): void }[] = [];
+        const data = refs.map(() => {
+          const p = new Promise<Uint8Array>((resolve, reject) => settle.push({ resolve, reject }));
+          p.catch(() => undefined);
+          return p;
+        });
+        planned.push({ item, parts: parts.slice(strip), data });
+        notify();
+        for (let i = 0; i < refs.length; i++) {
+          if (!await slots.take()) {
+            for (const s of settle.slice(i)) s.reject(new Error('extraction stopped'));
+            return;
+          }
+          fetchVerified(ctx, refs[i]).then(settle[i].resolve, settle[i].reject);
+        }
+      }
+    } finally {
+      planning = false;
+      notify();
+    }
+  })();
+  planner.catch(() => undefined);
+
+  const dirs: { dest: Buffer; item: Item }[] = [];
+  const links = new Map<string, Buffer>();
+  try {
+    for (;;) {
+      if (planned.length === 0) {
+        if (!planning) break;
+        await new Promise<void>((resolve) => { wake = resolve; });
+        continue;
+      }
+      const { item, parts, data } = planned.shift()!;
+      result.items += 1;
+      options.onItem?.(item);
+      if (options.dryRun) {
+        for (const p of data) { result.bytes += (await p).length; slots.give(); }
+        if (item.chunks) result.files += 1;
+        continue;
+      }
+      const dest = await tree.prepare(parts);
+      const kind = itemKind(item.mode);
+      await tree.clear(dest, kind === 'dir');
+      if (kind === 'dir') {
+        await mkdir(dest, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
+        tree.trust(dest);
+        dirs.push({ dest, item });
+        continue;
+      }
+      if (kind === 'file') {
+        const hl = item.hlid && Buffer.from(item.hlid).toString('hex');
+        const first = hl ? links.get(hl) : undefined;
+        if (first) {
+          for (const p of data) { await p; slots.give(); }
+          await link(first, dest);
+          result.files += 1;
+          continue;
+        }
+        result.bytes += await writeFile(dest, item, data, slots);
+        result.files += 1;
+        if (hl) links.set(hl, dest);
+      } else if (kind === 'symlink') {
+        await symlink(Buffer.from(item.target ?? new Uint8Array()), dest);
+      } else if (kind === 'fifo' || kind === 'chardev' || kind === 'blockdev') {
+        if (kind !== 'fifo' && process.getuid?.() !== 0) {
+          warn({ path: pathText(item.path), code: 'EPERM', message: `skipped device ${pathText(item.path)}: only root can create device nodes` });
+          continue;
+        }
+        await makeSpecial(dest, item);
+      } else continue;
+      await applyMetadata(dest, item, owners, options);
+    }
+    await planner;
+  } catch (error) {
+    slots.close();
+    await planner.catch(() => undefined);
+    throw error;
+  }
+  for (const { dest, item } of dirs.reverse()) await applyMetadata(dest, item, owners, options);
+  return result;
+}
+
+/** Writes a file's chunks in order; zero blocks of a sparse item become holes. Returns bytes. */
+async function writeFile(dest: Buffer, item: Item, data: Promise<Uint8Array>[], slots: Slots): Promise<number> {
+  const handle = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  let offset = 0;
+  try {
+    for (const p of data) {
+      const chunk = await p;
+      slots.give();
+      if (item.sparse) {
+        for (let at = 0; at < chunk.length; at += BLOCK) {
+          const block = chunk.subarray(at, at + BLOCK);
+          if (!isZero(block)) await handle.write(block, 0, block.length, offset + at);
+        }
+      } else {
+        let at = 0;
+        while (at < chunk.length) at += (await handle.write(chunk, at, chunk.length - at, offset + at)).bytesWritten;
+      }
+      offset += chunk.length;
+    }
+    if (item.sparse) await handle.truncate(offset);
+  } finally {
+    await handle.close();
+  }
+  return offset;
+}

@@ -1,0 +1,94 @@
+/**
+ * The item stream: items encoded back to back, cut into content-defined chunks (smaller than
+ * file chunks) and deduplicated, so an unchanged part of a tree costs no new item chunks.
+ */
+import type { ChunkWriter } from './chunk-writer.js';
+import { createItemDecoder, encodeItem, itemFromWire, type Item } from './item.js';
+import type { ArchiveContext } from './ports.js';
+import { ArchiveCorruptError } from './errors.js';
+
+/** Bytes buffered before chunking; chunks ending before the last cut are final. */
+const BATCH = 4 * 1024 * 1024;
+
+/** Appends items and produces the ordered chunk ids of the stream. */
+export class ItemStreamWriter {
+  readonly #ctx: ArchiveContext;
+  readonly #chunks: ChunkWriter;
+  readonly #ids: Uint8Array[] = [];
+  #parts: Uint8Array[] = [];
+  #buffered = 0;
+  #count = 0;
+
+  constructor(ctx: ArchiveContext, chunks: ChunkWriter) {
+    this.#ctx = ctx;
+    this.#chunks = chunks;
+  }
+
+  /** Number of items added. */
+  get count(): number {
+    return this.#count;
+  }
+
+  async add(item: Item): Promise<void> {
+    const bytes = encodeItem(item);
+    this.#parts.push(bytes);
+    this.#buffered += bytes.length;
+    this.#count += 1;
+    if (this.#buffered >= BATCH) await this.#cut(false);
+  }
+
+  /**
+   * Chunks the buffer. All chunks but the last are final (a content-defined cut does not depend on
+   * what follows it); the last stays buffered unless `final`.
+   */
+  async #cut(final: boolean): Promise<void> {
+    const pieces: Uint8Array[] = [];
+    for await (const chunk of this.#ctx.codec.chunks(this.#parts, 'items')) pieces.push(chunk);
+    const last = final ? undefined : pieces.pop();
+    for (const piece of pieces) this.#ids.push((await this.#chunks.store(piece)).id);
+    this.#parts = last ? [last] : [];
+    this.#buffered = last?.length ?? 0;
+  }
+
+  /** The ids of a stream holding every item so far, for a checkpoint; the writer continues. */
+  async snapshot(): Promise<Uint8Array[]> {
+    const tail: Uint8Array[] = [];
+    for await (const chunk of this.#ctx.codec.chunks(this.#parts, 'items')) tail.push((await this.#chunks.store(chunk)).id);
+    return [...this.#ids, ...tail];
+  }
+
+  /** Stores the rest and returns every id of the stream, in order. */
+  async finish(): Promise<Uint8Array[]> {
+    await this.#cut(true);
+    return [...this.#ids];
+  }
+}
+
+/** Reads and authenticates one item-stream chunk. */
+async function fetchChunk(ctx: ArchiveContext, id: Uint8Array): Promise<Uint8Array> {
+  return ctx.codec.open(id, await ctx.repository.get(id));
+}
+
+/** Yields the items of a stream in order, fetching up to `lookahead` chunks ahead. */
+export async function* readItems(ctx: ArchiveContext, ids: readonly Uint8Array[], lookahead = 4): AsyncGenerator<Item> {
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    const window: Promise<Uint8Array>[] = [];
+    let next = 0;
+    while (next < ids.length || window.length > 0) {
+      while (next < ids.length && window.length < lookahead) {
+        const p = fetchChunk(ctx, ids[next++]);
+        p.catch(() => undefined);
+        window.push(p);
+      }
+      yield await window.shift()!;
+    }
+  }
+  try {
+    for await (const wire of createItemDecoder().decodeStream(bytes())) yield itemFromWire(wire);
+  } catch (error) {
+    if (error instanceof TypeError || (error as Error)?.name === 'DecodeError' || error instanceof RangeError) {
+      throw new ArchiveCorruptError('item stream does not decode', { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What the archive layer needs from the layers below, as two narrow interfaces: the
+ * repository (chunk store + named records) and the chunk codec (chunking, id MAC, seal/open).
+ * `Repository` satisfies the first as is; `createChunkCodec()` builds the second from the engine.
+ */
+
+/** The repository operations used by archives (a structural subset of `Repository`). */
+export interface ChunkRepository {
+  readonly config: { readonly id: string; readonly appendOnly?: boolean };
+  /** True when the id is stored (committed, or put in this session). */
+  has(id: Uint8Array): boolean;
+  /** The stored bytes of a chunk, digest-verified; a missing id rejects with a typed error. */
+  get(id: Uint8Array): Promise<Uint8Array>;
+  put(id: Uint8Array, value: Uint8Array): Promise<void>;
+  delete(id: Uint8Array): Promise<void>;
+  /** Makes every put and delete so far durable. */
+  commit(): Promise<void>;
+  ids(): Iterable<Uint8Array>;
+  putRecord(name: string, bytes: Uint8Array, options?: { ifAbsent?: boolean }): Promise<void>;
+  /** The record's bytes, or undefined when there is none. */
+  getRecord(name: string): Promise<Uint8Array | undefined>;
+  listRecords(prefix: string): AsyncIterable<string>;
+  deleteRecord(name: string): Promise<void>;
+}
+
+/** Which chunker parameters to use: file contents, or the (smaller-chunked) item stream. */
+export type ChunkPurpose = 'data' | 'items';
+
+/**
+ * Chunking and crypto bound to one repository key. Every chunk the archive layer stores goes
+ * through `seal` under its id, and every chunk it reads through `open`, which authenticates it.
+ */
+export interface ChunkCodec {
+  /** The keyed MAC of a plaintext: its chunk id (32 bytes). */
+  chunkId(plaintext: Uint8Array): Uint8Array;
+  /** Compresses and encrypts a chunk for storage, binding it to `id`. */
+  seal(id: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  /** Authenticates and decrypts stored bytes; a chunk that does not match `id` rejects. */
+  open(id: Uint8Array, stored: Uint8Array): Promise<Uint8Array>;
+  /** Splits a byte stream into content-defined chunks, deterministically for one key. */
+  chunks(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, purpose: ChunkPurpose): AsyncIterable<Uint8Array>;
+}
+
+/** A repository opened with its key: what every archive operation takes. */
+export interface ArchiveContext {
+  repository: ChunkRepository;
+  codec: ChunkCodec;
+}

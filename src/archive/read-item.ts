@@ -1,0 +1,81 @@
+/**
+ * Turns one walked file system object into an item: metadata from its stat, the link target of
+ * a symlink, and for a regular file its chunks (read, chunked and stored, unless cached).
+ */
+import { constants } from 'node:fs';
+import { open, readlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import type { ChunkWriter } from './chunk-writer.js';
+import type { ChunkRef, Item } from './item.js';
+import type { Owners } from './owners.js';
+import type { ArchiveContext } from './ports.js';
+
+const READ_SIZE = 1024 * 1024;
+/** Chunks of one file sealed and put concurrently (bounded: each holds up to one max-size chunk). */
+const CHUNKS_IN_FLIGHT = 4;
+
+/** The metadata every item has, from an lstat. */
+export function itemFromStat(archivePath: Uint8Array, stat: BigIntStats, owners: Owners): Item {
+  const uid = Number(stat.uid);
+  const gid = Number(stat.gid);
+  const item: Item = {
+    path: archivePath, mode: Number(stat.mode), uid, gid,
+    mtime: stat.mtimeNs, atime: stat.atimeNs, ctime: stat.ctimeNs,
+  };
+  const user = owners.userName(uid);
+  const group = owners.groupName(gid);
+  if (user !== undefined) item.user = user;
+  if (group !== undefined) item.group = group;
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) item.rdev = Number(stat.rdev);
+  if (stat.isFile()) {
+    item.size = Number(stat.size);
+    if (stat.nlink > 1n) item.hlid = hardLinkId(stat);
+    // Fewer allocated blocks than the size needs: the file has holes.
+    if (stat.blocks * 512n < stat.size) item.sparse = true;
+  }
+  return item;
+}
+
+/** H(dev, inode): equal for every link of one file within one run, meaningless across machines. */
+export function hardLinkId(stat: BigIntStats): Uint8Array {
+  return createHash('sha256').update(`${stat.dev}:${stat.ino}`).digest().subarray(0, 16);
+}
+
+/** The target of a symlink, as raw bytes. */
+export async function readLinkTarget(fsPath: Buffer): Promise<Uint8Array> {
+  return readlink(fsPath, { encoding: 'buffer' });
+}
+
+/** Fresh buffers per read: the chunker holds on to the pieces it is given. */
+async function* readFile(fsPath: Buffer, expected: BigIntStats): AsyncGenerator<Uint8Array> {
+  const handle = await open(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const now = await handle.stat({ bigint: true });
+    if (now.ino !== expected.ino || now.dev !== expected.dev) {
+      throw Object.assign(new Error('file was replaced while being backed up'), { code: 'ECHANGED' });
+    }
+    for (;;) {
+      const buf = Buffer.allocUnsafe(READ_SIZE);
+      const { bytesRead } = await handle.read(buf, 0, READ_SIZE, null);
+      if (bytesRead === 0) return;
+      yield bytesRead === READ_SIZE ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads, chunks and stores a file's contents; returns its chunk list in order. */
+export async function storeFile(ctx: ArchiveContext, writer: ChunkWriter, fsPath: Buffer, stat: BigIntStats): Promise<ChunkRef[]> {
+  const refs: Promise<ChunkRef>[] = [];
+  const inFlight = new Set<Promise<ChunkRef>>();
+  for await (const chunk of ctx.codec.chunks(readFile(fsPath, stat), 'data')) {
+    const p = writer.store(chunk);
+    refs.push(p);
+    inFlight.add(p);
+    p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+    if (inFlight.size >= CHUNKS_IN_FLIGHT) await Promise.race(inFlight);
+  }
+  return Promise.all(refs);
+}
