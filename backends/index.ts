@@ -24,6 +24,8 @@ const SCHEMES: Record<string, Scheme> = {
   'file:': { load: async (url) => (await import('./fs/index.js')).createFsBackend(filePath(url)) },
   'memory:': { load: async (url) => (await import('./memory/index.js')).createMemoryBackend(url.href) },
   's3:': { load: async (url, options) => (await import('./s3/index.js')).createS3Backend(url, options), sdk: '@aws-sdk/client-s3' },
+  'sftp:': { load: async (url, options) => (await import('./sftp/index.js')).createSftpBackend(url, options), sdk: 'ssh2' },
+  'az:': { load: async (url, options) => (await import('./azure/index.js')).createAzureBackend(url, options), sdk: '@azure/storage-blob' },
 };
 
 /** The local path of a `file:` URL; a URL naming another host is refused. */
