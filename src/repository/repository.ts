@@ -10,7 +10,7 @@ import { loadDigests } from './digests.js';
 import { AppendOnlyError, IdNotFoundError, IntegrityError, RepositoryStateError } from './errors.js';
 import { ChunkIndex } from './index-table.js';
 import { encodeIndex, KIND_DELTA } from './index-format.js';
-import { loadIndex, type LoadedIndex } from './index-load.js';
+import { loadIndex, SegmentTable, type LoadedIndex } from './index-load.js';
 import { deltaKey, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
 import { RepositoryLock, type LockOptions } from './locks.js';
 import { SegmentWriter } from './segment-writer.js';
@@ -34,6 +34,11 @@ export interface OpenOptions {
   lock?: boolean;
   /** Stale timeout and refresh period of the lock. */
   lockOptions?: LockOptions;
+  /**
+   * Do not load the index: for `check({ repair: true })` when a damaged index object makes open
+   * fail. Until the repair, the repository looks empty.
+   */
+  skipIndex?: boolean;
   /** Sealed segments that may wait for upload at once; bounds memory. Default 4. */
   maxPendingSegments?: number;
 }
@@ -81,7 +86,7 @@ export class Repository {
     const lock = options.lock === false ? undefined
       : await RepositoryLock.acquire(backend, session, options.exclusive ?? false, options.lockOptions);
     try {
-      return new Repository(backend, config, await loadIndex(backend), lock, options, session);
+      return new Repository(backend, config, options.skipIndex ? emptyIndex() : await loadIndex(backend), lock, options, session);
     } catch (err) {
       await lock?.release().catch(() => undefined);
       throw err;
@@ -303,4 +308,8 @@ export class Repository {
       throw err;
     }
   }
+}
+
+function emptyIndex(): LoadedIndex {
+  return { index: new ChunkIndex(), segments: new SegmentTable(), txns: [], deltaKeys: [], fullKey: undefined, generation: 0, obsoleteKeys: [] };
 }
