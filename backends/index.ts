@@ -26,6 +26,7 @@ const SCHEMES: Record<string, Scheme> = {
   's3:': { load: async (url, options) => (await import('./s3/index.js')).createS3Backend(url, options), sdk: '@aws-sdk/client-s3' },
   'sftp:': { load: async (url, options) => (await import('./sftp/index.js')).createSftpBackend(url, options), sdk: 'ssh2' },
   'az:': { load: async (url, options) => (await import('./azure/index.js')).createAzureBackend(url, options), sdk: '@azure/storage-blob' },
+  'gs:': { load: async (url, options) => (await import('./gcs/index.js')).createGcsBackend(url, options), sdk: '@google-cloud/storage' },
 };
 
 /** The local path of a `file:` URL; a URL naming another host is refused. */
