@@ -1,0 +1,27 @@
+/** `cairn rdelete`: delete the whole repository (every archive, the key, the config). */
+import type { Command } from 'commander';
+import type { CliIO } from '../io.js';
+import { UsageError } from '../errors.js';
+import { globalsOf, repoUrl } from '../options.js';
+import { runOperation, type RepoCommandOptions } from './context.js';
+
+export interface RdeleteOptions extends RepoCommandOptions {
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
+/** Deletes the repository; without `--yes` it refuses, so a script cannot destroy data by accident. */
+export async function runRdelete(options: RdeleteOptions, io: CliIO): Promise<void> {
+  if (!options.yes && !options.dryRun) throw new UsageError('rdelete removes every archive and the key: add --yes to confirm (or --dry-run to see what it would delete)');
+  await runOperation<RdeleteOptions, { objects: number }>('rdelete', options, io, (r) => `${options.dryRun ? 'would delete' : 'deleted'} the repository (${r.objects} objects)`);
+}
+
+export function registerRdelete(program: Command, io: CliIO): void {
+  program.command('rdelete').description('delete the repository and everything in it')
+    .option('--yes', 'confirm the deletion (required)')
+    .option('-n, --dry-run', 'only show what would be deleted')
+    .action(async (opts: Omit<RdeleteOptions, 'repo'>, cmd: Command) => {
+      const g = globalsOf(cmd);
+      await runRdelete({ ...opts, repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
+    });
+}

@@ -1,0 +1,67 @@
+/**
+ * How failures read on the command line: one line, saying what went wrong and what to do,
+ * chosen by the error's stable `code` (never its class name or a stack trace, never a secret).
+ */
+
+/** Bad command-line input found by the CLI itself (no repository given, bad number...). */
+export class UsageError extends Error {
+  readonly code = 'EUSAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** What to do next, by error code, for the errors whose own message does not already say it. */
+const HINTS: Record<string, string> = {
+  ENOT_A_REPOSITORY: 'check -r/--repo or CAIRN_REPO, or create one with "cairn -r REPO rcreate --encryption repokey"',
+  EREPOSITORY_EXISTS: 'choose another location, or use the existing repository',
+  ENO_REPOSITORY_STORE: 'check -r/--repo or CAIRN_REPO (the folder or bucket does not exist)',
+  EUNSUPPORTED_VERSION: 'this repository needs a newer cairn',
+  ELOCKED: 'another cairn is using the repository; wait for it to finish (stale locks expire on their own)',
+  ELOCK_LOST: 'the repository lock was broken by another client; run the command again',
+  EAPPEND_ONLY: 'the repository is append-only; this operation would remove data',
+  EINTEGRITY: 'run "cairn check" to see the damage, "cairn check --repair" to fix what can be fixed',
+  integrity: 'run "cairn check --verify-data" to find damaged chunks',
+  'wrong-passphrase': 'check CAIRN_PASSPHRASE or CAIRN_PASSCOMMAND',
+  'passphrase-unavailable': 'set CAIRN_PASSPHRASE or CAIRN_PASSCOMMAND, or run in a terminal',
+  'key-corrupt': 'restore the key from an export ("cairn key import")',
+  EPERMISSION: 'check the credentials and access rights for the repository',
+  ETIMEOUT: 'the storage did not answer in time; check the network and run the command again',
+  ETRANSIENT: 'the storage failed temporarily; run the command again',
+};
+
+/** Node's errno codes for file access, and what they mean in words. */
+const ERRNO: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'not a folder',
+  EISDIR: 'is a folder',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'already exists',
+  EROFS: 'read-only file system',
+};
+
+/** Hides credentials that URLs in messages may carry (user:password@, signed query parameters). */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/\/\/([^/:@\s]+):[^@/\s]+@/g, '//$1:***@')
+    .replace(/([?&](?:[a-z-]*(?:key|secret|token|password|sig|signature|credential)[a-z-]*))=[^&\s"']+/gi, '$1=***');
+}
+
+/** The single line printed for `err` (without the "cairn: " prefix). */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return `unexpected failure: ${redactSecrets(String(err))}`;
+  const code = (err as { code?: unknown }).code;
+  const firstLine = (err.message.split('\n')[0] ?? '').trim();
+  if (typeof code === 'string' && code in ERRNO && typeof (err as NodeJS.ErrnoException).path === 'string') {
+    const path = (err as NodeJS.ErrnoException).path!;
+    return redactSecrets(`${path}: ${ERRNO[code]}`);
+  }
+  if (typeof code === 'string') {
+    const hint = HINTS[code];
+    return redactSecrets(hint ? `${firstLine}; ${hint}` : firstLine);
+  }
+  return redactSecrets(`unexpected failure: ${firstLine || err.name}`);
+}

@@ -1,0 +1,62 @@
+/**
+ * The command's view of its process: output streams, environment, working folder and whether a
+ * person is watching. Commands take a `CliIO` instead of touching `process`, so tests run them
+ * in-process and capture everything they print.
+ */
+
+/** Where a command writes and what it may read from its surroundings. */
+export interface CliIO {
+  /** Standard output: results (tables, JSON lines). */
+  out(text: string): void;
+  /** Standard error: progress, warnings, the final error line. */
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** True when standard error is a terminal: progress bars and prompts are allowed. */
+  isTTY: boolean;
+  /** Counts warnings (vanished or unreadable files...); any warning makes the exit code 1. */
+  warn(message: string): void;
+  readonly warnings: number;
+  /** Standard input as a whole (for `key import -`). */
+  readStdin(): Promise<Uint8Array>;
+}
+
+/** The `CliIO` of the running process. */
+export function createProcessIO(): CliIO {
+  let warnings = 0;
+  return {
+    out: (text) => { process.stdout.write(text); },
+    err: (text) => { process.stderr.write(text); },
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: process.stderr.isTTY === true,
+    warn(message) {
+      warnings++;
+      process.stderr.write(`cairn: warning: ${message}\n`);
+    },
+    get warnings() { return warnings; },
+    async readStdin() {
+      const parts: Buffer[] = [];
+      for await (const part of process.stdin) parts.push(part as Buffer);
+      return Buffer.concat(parts);
+    },
+  };
+}
+
+/** A `CliIO` that records everything, for tests. */
+export function createMemoryIO(options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: Uint8Array } = {}): CliIO & { stdout: string; stderr: string } {
+  let warnings = 0;
+  const io = {
+    stdout: '',
+    stderr: '',
+    out(text: string) { io.stdout += text; },
+    err(text: string) { io.stderr += text; },
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+    isTTY: false,
+    warn(message: string) { warnings++; io.stderr += `cairn: warning: ${message}\n`; },
+    get warnings() { return warnings; },
+    readStdin: async () => options.stdin ?? new Uint8Array(),
+  };
+  return io;
+}

@@ -1,0 +1,78 @@
+/**
+ * The `cairn` command tree (commander): global options, every command, and the help text.
+ * Building it has no side effects; `main.ts` parses process.argv with it, tests parse their own.
+ */
+import { Command, Option } from 'commander';
+import type { CliIO } from './io.js';
+import { registerRcreate } from './commands/rcreate.js';
+import { registerRinfo } from './commands/rinfo.js';
+import { registerRlist } from './commands/rlist.js';
+import { registerRdelete } from './commands/rdelete.js';
+import { registerCreate } from './commands/create.js';
+import { registerList } from './commands/list.js';
+import { registerExtract } from './commands/extract.js';
+import { registerInfo } from './commands/info.js';
+import { registerDiff } from './commands/diff.js';
+import { registerDelete } from './commands/delete.js';
+import { registerPrune } from './commands/prune.js';
+import { registerCompact } from './commands/compact.js';
+import { registerCheck } from './commands/check.js';
+import { registerKey } from './commands/key.js';
+
+export const VERSION = '0.1.0';
+
+const EPILOG = `
+Environment:
+  CAIRN_REPO            repository, when -r/--repo is not given
+  CAIRN_PASSPHRASE      passphrase of the key
+  CAIRN_PASSCOMMAND     command that prints the passphrase (used when CAIRN_PASSPHRASE is unset)
+  CAIRN_NEW_PASSPHRASE  new passphrase for "key change-passphrase"
+  XDG_CACHE_HOME        where the files cache lives (default ~/.cache/cairn)
+
+Repositories: a path or file:///path, sftp://user@host:port/path, s3://bucket/prefix,
+gs://bucket/prefix, az://account/container/prefix (see docs/cli.md).
+
+Archive names and globs expand {hostname}, {fqdn}, {user}, {pid}, {now}, {utcnow}, {now:%Y-%m-%d}.
+
+Exit codes: 0 success, 1 success with warnings (e.g. a file vanished), 2 error.
+
+Example:
+  export CAIRN_REPO=/backup/repo CAIRN_PASSPHRASE=...
+  cairn rcreate --encryption repokey
+  cairn create '{hostname}-{now}' ~/Documents
+  cairn rlist
+  cairn extract '{hostname}-2026-01-01T10:00:00' --dry-run
+  cairn prune --keep-daily 7 --keep-weekly 4 --list && cairn compact`;
+
+/** The full command tree, writing through `io`; commander's own exits are turned into errors. */
+export function createProgram(io: CliIO): Command {
+  const program = new Command('cairn')
+    .description('deduplicating, encrypting backups to a folder, SFTP, S3, Google Cloud Storage or Azure Blob')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('-r, --repo <url>', 'repository (default: $CAIRN_REPO)')
+    .option('--json', 'machine-readable output: JSON on standard output, no progress bar')
+    .addOption(new Option('--progress', 'show a progress bar even when standard error is not a terminal'))
+    .addOption(new Option('--no-progress', 'never show a progress bar'))
+    .addHelpText('after', EPILOG)
+    .configureOutput(output(io))
+    .exitOverride();
+  for (const register of [registerRcreate, registerRinfo, registerRlist, registerRdelete, registerCreate, registerList, registerExtract,
+    registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey]) {
+    register(program, io);
+  }
+  for (const command of allCommands(program)) command.exitOverride().configureOutput(output(io));
+  return program;
+}
+
+/** Commander's output through `io`; its usage errors become one "cairn: ..." line, like every other error. */
+function output(io: CliIO) {
+  return {
+    writeOut: (s: string) => io.out(s),
+    writeErr: (s: string) => io.err(s),
+    outputError: (s: string, write: (s: string) => void) => write(`cairn: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
+  };
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...allCommands(c)]);
+}

@@ -1,0 +1,36 @@
+/**
+ * A progress bar on standard error (files, bytes, rate, ETA when the total is known), shown only
+ * when a person is watching: a TTY, no `--json`, no `--no-progress`. Otherwise every call is a no-op.
+ */
+import cliProgress from 'cli-progress';
+import type { CliIO } from './io.js';
+import { formatBytes } from './format.js';
+
+export interface Progress {
+  update(state: { files: number; bytes: number; totalBytes?: number }): void;
+  stop(): void;
+}
+
+/** A progress display for one command run. */
+export function createProgress(io: CliIO, options: { json?: boolean; progress?: boolean }): Progress {
+  const show = options.progress ?? (io.isTTY && options.json !== true);
+  if (!show) return { update() {}, stop() {} };
+  const started = Date.now();
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: '{bar} {percentage}% | {files} files | {done} | {rate}/s | ETA {eta_formatted}',
+    hideCursor: true,
+    clearOnComplete: true,
+    etaBuffer: 50,
+  }, cliProgress.Presets.shades_classic);
+  let running = false;
+  return {
+    update({ files, bytes, totalBytes }) {
+      const payload = { files, done: formatBytes(bytes), rate: formatBytes(bytes / Math.max(0.001, (Date.now() - started) / 1000)) };
+      if (!running) { bar.start(totalBytes ?? 0, bytes, payload); running = true; }
+      if (totalBytes !== undefined) bar.setTotal(totalBytes);
+      bar.update(bytes, payload);
+    },
+    stop() { if (running) bar.stop(); running = false; },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * Runs one command line and turns its outcome into an exit code (0 ok, 1 warnings, 2 error) and
+ * any error into one line on standard error. The only such mapping in cairn; `main.ts` calls it.
+ */
+import { CommanderError } from 'commander';
+import { describeError } from './errors.js';
+import type { CliIO } from './io.js';
+import { createProgram } from './program.js';
+
+/** Runs `argv` (without node and the script) and resolves to the exit code; never throws. */
+export async function runMain(argv: readonly string[], io: CliIO): Promise<number> {
+  try {
+    await createProgram(io).parseAsync([...argv], { from: 'user' });
+    return io.warnings > 0 ? 1 : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version end as "errors" with exit code 0; usage mistakes were already printed by commander.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    io.err(`cairn: ${describeError(err)}\n`);
+    return 2;
+  }
+}
