@@ -132,7 +132,10 @@ export class Repository {
     return openPut(entry, id, { key, offset: loc.offset }).slice();
   }
 
-  /** Appends a PUT2 entry; resolves when accepted (waits while segment uploads lag). Visible to `has` at once. */
+  /**
+   * Appends a PUT2 entry; resolves when accepted (waits while segment uploads lag). Visible to `has`
+   * at once. If a background upload failed, rejects with that error and drops the transaction.
+   */
   async put(id: Uint8Array, value: Uint8Array): Promise<void> {
     const writer = this.#writable();
     const header = encodePutHeader(id, value);
@@ -140,7 +143,7 @@ export class Repository {
     this.#noteEntry(at.name);
     this.#txnPuts.set(id, this.#state.segments.ref(at.name), at.offset, at.size);
     this.#txnDeletes.delete(id);
-    await writer.backpressure();
+    await this.#backpressure(writer);
   }
 
   /** Appends a DELETE entry for `id` (a no-op when absent). Refused in append-only mode. */
@@ -152,7 +155,7 @@ export class Repository {
     this.#noteEntry(at.name);
     this.#txnPuts.delete(id);
     this.#txnDeletes.set(id, 0, 0, 0);
-    await writer.backpressure();
+    await this.#backpressure(writer);
   }
 
   /**
@@ -192,9 +195,7 @@ export class Repository {
       this.#state.deltaKeys.push(key);
       this.#resetTxn();
     } catch (err) {
-      await writer.settle();
-      writer.discard();
-      this.#resetTxn();
+      await this.#abortTxn(writer);
       throw err;
     }
   }
@@ -291,6 +292,22 @@ export class Repository {
   #noteEntry(name: string): void {
     if (this.#txnEntries === 0) this.#txnFirst = parseSegment(name)!.seq;
     this.#txnEntries++;
+  }
+
+  /** Waits while uploads lag; an upload failure drops the whole transaction and is rethrown. */
+  async #backpressure(writer: SegmentWriter): Promise<void> {
+    try {
+      await writer.backpressure();
+    } catch (err) {
+      await this.#abortTxn(writer);
+      throw err;
+    }
+  }
+
+  async #abortTxn(writer: SegmentWriter): Promise<void> {
+    await writer.settle();
+    writer.discard();
+    this.#resetTxn();
   }
 
   #resetTxn(): void {
