@@ -1,0 +1,148 @@
+/**
+ * Fault behaviour of the GCS backend against the local GCS server: an unreachable server gives
+ * transient errors that withRetry rides out (or reports clearly once spent); wrong credentials
+ * and a missing bucket are permanent, one-line errors.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createGcsBackend } from '../../backends/gcs/index.js';
+import { withRetry } from '../../src/store/with-retry.js';
+import { BackendError, PermissionError, StoreMissingError, TransientError } from '../../src/store/errors.js';
+import { tryStartServer } from '../helpers/servers.js';
+import { gcsEnv, gcsUrl } from './factories/gcs.js';
+
+const server = await tryStartServer('gcs');
+const scratch = mkdtempSync(join(tmpdir(), 'cairn-gcs-faults-'));
+after(async () => {
+  if (!(server instanceof Error)) await server.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+const fast = { maxAttempts: 4, baseDelayMs: 20, maxDelayMs: 100 };
+const bytes = new Uint8Array([1, 2, 3, 4]);
+
+/** A TCP relay to `target` that can be cut (connections refused and reset) and reopened on the same port. */
+async function relay(target: URL): Promise<{ port: number; cut(): Promise<void>; reopen(): Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let srv: Server | undefined;
+  let port = 0;
+  const open = () => new Promise<void>((resolve, reject) => {
+    srv = createServer((client) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      for (const s of [client, upstream]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => {}); }
+      client.pipe(upstream).pipe(client);
+    });
+    srv.once('error', reject);
+    srv.listen(port, '127.0.0.1', () => { port = (srv?.address() as { port: number }).port; resolve(); });
+  });
+  const cut = async () => {
+    const s = srv;
+    srv = undefined;
+    for (const sock of sockets) sock.destroy();
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  };
+  await open();
+  return { port, cut, reopen: open, close: cut };
+}
+
+const oneLine = (err: BackendError) => assert.ok(!err.message.includes('\n'), `one line: ${err.message}`);
+
+if (server instanceof Error) {
+  test('gcs faults: server unavailable outside CI', (t) => t.skip(server.message.split('\n')[0]));
+} else {
+  const env = server.env;
+
+  test('server unreachable mid-run: transient errors retried until it is back, then a clear error once retries are spent', async () => {
+    const r = await relay(new URL(env.GCS_ENDPOINT as string));
+    const viaRelay = { ...env, GCS_ENDPOINT: `http://127.0.0.1:${r.port}` };
+    const b = await createGcsBackend(gcsUrl(viaRelay, 'unreachable'), { env: gcsEnv(env) });
+    const retries: unknown[] = [];
+    const store = withRetry(b, { ...fast, onRetry: ({ error }) => retries.push(error) });
+    try {
+      await store.create();
+      await store.put('k', bytes);
+      await r.cut();
+      const back = setTimeout(() => void r.reopen(), 60);
+      assert.deepEqual(await store.get('k'), bytes);
+      clearTimeout(back);
+      assert.ok(retries.length > 0, 'the outage was seen and retried');
+      for (const err of retries) assert.ok(err instanceof TransientError, `retried ${String(err)}`);
+
+      await r.cut();
+      retries.length = 0;
+      const err = await store.get('k').then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof TransientError, `got ${String(err)}`);
+      assert.equal(err.code, 'ETRANSIENT');
+      assert.equal(retries.length, fast.maxAttempts - 1, 'every attempt was made');
+      oneLine(err);
+      await r.reopen();
+      await store.destroy();
+    } finally {
+      await store.close();
+      await r.close();
+    }
+  });
+
+  test('server process stopped mid-run: every retry is transient, then one clear TransientError', async () => {
+    const own = await tryStartServer('gcs');
+    if (own instanceof Error) throw own;
+    const b = await createGcsBackend(gcsUrl(own.env, 'stopped'), { env: gcsEnv(own.env) });
+    const retries: unknown[] = [];
+    const store = withRetry(b, { ...fast, onRetry: ({ error }) => retries.push(error) });
+    try {
+      await store.create();
+      await store.put('k', bytes);
+      await own.stop();
+      for (const call of [() => store.get('k'), () => store.put('k2', bytes), () => store.stat('k')]) {
+        retries.length = 0;
+        const err = await call().then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof TransientError, `got ${String(err)}`);
+        assert.equal(retries.length, fast.maxAttempts - 1);
+        for (const e of retries) assert.ok(e instanceof TransientError);
+        oneLine(err);
+      }
+    } finally {
+      await store.close();
+      await own.stop();
+    }
+  });
+
+  test('wrong credentials → PermissionError in one line', async () => {
+    // The same service account, signed with a key the server does not know.
+    const key = JSON.parse(readFileSync(env.GOOGLE_APPLICATION_CREDENTIALS as string, 'utf8')) as Record<string, string>;
+    key.private_key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const wrong = join(scratch, 'wrong-key.json');
+    writeFileSync(wrong, JSON.stringify(key), { mode: 0o600 });
+    const b = await createGcsBackend(gcsUrl(env, 'perm'), { env: { ...gcsEnv(env), GOOGLE_APPLICATION_CREDENTIALS: wrong } });
+    try {
+      for (const call of [() => b.stat('k'), () => b.put('k', bytes), () => b.create()]) {
+        const err = await call().then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof PermissionError, `got ${String(err)}`);
+        assert.equal(err.code, 'EPERMISSION');
+        assert.equal(err.transient, false);
+        oneLine(err);
+      }
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('missing bucket → StoreMissingError in one line, for reads, writes and listings; destroy succeeds', async () => {
+    const b = await createGcsBackend(gcsUrl({ ...env, GCS_BUCKET: 'no-such-bucket' }, 'root'), { env: gcsEnv(env) });
+    try {
+      for (const call of [() => b.get('k'), () => b.stat('k'), () => b.put('k', bytes), () => b.delete('k'), () => b.list('')[Symbol.asyncIterator]().next()]) {
+        const err = await call().then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof StoreMissingError, `got ${String(err)}`);
+        assert.equal(err.code, 'ENO_REPOSITORY_STORE');
+        oneLine(err);
+      }
+      await b.destroy();
+    } finally {
+      await b.close();
+    }
+  });
+}
