@@ -1,0 +1,86 @@
+/**
+ * The self-describing compression frame of one chunk (the plaintext that the AEAD seals):
+ *
+ *   offset 0  u8      algorithm: 0 none, 1 lz4, 2 zstd, 3 zlib
+ *   offset 1  u8      level (zstd 1..22, zlib 0..9; 0 for none and lz4) — informative, readers ignore it
+ *   offset 2  u32 BE  length of the uncompressed chunk
+ *   offset 6  ...     body: none = the bytes; lz4 = lz4_flex size-prepended block (u32 LE length + LZ4 block);
+ *                     zstd = one zstd frame (RFC 8878) with content size; zlib = RFC 1950 stream
+ */
+import { deflateSync, inflateSync } from 'node:zlib';
+import { IntegrityError, UnsupportedFormatError } from '../errors.js';
+import type { RawCodecs } from './libs.js';
+import { ALGORITHM_IDS, type Algorithm, type CompressionSpec } from './spec.js';
+
+export const FRAME_HEADER_SIZE = 6;
+
+/** A frame as two parts so a caller can feed them to a cipher without concatenating. */
+export interface FrameParts {
+  header: Uint8Array;
+  body: Uint8Array;
+}
+
+const SAMPLE = 16 * 1024;
+/** `auto` stores a chunk uncompressed when LZ4 saves less than this fraction of a sample. */
+const AUTO_MIN_SAVING = 0.03;
+
+/** Compresses one chunk per `spec`; falls back to `none` whenever compression would not make it smaller. */
+export function compressFrame(codecs: RawCodecs, spec: CompressionSpec, data: Uint8Array): FrameParts {
+  let algorithm: Algorithm = spec.algorithm;
+  if (spec.auto && algorithm !== 'none' && !looksCompressible(codecs, data)) algorithm = 'none';
+  let body = data;
+  if (algorithm !== 'none' && data.length > 0) {
+    body = compressBody(codecs, algorithm, spec.level, data);
+    if (body.length >= data.length) {
+      algorithm = 'none';
+      body = data;
+    }
+  } else {
+    algorithm = 'none';
+  }
+  const header = new Uint8Array(FRAME_HEADER_SIZE);
+  header[0] = ALGORITHM_IDS[algorithm];
+  header[1] = algorithm === 'zstd' || algorithm === 'zlib' ? spec.level : 0;
+  new DataView(header.buffer).setUint32(2, data.length, false);
+  return { header, body };
+}
+
+/** Returns the uncompressed bytes of a frame; a malformed frame is an IntegrityError, an unknown algorithm unsupported. */
+export function decompressFrame(codecs: RawCodecs, frame: Uint8Array): Uint8Array {
+  if (frame.length < FRAME_HEADER_SIZE) throw new IntegrityError('compression frame shorter than its header');
+  const rawLength = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(2, false);
+  const body = frame.subarray(FRAME_HEADER_SIZE);
+  let out: Uint8Array;
+  try {
+    switch (frame[0]) {
+      case 0: out = body; break;
+      case 1: out = codecs.lz4Decompress(body); break;
+      case 2: out = codecs.zstdDecompress(body, rawLength); break;
+      case 3: out = inflateSync(body, { maxOutputLength: Math.max(rawLength, 1) }); break;
+      default: throw new UnsupportedFormatError(`compression algorithm ${frame[0]}`);
+    }
+  } catch (err) {
+    if (err instanceof UnsupportedFormatError) throw err;
+    throw new IntegrityError('compressed body does not decode');
+  }
+  if (out.length !== rawLength) throw new IntegrityError(`decompressed ${out.length} bytes, header says ${rawLength}`);
+  return out;
+}
+
+function compressBody(codecs: RawCodecs, algorithm: Algorithm, level: number, data: Uint8Array): Uint8Array {
+  switch (algorithm) {
+    case 'lz4': return codecs.lz4Compress(data);
+    case 'zstd': return codecs.zstdCompress(data, level);
+    case 'zlib': return deflateSync(data, { level });
+    default: return data;
+  }
+}
+
+/** Cheap test: LZ4 on up to three 16 KiB samples (start, middle, end); incompressible data costs ~48 KiB of work. */
+function looksCompressible(codecs: RawCodecs, data: Uint8Array): boolean {
+  if (data.length <= 3 * SAMPLE) return codecs.lz4Compress(data).length < data.length * (1 - AUTO_MIN_SAVING);
+  const mid = Math.floor(data.length / 2 - SAMPLE / 2);
+  let packed = 0;
+  for (const at of [0, mid, data.length - SAMPLE]) packed += codecs.lz4Compress(data.subarray(at, at + SAMPLE)).length;
+  return packed < 3 * SAMPLE * (1 - AUTO_MIN_SAVING);
+}

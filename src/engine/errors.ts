@@ -1,0 +1,60 @@
+/** Typed errors of the engine: each has a stable `code`, a one-line message and never carries secret material. */
+
+/** Base class of every engine error; `code` is stable and meant for programs, the message for people. */
+export class EngineError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The passphrase does not open the key (the key blob itself is intact). */
+export class WrongPassphraseError extends EngineError {
+  constructor() {
+    super('wrong-passphrase', 'wrong passphrase: the key could not be opened');
+  }
+}
+
+/** The key blob or exported key text is damaged, truncated or not a cairn key. */
+export class KeyCorruptError extends EngineError {
+  constructor(detail: string) {
+    super('key-corrupt', `corrupt key: ${detail}`);
+  }
+}
+
+/** No passphrase could be obtained (no CAIRN_PASSPHRASE/CAIRN_PASSCOMMAND and no terminal), or the command failed. */
+export class PassphraseUnavailableError extends EngineError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('passphrase-unavailable', `no passphrase: ${detail}`, options);
+  }
+}
+
+/** A stored chunk failed authentication: tampered, swapped, replayed under another id, or read with the wrong key. */
+export class IntegrityError extends EngineError {
+  constructor(detail: string) {
+    super('integrity', `chunk integrity check failed: ${detail}`);
+  }
+}
+
+/** A stored chunk or frame names a suite, algorithm or version this build does not know. */
+export class UnsupportedFormatError extends EngineError {
+  constructor(detail: string) {
+    super('unsupported-format', `unsupported format: ${detail}`);
+  }
+}
+
+/** An option given by the caller is out of range (chunker sizes, compression level, KDF parameters, mode name). */
+export class InvalidOptionError extends EngineError {
+  constructor(detail: string) {
+    super('invalid-option', `invalid option: ${detail}`);
+  }
+}
+
+/** A worker thread of the pipeline failed or exited; the whole run is rejected with this error. */
+export class WorkerFailedError extends EngineError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('worker-failed', `pipeline worker failed: ${detail}`, options);
+  }
+}

@@ -1,0 +1,54 @@
+/** Creating, opening and re-sealing keys: the operations behind `rcreate`, every open, and `key change-passphrase`. */
+import { randomBytes } from 'node:crypto';
+import { InvalidOptionError } from '../errors.js';
+import type { IdAlgorithm } from '../ids.js';
+import { DEFAULT_KDF, type KdfParams } from './kdf.js';
+import { inspectKeyBlob, openKeyBlob, sealKeyBlob } from './key-blob.js';
+import { parseMode, suiteOfMode, type KeyMaterial, type KeyMode } from './modes.js';
+
+/** Options of createKey: Argon2id cost (tests use tiny values) and the chunk-id MAC. */
+export interface CreateKeyOptions {
+  kdf?: KdfParams;
+  /** 'hmac-sha256' (default) or 'blake3'; ignored in mode `none` (ids are SHA-256 there). */
+  idAlgorithm?: Exclude<IdAlgorithm, 'sha256'>;
+}
+
+/** Makes fresh random key material for `mode` and seals it; `blob` goes to the repository or a key file. */
+export async function createKey(mode: KeyMode, passphrase: string, options: CreateKeyOptions = {}): Promise<{ key: KeyMaterial; blob: Uint8Array }> {
+  parseMode(mode);
+  const idAlgorithm = options.idAlgorithm ?? 'hmac-sha256';
+  if (idAlgorithm !== 'hmac-sha256' && idAlgorithm !== 'blake3') throw new InvalidOptionError(`id algorithm must be hmac-sha256 or blake3`);
+  const none = mode === 'none';
+  if (!none && passphrase.length === 0) throw new InvalidOptionError('an empty passphrase is not allowed for this mode');
+  const key: KeyMaterial = {
+    mode,
+    suite: suiteOfMode(mode),
+    idAlgorithm: none ? 'sha256' : idAlgorithm,
+    // `authenticated` keeps a random encryption key too so that a later switch to encryption needs no new key.
+    encryptionKey: none ? new Uint8Array(32) : randomBytes(32),
+    macKey: none ? new Uint8Array(32) : randomBytes(32),
+    chunkerSeed: none ? new Uint8Array(32) : randomBytes(32),
+  };
+  return { key, blob: await sealKeyBlob(key, passphrase, options.kdf ?? DEFAULT_KDF) };
+}
+
+/** Opens a key blob. Throws KeyCorruptError (code 'key-corrupt') or WrongPassphraseError (code 'wrong-passphrase'). */
+export function openKey(blob: Uint8Array, passphrase: string): Promise<KeyMaterial> {
+  return openKeyBlob(blob, passphrase);
+}
+
+/**
+ * Re-seals the same key material under a new passphrase (fresh salt and nonce; Argon2id parameters kept unless
+ * given). The chunk data is untouched, so this is cheap; the caller replaces the stored blob atomically.
+ */
+export async function changePassphrase(blob: Uint8Array, oldPassphrase: string, newPassphrase: string, options: { kdf?: KdfParams } = {}): Promise<Uint8Array> {
+  const info = inspectKeyBlob(blob);
+  const key = await openKeyBlob(blob, oldPassphrase);
+  if (key.mode !== 'none' && newPassphrase.length === 0) throw new InvalidOptionError('an empty passphrase is not allowed for this mode');
+  return sealKeyBlob(key, newPassphrase, options.kdf ?? info.kdf ?? DEFAULT_KDF);
+}
+
+/** The mode and Argon2id parameters of a blob, without a passphrase. */
+export function describeKey(blob: Uint8Array): { mode: KeyMode; kdf: KdfParams | undefined } {
+  return inspectKeyBlob(blob);
+}

@@ -1,0 +1,77 @@
+/** Getting the passphrase: CAIRN_PASSPHRASE, else CAIRN_PASSCOMMAND's first output line, else a no-echo terminal prompt. */
+import { exec } from 'node:child_process';
+import { PassphraseUnavailableError } from '../errors.js';
+
+/** A terminal input as process.stdin is one; tests pass a fake. */
+export interface PromptInput {
+  isTTY?: boolean;
+  setRawMode?(mode: boolean): unknown;
+  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  removeListener(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  resume(): unknown;
+  pause(): unknown;
+}
+
+export interface ReadPassphraseOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Prompt text shown on the terminal (default "Enter passphrase: "). */
+  prompt?: string;
+  /** Ask twice and insist on the same answer (for new keys and change-passphrase). */
+  confirm?: boolean;
+  input?: PromptInput;
+  output?: { write(text: string): unknown };
+  /** Time limit for CAIRN_PASSCOMMAND, in ms (default 60 000). */
+  commandTimeoutMs?: number;
+}
+
+/** Resolves to the passphrase; PassphraseUnavailableError (code 'passphrase-unavailable') when none can be had. */
+export async function readPassphrase(options: ReadPassphraseOptions = {}): Promise<string> {
+  const env = options.env ?? process.env;
+  if (env.CAIRN_PASSPHRASE !== undefined) return env.CAIRN_PASSPHRASE;
+  if (env.CAIRN_PASSCOMMAND) return runPassCommand(env.CAIRN_PASSCOMMAND, env, options.commandTimeoutMs ?? 60_000);
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stderr;
+  if (!input.isTTY || !input.setRawMode) throw new PassphraseUnavailableError('set CAIRN_PASSPHRASE or CAIRN_PASSCOMMAND, or run on a terminal');
+  const prompt = options.prompt ?? 'Enter passphrase: ';
+  const first = await promptNoEcho(input, output, prompt);
+  if (!options.confirm) return first;
+  const second = await promptNoEcho(input, output, 'Enter the same passphrase again: ');
+  if (first !== second) throw new PassphraseUnavailableError('the two passphrases differ');
+  return first;
+}
+
+function runPassCommand(command: string, env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    exec(command, { env, timeout, encoding: 'utf8', maxBuffer: 64 * 1024 }, (err, stdout) => {
+      // The command's output may hold the secret, so neither it nor stderr goes into the error.
+      if (err) reject(new PassphraseUnavailableError(`CAIRN_PASSCOMMAND failed (exit ${String(err.code ?? err.signal ?? 'error')})`));
+      else resolve(stdout.split(/\r?\n/)[0]);
+    });
+  });
+}
+
+function promptNoEcho(input: PromptInput, output: { write(text: string): unknown }, prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    output.write(prompt);
+    input.setRawMode?.(true);
+    input.resume();
+    const done = (err?: Error): void => {
+      input.removeListener('data', onData);
+      input.setRawMode?.(false);
+      input.pause();
+      output.write('\n');
+      if (err) reject(err);
+      else resolve(text);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      for (const ch of String(chunk)) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003' || (ch === '\u0004' && text === '')) return done(new PassphraseUnavailableError('cancelled at the prompt'));
+        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+        else if (ch >= ' ') text += ch;
+      }
+    };
+    input.on('data', onData);
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * The pipeline: read → chunk → id → dedup check → compress → encrypt, with scanning, MAC, compression and AEAD on a
+ * worker pool. Memory is bounded by numbers (docs/format/chunks.md "Memory"): at most `workers + 1` segments being
+ * scanned, the chunk being cut (≤ max + one segment) and `window` chunks in flight.
+ */
+import { availableParallelism } from 'node:os';
+import { ByteQueue } from '../chunker/byte-queue.js';
+import { resolveChunkerOptions, type ChunkerOptions } from '../chunker/params.js';
+import { nextTail } from '../chunker/scan.js';
+import { CutSelector } from '../chunker/select.js';
+import { parseCompression, type CompressionSpec } from '../compress/index.js';
+import type { AeadImplementation } from '../crypto/suites.js';
+import { InvalidOptionError } from '../errors.js';
+import type { KeyMaterial } from '../keys/modes.js';
+import { WorkerPool } from './pool.js';
+import type { WorkerFault } from './protocol.js';
+import { readSegments, type PipelineSource } from './segments.js';
+
+export type { PipelineSource } from './segments.js';
+export { WorkerPool, workerEntry } from './pool.js';
+
+export interface PipelineOptions {
+  /** Worker threads (default: os.availableParallelism()). */
+  workers?: number;
+  /** Chunker sizes or fixed size (default 512 KiB / 2 MiB / 8 MiB). */
+  chunker?: ChunkerOptions;
+  /** Compression for new chunks (default "lz4"). */
+  compression?: string | CompressionSpec;
+  /** Read and scan unit in bytes (default 4 MiB). */
+  segmentSize?: number;
+  /** Chunks in flight per run (default 2 × workers + 2): the backpressure bound. */
+  window?: number;
+  implementation?: AeadImplementation;
+  /** Fault injection for tests only. */
+  fault?: WorkerFault;
+}
+
+/** One chunk of the input, in input order. `stored` is present only for chunks that must be written. */
+export interface PipelineChunk {
+  id: Uint8Array;
+  size: number;
+  stored?: Uint8Array;
+}
+
+export interface RunOptions {
+  /** Dedup check: true if the repository already has this id (then the chunk is neither compressed nor encrypted). */
+  isKnown?(id: Uint8Array): boolean | Promise<boolean>;
+}
+
+/** A started pipeline; run() may be called for many files (also concurrently); close() stops the workers. */
+export interface Pipeline {
+  readonly workers: number;
+  /** Yields the chunks of `source` in order; any error (read, worker, callback) rejects the iteration. */
+  run(source: PipelineSource, options?: RunOptions): AsyncGenerator<PipelineChunk>;
+  close(): Promise<void>;
+}
+
+/** Starts the worker pool for `key`. Remember to close() it (workers keep the process alive). */
+export async function createPipeline(key: KeyMaterial, options: PipelineOptions = {}): Promise<Pipeline> {
+  const workers = options.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) throw new InvalidOptionError('workers must be a positive integer');
+  const chunking = resolveChunkerOptions(options.chunker);
+  const segmentSize = options.segmentSize ?? 4 * 1024 * 1024;
+  if (!Number.isInteger(segmentSize) || segmentSize < 4096) throw new InvalidOptionError('segmentSize must be >= 4096');
+  const window = options.window ?? 2 * workers + 2;
+  const compression = typeof options.compression === 'object' ? options.compression : parseCompression(options.compression ?? 'lz4');
+  const masks = 'fixed' in chunking ? undefined : { maskS: chunking.maskS, maskL: chunking.maskL };
+  const pool = await WorkerPool.start(workers, { key, compression, implementation: options.implementation, masks, fault: options.fault });
+
+  async function* chunksOf(source: PipelineSource): AsyncGenerator<Uint8Array> {
+    const segments = readSegments(source, segmentSize);
+    const queue = new ByteQueue();
+    if ('fixed' in chunking) {
+      for await (const seg of segments) {
+        queue.push(seg);
+        while (queue.length >= chunking.fixed) yield queue.take(chunking.fixed);
+      }
+      if (queue.length > 0) yield queue.take(queue.length);
+      return;
+    }
+    const selector = new CutSelector(chunking);
+    const scans: Promise<{ candidates: Int32Array; data: Uint8Array }>[] = [];
+    let tail: Uint8Array = new Uint8Array(0);
+    let offset = 0;
+    let emitted = 0;
+    let more = true;
+    for (;;) {
+      while (more && scans.length <= workers) {
+        const next = await segments.next();
+        if (next.done) {
+          more = false;
+          break;
+        }
+        const prev = tail;
+        tail = nextTail(tail, next.value);
+        const scan = pool.request({ type: 'scan', tail: prev, data: next.value }).then((r) => r as { type: 'scan'; candidates: Int32Array; data: Uint8Array });
+        scan.catch(() => undefined);
+        scans.push(scan);
+      }
+      const first = scans.shift();
+      if (!first) break;
+      const { candidates, data } = await first;
+      queue.push(data);
+      for (const cut of selector.push(offset, data.length, candidates)) {
+        yield queue.take(cut - emitted);
+        emitted = cut;
+      }
+      offset += data.length;
+    }
+    for (const cut of selector.finish()) yield queue.take(cut - emitted);
+  }
+
+  async function* run(source: PipelineSource, runOptions: RunOptions = {}): AsyncGenerator<PipelineChunk> {
+    const isKnown = runOptions.isKnown;
+    const sealing = new Set<string>();
+    const inFlight: Promise<PipelineChunk>[] = [];
+    // Dedup decisions are taken one at a time in input order, so a chunk repeated within this run is sealed once and
+    // the earlier occurrence (yielded first) is the one that carries `stored`; isKnown is never called concurrently.
+    let gate: Promise<unknown> = Promise.resolve();
+    const handle = async (data: Uint8Array): Promise<PipelineChunk> => {
+      const size = data.length;
+      if (!isKnown) {
+        const r = (await pool.request({ type: 'id-seal', data })) as { id: Uint8Array; stored: Uint8Array };
+        return { id: r.id, size, stored: r.stored };
+      }
+      const idTask = pool.request({ type: 'id', data }) as Promise<{ type: 'id'; id: Uint8Array; data: Uint8Array }>;
+      idTask.catch(() => undefined);
+      const decided = gate.then(async () => {
+        const r = await idTask;
+        const name = Buffer.from(r.id).toString('hex');
+        if (sealing.has(name) || (await isKnown(r.id))) return { r, seal: false };
+        sealing.add(name);
+        return { r, seal: true };
+      });
+      gate = decided.catch(() => undefined);
+      const { r, seal } = await decided;
+      if (!seal) return { id: r.id, size };
+      const s = (await pool.request({ type: 'seal', id: r.id, data: r.data })) as { stored: Uint8Array };
+      return { id: r.id, size, stored: s.stored };
+    };
+    try {
+      for await (const chunk of chunksOf(source)) {
+        const p = handle(chunk);
+        p.catch(() => undefined);
+        inFlight.push(p);
+        while (inFlight.length >= window) yield await (inFlight.shift() as Promise<PipelineChunk>);
+      }
+      while (inFlight.length > 0) yield await (inFlight.shift() as Promise<PipelineChunk>);
+    } finally {
+      // On an early exit or error, let in-flight tasks settle so none outlives the run unobserved.
+      await Promise.allSettled(inFlight);
+    }
+  }
+
+  return { workers, run, close: () => pool.close() };
+}

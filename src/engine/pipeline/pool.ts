@@ -1,0 +1,115 @@
+/** A fixed pool of worker threads answering pipeline tasks; a dead worker fails the pool, so no error is lost. */
+import { Worker } from 'node:worker_threads';
+import { EngineError, WorkerFailedError } from '../errors.js';
+import { transferables, type ReadyMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
+
+interface Pending {
+  resolve(result: TaskResult): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * The worker entry next to this module: worker.js once built. Under tsx (this file is .ts) the entry is a small
+ * data: module that registers tsx's loader in the worker and then imports worker.ts, because Node 20 does not carry
+ * the parent's `--import tsx` hooks into a worker's module loading.
+ */
+export function workerEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./worker.js', import.meta.url);
+  const target = new URL('./worker.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code = `const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(target)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+/** The pool; request() picks the least-busy worker. After any worker failure every request rejects. */
+export class WorkerPool {
+  readonly size: number;
+  readonly #slots: Slot[] = [];
+  #seq = 0;
+  #failure: Error | undefined;
+  #closed = false;
+
+  private constructor(size: number) {
+    this.size = size;
+  }
+
+  /** Starts `size` workers and waits until each has built its codec. */
+  static async start(size: number, setup: WorkerSetup): Promise<WorkerPool> {
+    const pool = new WorkerPool(size);
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < size; i++) ready.push(pool.#spawn(setup));
+    try {
+      await Promise.all(ready);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  /** Runs one task on a worker; big buffers in it are transferred (the caller must not use them afterwards). */
+  request(task: TaskRequest): Promise<TaskResult> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new WorkerFailedError('the pool is closed'));
+    let slot = this.#slots[0];
+    for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
+    const seq = ++this.#seq;
+    return new Promise<TaskResult>((resolve, reject) => {
+      slot.pending.set(seq, { resolve, reject });
+      slot.worker.postMessage({ seq, task }, transferables(task));
+    });
+  }
+
+  /** Stops every worker; pending requests reject. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const closing = new WorkerFailedError('the pool is closed');
+    for (const slot of this.#slots) for (const p of slot.pending.values()) p.reject(closing);
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+
+  #spawn(setup: WorkerSetup): Promise<void> {
+    const worker = new Worker(workerEntry(), { workerData: setup });
+    const slot: Slot = { worker, pending: new Map() };
+    this.#slots.push(slot);
+    return new Promise<void>((resolveReady, rejectReady) => {
+      let isReady = false;
+      worker.on('message', (msg: ResponseMessage | ReadyMessage) => {
+        if ('ready' in msg) {
+          isReady = true;
+          if (msg.ready) resolveReady();
+          else rejectReady(rebuild(msg.error));
+          return;
+        }
+        const p = slot.pending.get(msg.seq);
+        if (!p) return;
+        slot.pending.delete(msg.seq);
+        if (msg.ok) p.resolve(msg.result);
+        else p.reject(rebuild(msg.error));
+      });
+      worker.on('error', (err) => this.#fail(new WorkerFailedError(err.message, { cause: err }), isReady ? undefined : rejectReady));
+      worker.on('exit', (code) => {
+        if (!this.#closed) this.#fail(new WorkerFailedError(`a worker exited (code ${code})`), isReady ? undefined : rejectReady);
+      });
+    });
+  }
+
+  #fail(err: Error, rejectReady?: (err: Error) => void): void {
+    this.#failure ??= err;
+    rejectReady?.(err);
+    for (const slot of this.#slots) {
+      for (const p of slot.pending.values()) p.reject(this.#failure);
+      slot.pending.clear();
+    }
+  }
+}
+
+function rebuild(error: { code?: string; message: string }): Error {
+  return error.code ? new EngineError(error.code, error.message) : new WorkerFailedError(error.message);
+}

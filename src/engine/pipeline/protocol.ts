@@ -1,0 +1,57 @@
+/** Messages between the pipeline's main thread and its workers (structured clone; large buffers are transferred). */
+import type { KeyMaterial } from '../keys/modes.js';
+import type { CompressionSpec } from '../compress/index.js';
+import type { AeadImplementation } from '../crypto/suites.js';
+
+/** What every worker is started with. */
+export interface WorkerSetup {
+  key: KeyMaterial;
+  compression: CompressionSpec;
+  implementation?: AeadImplementation;
+  /** Gear masks for scan tasks (absent with fixed-size chunking). */
+  masks?: { maskS: number; maskL: number };
+  /** Fault injection for tests: after `afterTasks` tasks this worker throws from a task or crashes the thread. */
+  fault?: WorkerFault;
+}
+
+export interface WorkerFault {
+  kind: 'throw' | 'crash';
+  afterTasks: number;
+}
+
+export type TaskRequest =
+  | { type: 'scan'; tail: Uint8Array; data: Uint8Array }
+  | { type: 'id'; data: Uint8Array }
+  | { type: 'seal'; id: Uint8Array; data: Uint8Array }
+  | { type: 'id-seal'; data: Uint8Array };
+
+export type TaskResult =
+  | { type: 'scan'; candidates: Int32Array; data: Uint8Array }
+  | { type: 'id'; id: Uint8Array; data: Uint8Array }
+  | { type: 'seal'; stored: Uint8Array }
+  | { type: 'id-seal'; id: Uint8Array; stored: Uint8Array };
+
+export interface RequestMessage {
+  seq: number;
+  task: TaskRequest;
+}
+
+export type ResponseMessage =
+  | { seq: number; ok: true; result: TaskResult }
+  | { seq: number; ok: false; error: { code?: string; message: string } };
+
+/** Ready signal a worker sends once its codec is built (or the error that stopped it). */
+export type ReadyMessage = { ready: true } | { ready: false; error: { code?: string; message: string } };
+
+/** The ArrayBuffers of a message that can be moved instead of copied. */
+export function transferables(value: TaskRequest | TaskResult): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  const add = (b: Uint8Array | Int32Array): void => {
+    // Only whole, unshared buffers may be moved; views into a larger buffer are copied by the structured clone.
+    if (b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !out.includes(b.buffer)) out.push(b.buffer);
+  };
+  if ('data' in value) add(value.data);
+  if ('stored' in value) add(value.stored);
+  if ('candidates' in value) add(value.candidates);
+  return out;
+}
