@@ -174,7 +174,6 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     // As on real GCS, a resumable session URI is itself the credential: its chunks need no token.
     const sessionCall = req.method === 'PUT' && sessions.has(query.get('upload_id'));
     if (!sessionCall && !auth.check(req)) {
-      if (process.env.GCS_FRONT_DEBUG) (await import('node:fs')).appendFileSync(process.env.GCS_FRONT_DEBUG, `401 ${req.method} ${req.url} ${req.headers.authorization?.slice(0, 400)}\n`);
       await readBody(req);
       return sendError(res, 401, 'required', 'Anonymous caller does not have storage.objects.get access.');
     }
