@@ -3,7 +3,7 @@
  * settings of the S3 backend, rejecting anything it does not understand (a typo in an option
  * must never turn into a silent default such as the public AWS endpoint).
  */
-import { BackendError } from '../../src/store/errors.js';
+import { InvalidUrlError } from '../../src/store/errors.js';
 import { validatePrefix } from '../../src/store/keys.js';
 
 /** Storage classes S3 accepts on PutObject. */
@@ -37,7 +37,7 @@ export interface S3Config {
 const KNOWN = new Set(['endpoint', 'region', 'storage-class', 'path-style', 'page-size', 'multipart-threshold', 'part-size']);
 
 function fail(message: string): never {
-  throw new BackendError(`s3 URL: ${message}`, { backend: 's3' });
+  throw new InvalidUrlError(`s3 URL: ${message}`, { backend: 's3' });
 }
 
 function intOption(q: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
@@ -48,7 +48,7 @@ function intOption(q: URLSearchParams, name: string, fallback: number, min: numb
   return n;
 }
 
-/** Reads the settings from `url`; throws `BackendError` (one line) on any invalid part. */
+/** Reads the settings from `url`; throws `InvalidUrlError` (one line) on any invalid part. */
 export function parseS3Url(url: URL): S3Config {
   if (url.protocol !== 's3:') fail(`expected s3://bucket/prefix, got ${url.protocol}`);
   if (url.username || url.password) fail('credentials do not belong in the URL: use the AWS environment variables or a profile');

@@ -217,7 +217,7 @@ export class S3Backend implements Backend {
 
 /**
  * Opens the store at `s3://bucket/prefix?…` (see docs/backends/s3.md for every option). No
- * request is made here; an invalid URL throws `BackendError` at once.
+ * request is made here; an invalid URL throws `InvalidUrlError` at once.
  */
 export async function createS3Backend(url: URL, options: { env?: NodeJS.ProcessEnv } = {}): Promise<S3Backend> {
   const config = parseS3Url(url);

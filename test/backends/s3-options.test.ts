@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createS3Backend } from '../../backends/s3/index.js';
 import { parseS3Url } from '../../backends/s3/config.js';
-import { BackendError, TransientError } from '../../src/store/errors.js';
+import { InvalidUrlError, TransientError } from '../../src/store/errors.js';
 // @ts-expect-error -- plain JavaScript module without type declarations
 import { freePort } from '../../localstack/launch.mjs';
 import { tryStartServer } from '../helpers/servers.js';
@@ -29,13 +29,13 @@ test('URL: bucket, prefix, endpoint, region, storage class, path style and sizes
   assert.equal(parseS3Url(new URL('s3://b-1/p')).endpoint, undefined);
 });
 
-test('URL: mistakes are one-line BackendErrors, never defaults', () => {
+test('URL: mistakes are one-line InvalidUrlErrors, never defaults', () => {
   for (const bad of [
     's3://b-1/p?endpint=http://x', 's3://b-1/p?endpoint=not a url', 's3://b-1/p?endpoint=ftp://x',
     's3://b-1/p?storage-class=COLD', 's3://b-1/p?page-size=0', 's3://b-1/p?page-size=1001', 's3://b-1/p?path-style=yes',
     's3://B_1/p', 's3://key:secret@b-1/p', 's3://b-1/.hidden', 's3://b-1/p?multipart-threshold=1',
   ]) {
-    assert.throws(() => parseS3Url(new URL(bad)), (err) => err instanceof BackendError && err.code === 'EBACKEND' && !err.message.includes('\n'), bad);
+    assert.throws(() => parseS3Url(new URL(bad)), (err) => err instanceof InvalidUrlError && err.code === 'EINVALID_URL' && !err.message.includes('\n'), bad);
   }
   assert.throws(() => parseS3Url(new URL('s3://key:hunter2@b-1/p')), (err) => !(err as Error).message.includes('hunter2'));
 });
