@@ -41,8 +41,30 @@ export class ChunkWriter {
     return ref;
   }
 
+  /** True when the chunk is stored or being stored in this run. */
+  known(id: Uint8Array): boolean {
+    return this.#ctx.repository.has(id) || this.#pending.has(Buffer.from(id).toString('hex'));
+  }
+
+  /** Puts a chunk the pipeline already sealed, unless another file of this run stored it meanwhile. */
+  async putSealed(id: Uint8Array, size: number, stored: Uint8Array): Promise<ChunkRef> {
+    const key = Buffer.from(id).toString('hex');
+    const pending = this.#pending.get(key);
+    if (pending) await pending;
+    else if (!this.#ctx.repository.has(id)) {
+      const work = this.#ctx.repository.put(id, stored).then(() => {
+        this.#stats.chunks += 1;
+        this.#stats.deduplicated += size;
+        this.#stats.compressed += stored.length;
+      });
+      this.#pending.set(key, work);
+      await work;
+    }
+    return { id, size };
+  }
+
   /** True when every chunk of a list is stored (a files-cache hit is only used then). */
   hasAll(chunks: readonly ChunkRef[]): boolean {
-    return chunks.every((c) => this.#ctx.repository.has(c.id) || this.#pending.has(Buffer.from(c.id).toString('hex')));
+    return chunks.every((c) => this.known(c.id));
   }
 }

@@ -40,6 +40,8 @@ export interface CreateOptions {
   checkpointInterval?: number;
   /** New bytes between checkpoints (default: none). */
   checkpointBytes?: number;
+  /** Store access times too (off by default: reading files changes them, so items would always differ). */
+  atime?: boolean;
   /** Files read at the same time (default 4). */
   concurrency?: number;
   onWarning?(warning: Warning): void;
@@ -109,7 +111,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   };
 
   const build = async (entry: WalkEntry): Promise<Item | undefined> => {
-    const item = itemFromStat(entry.archivePath, entry.stat, owners);
+    const item = itemFromStat(entry.archivePath, entry.stat, owners, { atime: options.atime });
     try {
       if (entry.stat.isSymbolicLink()) item.target = await readLinkTarget(entry.fsPath);
       if (!entry.stat.isFile()) return item;

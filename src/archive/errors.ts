@@ -9,7 +9,8 @@ export type ArchiveErrorCode =
   | 'EARCHIVE_NAME'
   | 'EARCHIVE_CORRUPT'
   | 'EUNSAFE_PATH'
-  | 'EPATTERN';
+  | 'EPATTERN'
+  | 'EKEY_MISSING';
 
 /** Base class of every archive error. */
 export class ArchiveError extends Error {

@@ -39,6 +39,11 @@ export interface ChunkCodec {
   open(id: Uint8Array, stored: Uint8Array): Promise<Uint8Array>;
   /** Splits a byte stream into content-defined chunks, deterministically for one key. */
   chunks(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, purpose: ChunkPurpose): AsyncIterable<Uint8Array>;
+  /**
+   * Optional fast path for file contents: chunk, id and (unless `isKnown`) seal on worker threads.
+   * Yields every chunk in order; `stored` is present when the chunk must be written.
+   */
+  storeChunks?(source: AsyncIterable<Uint8Array>, isKnown: (id: Uint8Array) => boolean): AsyncIterable<{ id: Uint8Array; size: number; stored?: Uint8Array }>;
 }
 
 /** A repository opened with its key: what every archive operation takes. */

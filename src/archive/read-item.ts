@@ -15,14 +15,16 @@ const READ_SIZE = 1024 * 1024;
 /** Chunks of one file sealed and put concurrently (bounded: each holds up to one max-size chunk). */
 const CHUNKS_IN_FLIGHT = 4;
 
-/** The metadata every item has, from an lstat. */
-export function itemFromStat(archivePath: Uint8Array, stat: BigIntStats, owners: Owners): Item {
+/** The metadata every item has, from an lstat; atime only when asked. */
+export function itemFromStat(archivePath: Uint8Array, stat: BigIntStats, owners: Owners, options: { atime?: boolean } = {}): Item {
   const uid = Number(stat.uid);
   const gid = Number(stat.gid);
   const item: Item = {
     path: archivePath, mode: Number(stat.mode), uid, gid,
-    mtime: stat.mtimeNs, atime: stat.atimeNs, ctime: stat.ctimeNs,
+    mtime: stat.mtimeNs, ctime: stat.ctimeNs,
   };
+  // Off by default (as in Borg): reading a file changes its atime, so every run would differ.
+  if (options.atime) item.atime = stat.atimeNs;
   const user = owners.userName(uid);
   const group = owners.groupName(gid);
   if (user !== undefined) item.user = user;
@@ -70,6 +72,14 @@ async function* readFile(fsPath: Buffer, expected: BigIntStats): AsyncGenerator<
 export async function storeFile(ctx: ArchiveContext, writer: ChunkWriter, fsPath: Buffer, stat: BigIntStats): Promise<ChunkRef[]> {
   const refs: Promise<ChunkRef>[] = [];
   const inFlight = new Set<Promise<ChunkRef>>();
+  if (ctx.codec.storeChunks) {
+    const list: ChunkRef[] = [];
+    // Awaiting each put keeps the pipeline's window as the only buffer (backpressure end to end).
+    for await (const c of ctx.codec.storeChunks(readFile(fsPath, stat), (id) => writer.known(id))) {
+      list.push(c.stored ? await writer.putSealed(c.id, c.size, c.stored) : { id: c.id, size: c.size });
+    }
+    return list;
+  }
   for await (const chunk of ctx.codec.chunks(readFile(fsPath, stat), 'data')) {
     const p = writer.store(chunk);
     refs.push(p);

@@ -1,0 +1,34 @@
+/**
+ * `delete`: remove archive records by name or glob. Space is freed later by `compact`
+ * (mark and sweep), so a delete is one small, atomic operation per archive.
+ */
+import picomatch from 'picomatch';
+import { listArchiveNames, recordName } from './archive-record.js';
+import { ArchiveNotFoundError } from './errors.js';
+import type { ArchiveContext } from './ports.js';
+
+export interface DeleteOptions {
+  /** Exact names; a missing one → `ArchiveNotFoundError` before anything is deleted. */
+  names?: readonly string[];
+  /** A shell glob over archive names (`*` does not cross "/", which names never contain). */
+  glob?: string;
+  /** Report what would be deleted, delete nothing. */
+  dryRun?: boolean;
+}
+
+/** Deletes the selected archives; returns their names in order. Refused in append-only mode. */
+export async function deleteArchives(ctx: ArchiveContext, options: DeleteOptions): Promise<string[]> {
+  const existing = await listArchiveNames(ctx);
+  const chosen = new Set<string>();
+  for (const name of options.names ?? []) {
+    if (!existing.includes(name)) throw new ArchiveNotFoundError(name);
+    chosen.add(name);
+  }
+  if (options.glob !== undefined) {
+    const match = picomatch(options.glob, { dot: true });
+    for (const name of existing) if (match(name)) chosen.add(name);
+  }
+  const names = existing.filter((n) => chosen.has(n));
+  if (!options.dryRun) for (const name of names) await ctx.repository.deleteRecord(recordName(name));
+  return names;
+}

@@ -1,0 +1,32 @@
+/**
+ * The archive layer's public surface: items, create, extract, list, info, diff, delete, check,
+ * compact (mark and sweep), the files cache, patterns, and opening a repository with its key.
+ */
+export type { ArchiveContext, ChunkCodec, ChunkPurpose, ChunkRepository } from './ports.js';
+export {
+  ArchiveError, ArchiveExistsError, ArchiveNotFoundError, ArchiveNameError, ArchiveCorruptError, UnsafePathError, PatternError,
+  type ArchiveErrorCode,
+} from './errors.js';
+export {
+  encodeItem, decodeItems, itemKind, pathText, pathBytes, type Item, type ItemKind, type ChunkRef,
+} from './item.js';
+export { compilePattern, compilePatterns, type PathMatcher } from './patterns.js';
+export { archiveRootPath, type Warning } from './walk.js';
+export { FilesCache, repositoryCacheDir } from './files-cache.js';
+export { recordName, readRecord as readArchive, listArchiveNames, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
+export { createArchive, type CreateOptions, type CreateProgress, type CreateResult, type CreateStats } from './create.js';
+export { extractArchive, type ExtractOptions, type ExtractResult } from './extract.js';
+export { listArchives, listItems, itemJson, formatItem, modeText, isoTime, DEFAULT_ITEM_FORMAT } from './list.js';
+export { archiveInfo, type ArchiveInfo } from './info.js';
+export { diffArchives, type DiffEntry, type DiffChange } from './diff.js';
+export { deleteArchives, type DeleteOptions } from './delete.js';
+export { checkArchives, type CheckArchivesOptions, type CheckArchivesReport, type ArchiveProblem } from './check.js';
+export { sweepUnreferenced, compactArchives, type CompactResult } from './compact.js';
+export { createEngineCodec, ITEMS_CHUNKER, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';
+export {
+  initRepository, openRepository, keyFilePath, type OpenedRepository, type InitOptions, type OpenRepositoryOptions, type PassphraseSource,
+} from './open.js';
+export {
+  applyPrunePolicy, parseInterval, hasRules, PruneRulesError,
+  type PrunableArchive, type PruneRules, type PruneRuleName, type KeptArchive, type PruneDecision,
+} from './prune-policy.js';

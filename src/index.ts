@@ -1,0 +1,23 @@
+/**
+ * cairn as a library: `import { openBackend, initRepository, createArchive } from 'cairn-backup'`.
+ * The CLI uses exactly this surface. See docs/library.md for an example.
+ */
+export { openBackend, redactUrl } from '../backends/index.js';
+export * from './store/index.js';
+export {
+  Repository, FORMAT_VERSION, DEFAULT_SEGMENT_SIZE,
+  RepositoryError, NotARepositoryError, RepositoryExistsError, UnsupportedVersionError, LockedError, LockLostError,
+  AppendOnlyError, IntegrityError, IdNotFoundError, RepositoryStateError,
+  type RepositoryErrorCode, type RepositoryConfig, type CompactOptions, type CompactReport, type CheckOptions, type CheckReport,
+  type Damage, type LockOptions,
+} from './repository/index.js';
+export type { CreateOptions as RepositoryCreateOptions, OpenOptions as RepositoryOpenOptions } from './repository/index.js';
+export {
+  EngineError, WrongPassphraseError, KeyCorruptError, PassphraseUnavailableError, IntegrityError as ChunkIntegrityError,
+  UnsupportedFormatError, InvalidOptionError, WorkerFailedError,
+  createKey, openKey, changePassphrase, describeKey, exportKey, importKey, readPassphrase, DEFAULT_KDF, parseMode,
+  storedInRepository, parseCompression, formatCompression, DEFAULT_CHUNKER,
+  type KeyMaterial, type KeyMode, type KdfParams, type ExportFormat, type ReadPassphraseOptions, type PromptInput,
+  type ChunkerOptions, type CompressionSpec,
+} from './engine/index.js';
+export * from './archive/index.js';
