@@ -73,9 +73,10 @@ export class IndexBuilder {
     }
     const ids = new Uint8Array(live * ID_SIZE);
     const locs = new Uint32Array(live * 3);
+    const from = new Uint32Array(this.#ids.buffer, 0, this.#n * 8), to = new Uint32Array(ids.buffer);
     for (let i = 0; i < live; i++) {
       const e = keep[i];
-      ids.set(this.#ids.subarray(e * ID_SIZE, e * ID_SIZE + ID_SIZE), i * ID_SIZE);
+      for (let w = 0; w < 8; w++) to[i * 8 + w] = from[e * 8 + w];
       locs[i * 3] = this.#locs[e * 3]; locs[i * 3 + 1] = this.#locs[e * 3 + 1]; locs[i * 3 + 2] = this.#locs[e * 3 + 2];
     }
     return { ids, locs, count: live };
@@ -122,7 +123,9 @@ export class ChunkIndex {
   }
 
   has(id: Uint8Array): boolean {
-    return this.get(id) !== undefined;
+    const o = this.#ovFind(id);
+    if (o >= 0) return this.#ovLocs[o * 3] !== TOMBSTONE;
+    return this.#baseFind(id) >= 0;
   }
 
   /** Sets (or moves) `id` to the location. */
@@ -247,22 +250,34 @@ function compareAt(a: Uint8Array, i: number, b: Uint8Array, j: number): number {
   return 0;
 }
 
-/** Stable order of the first `n` ids: LSD radix sort on the first 4 bytes, then equal-prefix runs sorted in full. */
+/**
+ * Stable order of the first `n` ids: LSD radix sort of (first 4 bytes, position) pairs, which
+ * touches the 32-byte ids only once, then equal-prefix runs (rare for MAC ids) sorted in full.
+ */
 function sortById(ids: Uint8Array, n: number): Uint32Array {
+  let keys = new Uint32Array(n), nextKeys = new Uint32Array(n);
   let order = new Uint32Array(n), next = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = 0; i < n; i++) {
+    const p = i * ID_SIZE;
+    keys[i] = ((ids[p] << 24) | (ids[p + 1] << 16) | (ids[p + 2] << 8) | ids[p + 3]) >>> 0;
+    order[i] = i;
+  }
   const counts = new Uint32Array(257);
-  for (let byte = 3; byte >= 0; byte--) {
+  for (let shift = 0; shift < 32; shift += 8) {
     counts.fill(0);
-    for (let i = 0; i < n; i++) counts[ids[order[i] * ID_SIZE + byte] + 1]++;
+    for (let i = 0; i < n; i++) counts[((keys[i] >>> shift) & 0xff) + 1]++;
     for (let k = 1; k < 257; k++) counts[k] += counts[k - 1];
-    for (let i = 0; i < n; i++) next[counts[ids[order[i] * ID_SIZE + byte]]++] = order[i];
+    for (let i = 0; i < n; i++) {
+      const to = counts[(keys[i] >>> shift) & 0xff]++;
+      nextKeys[to] = keys[i];
+      next[to] = order[i];
+    }
+    [keys, nextKeys] = [nextKeys, keys];
     [order, next] = [next, order];
   }
-  // Runs with equal 4-byte prefixes (rare for MAC ids) are finished by a full comparison.
   for (let start = 0; start < n;) {
     let end = start + 1;
-    while (end < n && samePrefix(ids, order[start], order[end])) end++;
+    while (end < n && keys[end] === keys[start]) end++;
     if (end - start > 1) {
       // Array.prototype.sort is stable, so equal ids keep their record order.
       const run = Array.from(order.subarray(start, end)).sort((a, b) => compareAt(ids, a, ids, b));
@@ -271,9 +286,4 @@ function sortById(ids: Uint8Array, n: number): Uint32Array {
     start = end;
   }
   return order;
-}
-
-function samePrefix(ids: Uint8Array, a: number, b: number): boolean {
-  const x = a * ID_SIZE, y = b * ID_SIZE;
-  return ids[x] === ids[y] && ids[x + 1] === ids[y + 1] && ids[x + 2] === ids[y + 2] && ids[x + 3] === ids[y + 3];
 }
