@@ -2,7 +2,7 @@
  * The self-describing compression frame of one chunk (the plaintext that the AEAD seals):
  *
  *   offset 0  u8      algorithm: 0 none, 1 lz4, 2 zstd, 3 zlib
- *   offset 1  u8      level (zstd 1..22, zlib 0..9; 0 for none and lz4) — informative, readers ignore it
+ *   offset 1  u8      level (zstd 1..22, zlib 0..9; 0 for none and lz4) — informative; readers only check its range
  *   offset 2  u32 BE  length of the uncompressed chunk
  *   offset 6  ...     body: none = the bytes; lz4 = lz4_flex size-prepended block (u32 LE length + LZ4 block);
  *                     zstd = one zstd frame (RFC 8878) with content size; zlib = RFC 1950 stream
@@ -50,13 +50,18 @@ export function decompressFrame(codecs: RawCodecs, frame: Uint8Array): Uint8Arra
   if (frame.length < FRAME_HEADER_SIZE) throw new IntegrityError('compression frame shorter than its header');
   const rawLength = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(2, false);
   const body = frame.subarray(FRAME_HEADER_SIZE);
+  // The level is informative, but it must be canonical: 0 for none/lz4, in range for zstd/zlib.
+  const level = frame[1];
+  if ((frame[0] <= 1 && level !== 0) || (frame[0] === 2 && (level < 1 || level > 22)) || (frame[0] === 3 && level > 9)) {
+    throw new IntegrityError('compression frame has a non-canonical level byte');
+  }
   let out: Uint8Array;
   try {
     switch (frame[0]) {
       case 0: out = body; break;
       case 1: out = codecs.lz4Decompress(body); break;
       case 2: out = codecs.zstdDecompress(body, rawLength); break;
-      case 3: out = inflateSync(body, { maxOutputLength: Math.max(rawLength, 1) }); break;
+      case 3: out = asUint8(inflateSync(body, { maxOutputLength: Math.max(rawLength, 1) })); break;
       default: throw new UnsupportedFormatError(`compression algorithm ${frame[0]}`);
     }
   } catch (err) {
@@ -71,7 +76,7 @@ function compressBody(codecs: RawCodecs, algorithm: Algorithm, level: number, da
   switch (algorithm) {
     case 'lz4': return codecs.lz4Compress(data);
     case 'zstd': return codecs.zstdCompress(data, level);
-    case 'zlib': return deflateSync(data, { level });
+    case 'zlib': return asUint8(deflateSync(data, { level }));
     default: return data;
   }
 }
@@ -83,4 +88,9 @@ function looksCompressible(codecs: RawCodecs, data: Uint8Array): boolean {
   let packed = 0;
   for (const at of [0, mid, data.length - SAMPLE]) packed += codecs.lz4Compress(data.subarray(at, at + SAMPLE)).length;
   return packed < 3 * SAMPLE * (1 - AUTO_MIN_SAVING);
+}
+
+/** A plain Uint8Array view of a Buffer (callers compare and transfer these; Buffer's pooling is not wanted here). */
+function asUint8(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

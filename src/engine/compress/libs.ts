@@ -37,8 +37,8 @@ async function load(): Promise<RawCodecs> {
       lz4Compress: lz4.compress,
       lz4Decompress: lz4.decompress,
       // pledgedSrcSize writes the content size into the frame header, so the WebAssembly decoder can read it too.
-      zstdCompress: (data, level) => z.zstdCompressSync(data, { params: { [levelParam]: level }, pledgedSrcSize: data.length }),
-      zstdDecompress: (data, rawLength) => z.zstdDecompressSync(data, { maxOutputLength: Math.max(rawLength, 1) }),
+      zstdCompress: (data, level) => plain(z.zstdCompressSync(data, { params: { [levelParam]: level }, pledgedSrcSize: data.length })),
+      zstdDecompress: (data, rawLength) => plain(z.zstdDecompressSync(data, { maxOutputLength: Math.max(rawLength, 1) })),
       zstdImplementation: 'node:zlib',
     };
   }
@@ -55,4 +55,8 @@ async function load(): Promise<RawCodecs> {
     zstdDecompress: (data, rawLength) => zstd.decompress(data, { defaultHeapSize: Math.max(rawLength, 1) }),
     zstdImplementation: '@bokuweb/zstd-wasm',
   };
+}
+
+function plain(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

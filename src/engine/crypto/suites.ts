@@ -61,7 +61,7 @@ export function aeadDecrypt(
     decipher.setAuthTag(tag);
     const head = decipher.update(ciphertext);
     const rest = decipher.final();
-    return rest.length === 0 ? head : concat([head, rest]);
+    return rest.length === 0 ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength) : concat([head, rest]);
   } catch (err) {
     if (err instanceof UnsupportedFormatError) throw err;
     throw new IntegrityError('authentication failed');
