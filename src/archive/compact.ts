@@ -24,8 +24,10 @@ export async function sweepUnreferenced(ctx: ArchiveContext, options: { dryRun?:
   return { archives: live.archives, liveChunks: live.ids.size, deletedChunks: dead.length };
 }
 
-/** Mark and sweep, then the repository's own compaction; the repository's report is passed through. */
-export async function compactArchives<R>(ctx: ArchiveContext & { repository: { compact(): Promise<R> } }): Promise<CompactResult & { repository: R }> {
+/** Mark and sweep, then the repository's own compaction with `options` (e.g. its threshold); its report is passed through. */
+export async function compactArchives<O, R>(
+  ctx: ArchiveContext & { repository: { compact(options?: O): Promise<R> } }, options?: O,
+): Promise<CompactResult & { repository: R }> {
   const swept = await sweepUnreferenced(ctx);
-  return { ...swept, repository: await ctx.repository.compact() };
+  return { ...swept, repository: await ctx.repository.compact(options) };
 }
