@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Repository } from '../../src/repository/index.js';
 import { BackendError } from '../../src/store/errors.js';
-import { faulty, withConcurrencyLimit, withRetry } from '../../src/store/index.js';
+import { CrashError, faulty, withConcurrencyLimit, withRetry } from '../../src/store/index.js';
+import type { Backend } from '../../src/store/backend.js';
 import { STORES, idOf, valueOf } from './helpers.js';
 
 const fastRetry = { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 12, random: () => 0.5 };
@@ -70,6 +71,72 @@ for (const store of STORES) {
         await repo.close();
         assert.ok(f.stats.maxInFlight >= 2, `max ${f.stats.maxInFlight} in flight`);
         assert.ok(f.stats.maxInFlight <= 3);
+      } finally { await s.cleanup(); }
+    });
+  
+    test('a crash at any store write of a commit leaves it all there or all absent', async () => {
+      const s = await store.make();
+      try {
+        const base = s.client();
+        const repo0 = await Repository.create(base, { segmentSize: 4096 });
+        for (let i = 0; i < 5; i++) await repo0.put(idOf(i), valueOf(i, 1500));
+        await repo0.commit();
+        await repo0.close();
+        let points = 0;
+        for (let n = 1; ; n++) {
+          const f = faulty(base, { rules: [{ op: 'put', key: (k) => !k?.startsWith('locks/'), nth: n, kind: 'crash' }] });
+          const label = `crash${n}`;
+          let crashed = false;
+          try {
+            const repo = await Repository.open(f);
+            for (let i = 0; i < 8; i++) await repo.put(idOf(`${label}-${i}`), valueOf(`${label}-${i}`, 1500));
+            await repo.delete(idOf(0));
+            await repo.commit();
+            await repo.close();
+          } catch (err) {
+            if (!(err instanceof CrashError)) throw err;
+            crashed = true;
+          }
+          for await (const { key } of base.list('locks/')) await base.delete(key);
+          const r = await Repository.open(base);
+          const present = Array.from({ length: 8 }, (_, i) => r.has(idOf(`${label}-${i}`)));
+          assert.ok(present.every((p) => p === present[0]), `crash point ${n}: partial transaction ${present}`);
+          if (present[0]) for (let i = 0; i < 8; i++) assert.deepEqual(await r.get(idOf(`${label}-${i}`)), valueOf(`${label}-${i}`, 1500));
+          assert.equal(r.has(idOf(0)), !present[0]); // the transaction's DELETE goes with it
+          for (let i = 1; i < 5; i++) assert.deepEqual(await r.get(idOf(i)), valueOf(i, 1500));
+          if (present[0]) { await r.put(idOf(0), valueOf(0, 1500)); await r.commit(); }
+          assert.deepEqual((await r.check()).damage, []);
+          await r.close();
+          points = n;
+          if (!crashed) break;
+        }
+        assert.ok(points >= 5, `only ${points} crash points`);
+      } finally { await s.cleanup(); }
+    });
+
+    test('put waits (backpressure) while segment uploads lag, so memory stays bounded', async () => {
+      const s = await store.make();
+      try {
+        const inner = s.client();
+        let release!: () => void;
+        const gate = new Promise<void>((r) => { release = r; });
+        const slow: Backend = {
+          name: inner.name, location: inner.location, capabilities: inner.capabilities,
+          get: (k, r, o) => inner.get(k, r, o), delete: (k, o) => inner.delete(k, o), list: (p, o) => inner.list(p, o),
+          stat: (k, o) => inner.stat(k, o), create: () => inner.create(), destroy: () => inner.destroy(), close: () => inner.close(),
+          put: async (key, bytes, options) => { if (key.startsWith('data/')) await gate; return inner.put(key, bytes, options); },
+        };
+        const repo = await Repository.create(slow, { segmentSize: 8192, maxPendingSegments: 2 });
+        let accepted = 0;
+        const writing = (async () => { for (let i = 0; i < 40; i++) { await repo.put(idOf(i), valueOf(i, 2000)); accepted++; } })();
+        await new Promise((r) => setTimeout(r, 100));
+        // 3 entries of 2049 bytes fit a segment; with 2 sealed segments waiting the writer is held back.
+        assert.ok(accepted >= 6 && accepted <= 9, `${accepted} puts accepted while uploads hang`);
+        release();
+        await writing;
+        await repo.commit();
+        assert.equal(accepted, 40);
+        await repo.close();
       } finally { await s.cleanup(); }
     });
   });
