@@ -84,3 +84,16 @@ test('an interrupted run leaves a checkpoint archive, and the next run reuses it
     await f.cleanup();
   }
 });
+
+test('a source that does not exist is a warning; the archive is still written', async () => {
+  const f = await makeFixture();
+  try {
+    const src = join(f.dir, 'src');
+    await makeFiles(src, 1);
+    const result = await createArchive(f.ctx, { name: 'w', paths: [src, join(f.dir, 'gone')], cacheDir: f.cacheDir });
+    assert.deepEqual(result.warnings.map((w) => w.code), ['ENOENT']);
+    assert.deepEqual((await listArchives(f.ctx)).map((a) => a.name), ['w']);
+  } finally {
+    await f.cleanup();
+  }
+});
