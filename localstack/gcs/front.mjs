@@ -5,7 +5,7 @@
 // authentication, preconditions (ifGenerationMatch / ifGenerationNotMatch, checked and applied
 // under a per-object lock so `ifGenerationMatch=0` has exactly one winner), resumable uploads in
 // several chunks (resumable.mjs), consistent paginated listings, and 416 for unsatisfiable ranges.
-import { createServer, request as httpRequest } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import { createResumableSessions } from './resumable.mjs';
 
 const MAX_PAGE = 1000;
@@ -98,11 +98,16 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
 
   const sessions = createResumableSessions({ stateDir, port, finishUpload, sendError });
 
+  // Fresh loopback connections to the emulator: its server drops idle keep-alive sockets after 5 s,
+  // and a request sent on one at that moment would fail (fetch() below follows its Keep-Alive hint).
+  const agent = new Agent({ keepAlive: false });
+
   /** Pipes the request to the emulator unchanged and its answer back. */
   function forward(req, res, path = req.url) {
-    const headers = { ...req.headers, host: new URL(inner).host };
-    const up = httpRequest(inner + path, { method: req.method, headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
+    const headers = { ...req.headers, host: new URL(inner).host, connection: 'close' };
+    const up = httpRequest(inner + path, { method: req.method, headers, agent }, (r) => {
+      const { connection: _c, 'keep-alive': _k, ...headers } = r.headers; // hop-by-hop: not the client's
+      res.writeHead(r.statusCode ?? 502, headers);
       r.pipe(res);
     });
     up.on('error', () => { if (!res.headersSent) sendError(res, 502, 'backendError', 'emulator unreachable'); else res.destroy(); });
@@ -236,6 +241,10 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
       else res.destroy();
     });
   });
+  // Node closes idle keep-alive connections after 5 s, and a client that reuses one at that moment
+  // gets ECONNRESET ("socket hang up"). Google's front ends keep idle connections far longer.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve({ server, buckets, projectId }));
