@@ -25,9 +25,9 @@ export async function createKey(mode: KeyMode, passphrase: string, options: Crea
     suite: suiteOfMode(mode),
     idAlgorithm: none ? 'sha256' : idAlgorithm,
     // `authenticated` keeps a random encryption key too so that a later switch to encryption needs no new key.
-    encryptionKey: none ? new Uint8Array(32) : randomBytes(32),
-    macKey: none ? new Uint8Array(32) : randomBytes(32),
-    chunkerSeed: none ? new Uint8Array(32) : randomBytes(32),
+    encryptionKey: none ? new Uint8Array(32) : new Uint8Array(randomBytes(32)),
+    macKey: none ? new Uint8Array(32) : new Uint8Array(randomBytes(32)),
+    chunkerSeed: none ? new Uint8Array(32) : new Uint8Array(randomBytes(32)),
   };
   return { key, blob: await sealKeyBlob(key, passphrase, options.kdf ?? DEFAULT_KDF) };
 }

@@ -1,0 +1,133 @@
+/** Keys: every mode, wrong passphrase and corrupt blobs as typed errors, passphrase change, export/import, input. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import {
+  changePassphrase, createKey, describeKey, exportKey, importKey, KeyCorruptError, openKey, PassphraseUnavailableError,
+  readPassphrase, WrongPassphraseError, InvalidOptionError, type KeyMode, type PromptInput,
+} from '../../src/engine/index.js';
+
+const FAST = { kdf: { memoryKiB: 64, iterations: 1, parallelism: 1 } };
+const SECRET = 'correct horse battery staple';
+const MODES: KeyMode[] = ['repokey-aes-ocb', 'repokey-chacha20-poly1305', 'keyfile-aes-ocb', 'keyfile-chacha20-poly1305', 'authenticated', 'none'];
+
+test('every mode creates a key that opens to the same material', async () => {
+  for (const mode of MODES) {
+    const { key, blob } = await createKey(mode, SECRET, FAST);
+    assert.equal(key.mode, mode);
+    assert.deepEqual(await openKey(blob, SECRET), key, mode);
+    assert.equal(describeKey(blob).mode, mode);
+    assert.equal(blob.length, mode === 'none' ? 196 : 212, 'documented blob size');
+  }
+  const { key } = await createKey('repokey-aes-ocb', SECRET, { ...FAST, idAlgorithm: 'blake3' });
+  assert.equal(key.idAlgorithm, 'blake3');
+  assert.equal(key.suite, 'aes-256-ocb');
+});
+
+test('Argon2id parameters are stored in the blob; the default is strong', async () => {
+  const { blob } = await createKey('repokey-aes-ocb', SECRET, { kdf: { memoryKiB: 128, iterations: 2, parallelism: 2 } });
+  assert.deepEqual(describeKey(blob).kdf, { memoryKiB: 128, iterations: 2, parallelism: 2 });
+  const { DEFAULT_KDF } = await import('../../src/engine/index.js');
+  assert.ok(DEFAULT_KDF.memoryKiB >= 64 * 1024 && DEFAULT_KDF.iterations >= 3);
+});
+
+test('a wrong passphrase is WrongPassphraseError with a one-line message and no secret', async () => {
+  const { blob } = await createKey('repokey-chacha20-poly1305', SECRET, FAST);
+  await assert.rejects(openKey(blob, 'Tr0ub4dor&3'), (e: unknown) => {
+    assert.ok(e instanceof WrongPassphraseError);
+    assert.equal(e.code, 'wrong-passphrase');
+    assert.ok(!e.message.includes('\n') && !e.message.includes('Tr0ub4dor') && !e.message.includes(SECRET));
+    return true;
+  });
+});
+
+test('a corrupt key blob is KeyCorruptError, whatever byte is damaged', async () => {
+  const { blob } = await createKey('keyfile-aes-ocb', SECRET, FAST);
+  for (let i = 0; i < blob.length; i++) {
+    const bad = new Uint8Array(blob);
+    bad[i] ^= 0x40;
+    await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && e.code === 'key-corrupt', `byte ${i}`);
+  }
+  for (const bad of [blob.subarray(0, 100), new Uint8Array(0), new Uint8Array([...blob, 0]), new TextEncoder().encode('hello world, not a key at all, ........................................................................')]) {
+    await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && !e.message.includes('\n'));
+  }
+});
+
+test('empty passphrases and unknown modes are refused', async () => {
+  await assert.rejects(createKey('repokey-aes-ocb', '', FAST), InvalidOptionError);
+  await assert.rejects(createKey('nonsense' as KeyMode, SECRET, FAST), InvalidOptionError);
+  await assert.rejects(createKey('repokey-aes-ocb', SECRET, { kdf: { memoryKiB: 1, iterations: 1, parallelism: 1 } }), InvalidOptionError);
+});
+
+test('change-passphrase keeps the key material and retires the old passphrase', async () => {
+  const { key, blob } = await createKey('repokey-aes-ocb', SECRET, FAST);
+  const changed = await changePassphrase(blob, SECRET, 'new passphrase ☃');
+  assert.deepEqual(await openKey(changed, 'new passphrase ☃'), key);
+  await assert.rejects(openKey(changed, SECRET), WrongPassphraseError);
+  assert.deepEqual(describeKey(changed).kdf, FAST.kdf);
+  await assert.rejects(changePassphrase(blob, 'wrong', 'x'), WrongPassphraseError);
+  // NFC normalization: the same passphrase typed in decomposed form opens it.
+  const nfc = await changePassphrase(blob, SECRET, 'caf\u00e9');
+  assert.deepEqual(await openKey(nfc, 'cafe\u0301'), key);
+});
+
+test('export and import: text and paper forms round-trip; a paper typo names its line', async () => {
+  const { key, blob } = await createKey('keyfile-chacha20-poly1305', SECRET, FAST);
+  const text = exportKey(blob, 'text');
+  assert.match(text, /^-----BEGIN CAIRN KEY-----\n[A-Za-z0-9+/=\n]+\n-----END CAIRN KEY-----\n$/);
+  assert.deepEqual(importKey(text), blob);
+  const paper = exportKey(blob, 'paper');
+  assert.match(paper.split('\n')[1], /^01: ([0-9a-f]{4} ){8}[0-9a-f]{4} - [0-9a-f]{2}$/);
+  assert.deepEqual(importKey(paper), blob);
+  assert.deepEqual(await openKey(importKey(paper.toUpperCase().replace(/ /g, '  ')), SECRET), key);
+  const lines = paper.split('\n');
+  lines[3] = lines[3].replace(/[0-9a-f](?=[0-9a-f]{3} )/, (d) => (d === '0' ? '1' : '0'));
+  assert.throws(() => importKey(lines.join('\n')), (e: unknown) => e instanceof KeyCorruptError && /line 3/.test(e.message));
+  assert.throws(() => importKey(lines.slice(0, 3).join('\n')), KeyCorruptError);
+  assert.throws(() => importKey('-----BEGIN CAIRN KEY-----\nQUJD\n-----END CAIRN KEY-----\n'), KeyCorruptError);
+});
+
+test('readPassphrase: CAIRN_PASSPHRASE, then CAIRN_PASSCOMMAND, else a typed error without a terminal', async () => {
+  assert.equal(await readPassphrase({ env: { CAIRN_PASSPHRASE: 'from env', CAIRN_PASSCOMMAND: 'echo no' } }), 'from env');
+  assert.equal(await readPassphrase({ env: { CAIRN_PASSCOMMAND: 'printf "from command\\nsecond line"' } }), 'from command');
+  await assert.rejects(readPassphrase({ env: { CAIRN_PASSCOMMAND: 'echo leaked-secret; exit 3' } }), (e: unknown) => {
+    assert.ok(e instanceof PassphraseUnavailableError);
+    assert.ok(!e.message.includes('leaked-secret'));
+    return true;
+  });
+  await assert.rejects(readPassphrase({ env: {}, input: fakeTty(false) }), (e: unknown) => e instanceof PassphraseUnavailableError && e.code === 'passphrase-unavailable');
+});
+
+test('readPassphrase on a terminal: raw mode (no echo), backspace, confirm, Ctrl-C', async () => {
+  const out: string[] = [];
+  const tty = fakeTty(true);
+  const typed = readPassphrase({ env: {}, input: tty, output: { write: (t: string) => out.push(t) }, prompt: 'Passphrase: ' });
+  tty.type('sekrit');
+  tty.type('\u007f\u007ft\r');
+  assert.equal(await typed, 'sekrt');
+  assert.ok(!out.join('').includes('sek'), 'nothing typed is echoed');
+  assert.deepEqual(tty.rawModes, [true, false]);
+  const confirm = readPassphrase({ env: {}, input: tty, output: { write: () => true }, confirm: true });
+  tty.type('one\r');
+  await new Promise<void>((r) => setImmediate(r));
+  tty.type('two\r');
+  await assert.rejects(confirm, PassphraseUnavailableError);
+  const cancelled = readPassphrase({ env: {}, input: tty, output: { write: () => true } });
+  tty.type('\u0003');
+  await assert.rejects(cancelled, PassphraseUnavailableError);
+});
+
+function fakeTty(isTTY: boolean): PromptInput & { type(s: string): void; rawModes: boolean[] } {
+  const em = new EventEmitter();
+  const rawModes: boolean[] = [];
+  return {
+    isTTY,
+    rawModes,
+    setRawMode: (m: boolean) => rawModes.push(m),
+    on: (ev, fn) => em.on(ev, fn),
+    removeListener: (ev, fn) => em.removeListener(ev, fn),
+    resume: () => undefined,
+    pause: () => undefined,
+    type: (s: string) => em.emit('data', Buffer.from(s)),
+  };
+}
