@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, parsePercent, repoUrl } from '../options.js';
-import { runOperation, type RepoCommandOptions } from './context.js';
+import { checkArchives, listArchiveNames, type CheckArchivesReport, type CheckReport } from '../../index.js';
+import { expandPlaceholders } from '../placeholders.js';
+import { emit, matchGlob, withRepository, type RepoCommandOptions } from './context.js';
 
-export interface CheckOptions extends RepoCommandOptions {
+export interface CheckCommandOptions extends RepoCommandOptions {
   repositoryOnly?: boolean;
   archivesOnly?: boolean;
   verifyData?: boolean;
@@ -15,17 +17,45 @@ export interface CheckOptions extends RepoCommandOptions {
   globArchives?: string;
 }
 
-export interface CheckReport { errors: number; problems: string[] }
+/** What `check --json` prints. */
+export interface CheckSummary {
+  errors: number;
+  repository?: CheckReport;
+  archives?: CheckArchivesReport;
+}
 
 /** Checks; any problem found is printed and makes the command fail (exit 2) unless repaired. */
-export async function runCheck(options: CheckOptions, io: CliIO): Promise<CheckReport> {
+export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise<CheckSummary> {
   if (options.repositoryOnly && options.archivesOnly) throw new UsageError('--repository-only and --archives-only exclude each other');
   if (options.verifyData && options.verifyDataSubset !== undefined) throw new UsageError('use --verify-data or --verify-data-subset, not both');
   if (options.repositoryOnly && (options.verifyData || options.verifyDataSubset !== undefined)) throw new UsageError('--verify-data needs the archive check: drop --repository-only');
-  const report = await runOperation<CheckOptions, CheckReport>('check', options, io,
-    (r) => (r.errors === 0 ? 'no problems found' : r.problems.join('\n')));
-  if (report.errors > 0) throw new CheckFailedError(report.errors, options.repair === true);
-  return report;
+  const summary = await withRepository(options, io, { exclusive: options.repair === true, readOnly: options.repair !== true }, async (opened, progress) => {
+    const result: CheckSummary = { errors: 0 };
+    if (!options.archivesOnly) {
+      result.repository = await opened.repository.check({ repair: options.repair });
+      if (!options.repair) result.errors += result.repository.damage.length;
+    }
+    if (!options.repositoryOnly) {
+      const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
+      result.archives = await checkArchives(opened, {
+        archives: options.globArchives === undefined ? undefined : (await listArchiveNames(opened)).filter(match),
+        verifyData: options.verifyData || options.verifyDataSubset !== undefined,
+        subsetPercent: options.verifyDataSubset,
+        onProgress: (done, total) => progress.update({ files: done, bytes: done, totalBytes: total }),
+      });
+      result.errors += result.archives.problems.length;
+    }
+    return result;
+  });
+  emit(io, options, summary, () => {
+    const lines = [
+      ...(summary.repository?.damage ?? []).map((d) => `${d.kind} ${d.key}${d.offset === undefined ? '' : `@${d.offset}`}: ${d.reason}`),
+      ...(summary.archives?.problems ?? []).map((p) => `${p.kind}${p.archive ? ` in ${p.archive}` : ''}${p.id ? ` chunk ${p.id}` : ''}: ${p.reason}`),
+    ];
+    return lines.length ? lines.join('\n') : '';
+  });
+  if (summary.errors > 0) throw new CheckFailedError(summary.errors, options.repair === true);
+  return summary;
 }
 
 /** `check` found damage. */
@@ -44,7 +74,7 @@ export function registerCheck(program: Command, io: CliIO): void {
     .option('--verify-data-subset <percent>', 'decrypt and authenticate a random sample of the chunks', parsePercent)
     .option('--repair', 'fix what can be fixed (rebuilds the index, drops references to missing chunks); takes the exclusive lock')
     .option('-a, --glob-archives <glob>', 'only check archives whose name matches the glob')
-    .action(async (opts: Omit<CheckOptions, 'repo'>, cmd: Command) => {
+    .action(async (opts: Omit<CheckCommandOptions, 'repo'>, cmd: Command) => {
       const g = globalsOf(cmd);
       await runCheck({ ...opts, repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
     });

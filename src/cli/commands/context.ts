@@ -1,9 +1,12 @@
-/** What every command's run function builds before calling the library: URL, env, progress, warnings. */
+/**
+ * What every repository command shares: opening the repository named on the command line with its
+ * key (passphrase from the environment or a prompt), always closing it, progress, and output.
+ */
+import { openBackend, openRepository, readPassphrase, type OpenedRepository } from '../../index.js';
 import type { CliIO } from '../io.js';
-import type { OperationContext } from '../library.js';
 import { createProgress, type Progress } from '../progress.js';
 import { jsonLine } from '../format.js';
-import { operation } from '../library.js';
+import picomatch from 'picomatch';
 
 /** The common inputs of every repository command. */
 export interface RepoCommandOptions {
@@ -12,16 +15,34 @@ export interface RepoCommandOptions {
   progress?: boolean;
 }
 
-/** The operation context for `options`, with a progress display that the caller must stop. */
-export function operationContext(options: RepoCommandOptions, io: CliIO): OperationContext & { progress: Progress } {
+/** How a command needs the repository: lock kind and, for writers, the compression of new chunks. */
+export interface OpenMode {
+  exclusive?: boolean;
+  readOnly?: boolean;
+  compression?: string;
+}
+
+/** Opens the repository, runs `work`, and closes repository and backend whatever happens. */
+export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, mode: OpenMode, work: (opened: OpenedRepository, progress: Progress) => Promise<T>): Promise<T> {
+  const backend = await openBackend(options.repo, { env: io.env });
   const progress = createProgress(io, options);
-  return {
-    url: options.repo,
-    env: io.env,
-    progress,
-    onProgress: (p) => progress.update(p),
-    onWarning: (message) => io.warn(message),
-  };
+  try {
+    const opened = await openRepository(backend, {
+      passphrase: () => readPassphrase({ env: io.env }),
+      exclusive: mode.exclusive,
+      readOnly: mode.readOnly,
+      compression: mode.compression,
+      env: io.env,
+    });
+    try {
+      return await work(opened, progress);
+    } finally {
+      await opened.close();
+    }
+  } finally {
+    progress.stop();
+    await backend.close();
+  }
 }
 
 /** Prints `result` as one JSON document with --json, else the human text. */
@@ -33,14 +54,7 @@ export function emit(io: CliIO, options: { json?: boolean }, result: unknown, hu
   }
 }
 
-/** Runs library operation `name` with `options` and prints its result (the shape of most commands). */
-export async function runOperation<O extends RepoCommandOptions, R>(name: string, options: O, io: CliIO, human: (result: R) => string): Promise<R> {
-  const ctx = operationContext(options, io);
-  try {
-    const result = await operation<O, R>(name)(options, ctx);
-    emit(io, options, result, () => human(result));
-    return result;
-  } finally {
-    ctx.progress.stop();
-  }
+/** The archives of the repository whose names match `glob` (all when undefined), oldest first. */
+export function matchGlob(glob: string | undefined): (name: string) => boolean {
+  return glob === undefined ? () => true : picomatch(glob, { dot: true });
 }

@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CliIO } from '../io.js';
+import { redactSecrets } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { collect, globalsOf, parseCompression, parseCount, repoUrl } from '../options.js';
 import { expandPlaceholders } from '../placeholders.js';
-import { runOperation, type RepoCommandOptions } from './context.js';
+import { createArchive, isoTime, type CreateStats } from '../../index.js';
+import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface CreateCommandOptions extends RepoCommandOptions {
   name: string;
@@ -20,17 +22,15 @@ export interface CreateCommandOptions extends RepoCommandOptions {
   comment?: string;
   filesCache?: boolean;
   stats?: boolean;
+  /** Recorded in the archive (the command line). */
+  command?: string[];
 }
 
+/** What `create --json` prints. */
 export interface CreateSummary {
-  name: string;
-  files: number;
-  original: number;
-  compressed: number;
-  deduplicated: number;
-  durationMs: number;
-  filesRead?: number;
-  warnings?: number;
+  archive: { name: string; start: string; end: string };
+  stats: CreateStats;
+  warnings: number;
 }
 
 /** Backs up `paths`; the name's placeholders are expanded; an existing name fails before any write. */
@@ -39,11 +39,27 @@ export async function runCreate(options: CreateCommandOptions, io: CliIO): Promi
   for (const file of options.excludeFrom ?? []) {
     exclude.push(...(await readFile(resolve(io.cwd, file), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
   }
-  const resolved = { ...options, name: expandPlaceholders(options.name), exclude, paths: options.paths };
-  return runOperation<typeof resolved, CreateSummary>('create', resolved, io, (s) => [
-    `archive ${s.name}: ${s.files} files, ${(s.durationMs / 1000).toFixed(1)} s`,
-    `  original ${formatBytes(s.original)}, compressed ${formatBytes(s.compressed)}, deduplicated ${formatBytes(s.deduplicated)}`,
-  ].slice(0, options.stats === false ? 0 : 2).join('\n'));
+  const name = expandPlaceholders(options.name);
+  return withRepository(options, io, { compression: options.compression }, async (opened, progress) => {
+    const result = await createArchive(opened, {
+      name, paths: options.paths, exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches,
+      comment: options.comment, command: options.command, noFilesCache: options.filesCache === false,
+      checkpointInterval: options.checkpointInterval,
+      onWarning: (w) => io.warn(`${w.path}: ${w.message}`),
+      onProgress: (p) => progress.update({ files: p.files, bytes: p.original }),
+    });
+    const summary: CreateSummary = {
+      archive: { name: result.archive.name, start: isoTime(result.archive.start), end: isoTime(result.archive.end) },
+      stats: result.stats,
+      warnings: result.warnings.length,
+    };
+    progress.stop();
+    emit(io, options, summary, () => (options.stats === false ? '' : [
+      `archive ${name}: ${result.stats.files} files (${result.stats.filesRead} read), ${(result.stats.durationMs / 1000).toFixed(1)} s`,
+      `  original ${formatBytes(result.stats.original)}, compressed ${formatBytes(result.stats.compressed)}, deduplicated ${formatBytes(result.stats.deduplicated)}`,
+    ].join('\n')));
+    return summary;
+  });
 }
 
 export function registerCreate(program: Command, io: CliIO): void {
@@ -62,6 +78,6 @@ export function registerCreate(program: Command, io: CliIO): void {
     .option('--no-stats', 'do not print the totals at the end')
     .action(async (name: string, paths: string[], opts: Omit<CreateCommandOptions, 'repo' | 'name' | 'paths'>, cmd: Command) => {
       const g = globalsOf(cmd);
-      await runCreate({ ...opts, name, paths, repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
+      await runCreate({ ...opts, name, paths, command: ['cairn', ...process.argv.slice(2).map(redactSecrets)], repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
     });
 }

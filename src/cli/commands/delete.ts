@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { runOperation, type RepoCommandOptions } from './context.js';
+import { deleteArchives } from '../../index.js';
+import { expandPlaceholders } from '../placeholders.js';
+import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface DeleteOptions extends RepoCommandOptions {
   names: string[];
@@ -13,11 +15,16 @@ export interface DeleteOptions extends RepoCommandOptions {
 }
 
 /** Deletes the named archives, or those matching the glob; a missing name fails before anything is deleted. */
-export async function runDelete(options: DeleteOptions, io: CliIO): Promise<void> {
+export async function runDelete(options: DeleteOptions, io: CliIO): Promise<string[]> {
   if (options.names.length === 0 && !options.globArchives) throw new UsageError('name the archives to delete, or select them with -a GLOB');
   if (options.names.length > 0 && options.globArchives) throw new UsageError('give archive names or -a GLOB, not both');
-  await runOperation<DeleteOptions, { deleted: string[] }>('delete', options, io,
-    (r) => (options.list || options.dryRun ? r.deleted.map((n) => `${options.dryRun ? 'would delete' : 'deleted'} ${n}`).join('\n') : ''));
+  const glob = options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives);
+  return withRepository(options, io, { exclusive: !options.dryRun, readOnly: options.dryRun }, async (opened) => {
+    const deleted = await deleteArchives(opened, { names: options.names, glob, dryRun: options.dryRun });
+    emit(io, options, { deleted, dryRun: options.dryRun === true },
+      () => (options.list || options.dryRun ? deleted.map((n) => `${options.dryRun ? 'would delete' : 'deleted'} ${n}`).join('\n') : ''));
+    return deleted;
+  });
 }
 
 export function registerDelete(program: Command, io: CliIO): void {

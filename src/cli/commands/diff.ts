@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { runOperation, type RepoCommandOptions } from './context.js';
+import { compilePatterns, diffArchives, type DiffChange, type DiffEntry } from '../../index.js';
+import { formatBytes, jsonLine } from '../format.js';
+import { withRepository, type RepoCommandOptions } from './context.js';
 
 export interface DiffOptions extends RepoCommandOptions {
   a: string;
@@ -12,12 +14,29 @@ export interface DiffOptions extends RepoCommandOptions {
   jsonLines?: boolean;
 }
 
-export interface DiffEntry { path: string; change: 'added' | 'removed' | 'modified' | 'mode' | 'owner' | 'type' | 'link'; detail?: string }
-
 /** Compares by chunk lists, so unchanged files are not read; prints one line per changed path. */
-export async function runDiff(options: DiffOptions, io: CliIO): Promise<void> {
-  await runOperation<DiffOptions, { changes: DiffEntry[] }>('diff', options, io,
-    (r) => r.changes.map((c) => `${c.change.padEnd(8)} ${c.path}${c.detail ? ` (${c.detail})` : ''}`).join('\n'));
+export async function runDiff(options: DiffOptions, io: CliIO): Promise<DiffEntry[]> {
+  const selected = options.patterns.length ? compilePatterns(options.patterns) : () => true;
+  return withRepository(options, io, { readOnly: true }, async (opened) => {
+    const all = await diffArchives(opened, options.a, options.b, { withTimes: false });
+    const entries = all
+      .map((e) => ({ ...e, changes: options.contentOnly ? e.changes.filter((c) => ['added', 'removed', 'content'].includes(c.kind)) : e.changes }))
+      .filter((e) => e.changes.length > 0 && selected(e.path));
+    if (options.json || options.jsonLines) for (const e of entries) io.out(jsonLine(e));
+    else for (const e of entries) io.out(`${e.changes.map(describe).join(' ')} ${e.path}\n`);
+    return entries;
+  });
+}
+
+function describe(c: DiffChange): string {
+  switch (c.kind) {
+    case 'added': return `added ${formatBytes(c.size)}`;
+    case 'removed': return `removed ${formatBytes(c.size)}`;
+    case 'content': return `+${formatBytes(c.added)} -${formatBytes(c.removed)}`;
+    case 'mode': return `[${c.from.toString(8)} -> ${c.to.toString(8)}]`;
+    case 'mtime': return '[mtime]';
+    default: return `[${c.kind}: ${c.from} -> ${c.to}]`;
+  }
 }
 
 export function registerDiff(program: Command, io: CliIO): void {

@@ -1,9 +1,11 @@
 /** `cairn extract NAME [PATTERN...]`: restore an archive (or part of it) into the current folder. */
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import type { CliIO } from '../io.js';
 import { formatBytes } from '../format.js';
 import { collect, globalsOf, parseCount, repoUrl } from '../options.js';
-import { runOperation, type RepoCommandOptions } from './context.js';
+import { extractArchive } from '../../index.js';
+import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface ExtractOptions extends RepoCommandOptions {
   name: string;
@@ -17,9 +19,25 @@ export interface ExtractOptions extends RepoCommandOptions {
 }
 
 /** Restores; every chunk is authenticated while reading; nothing is written outside `target`. */
-export async function runExtract(options: ExtractOptions, io: CliIO): Promise<void> {
-  await runOperation<ExtractOptions, { files: number; bytes: number }>('extract', options, io,
-    (r) => (options.dryRun ? `would extract ${r.files} files, ${formatBytes(r.bytes)}` : ''));
+export async function runExtract(options: ExtractOptions, io: CliIO): Promise<{ items: number; files: number; bytes: number; warnings: number }> {
+  return withRepository(options, io, { readOnly: true }, async (opened, progress) => {
+    let files = 0;
+    let bytes = 0;
+    const result = await extractArchive(opened, options.name, {
+      target: options.target,
+      patterns: options.patterns.length ? options.patterns : undefined,
+      exclude: options.exclude,
+      stripComponents: options.stripComponents,
+      dryRun: options.dryRun,
+      numericIds: options.numericIds,
+      onItem: (item) => { if (item.size !== undefined) { files++; bytes += item.size; progress.update({ files, bytes }); } },
+      onWarning: (w) => io.warn(`${w.path}: ${w.message}`),
+    });
+    const summary = { items: result.items, files: result.files, bytes: result.bytes, warnings: result.warnings.length };
+    progress.stop();
+    emit(io, options, summary, () => (options.dryRun ? `would extract ${result.files} files, ${formatBytes(result.bytes)}` : ''));
+    return summary;
+  });
 }
 
 export function registerExtract(program: Command, io: CliIO): void {
@@ -34,6 +52,6 @@ export function registerExtract(program: Command, io: CliIO): void {
     .option('--target <folder>', 'restore into this folder instead of the current one')
     .action(async (name: string, patterns: string[], opts: Omit<ExtractOptions, 'repo' | 'name' | 'patterns' | 'target'> & { target?: string }, cmd: Command) => {
       const g = globalsOf(cmd);
-      await runExtract({ ...opts, name, patterns, target: opts.target ?? io.cwd, repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
+      await runExtract({ ...opts, name, patterns, target: resolve(io.cwd, opts.target ?? '.'), repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
     });
 }

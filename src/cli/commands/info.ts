@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { runOperation, type RepoCommandOptions } from './context.js';
+import { archiveInfo, isoTime, listArchiveNames, type ArchiveInfo } from '../../index.js';
+import { expandPlaceholders } from '../placeholders.js';
+import { emit, matchGlob, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface InfoOptions extends RepoCommandOptions {
   name?: string;
@@ -10,9 +12,20 @@ export interface InfoOptions extends RepoCommandOptions {
 }
 
 /** Prints name, times, host, user, command line and the stats recorded by create. */
-export async function runInfo(options: InfoOptions, io: CliIO): Promise<void> {
-  await runOperation<InfoOptions, { archives: Array<Record<string, unknown>> }>('info', options, io,
-    (r) => r.archives.map((a) => Object.entries(a).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join('\n')).join('\n\n'));
+export async function runInfo(options: InfoOptions, io: CliIO): Promise<ArchiveInfo[]> {
+  return withRepository(options, io, { readOnly: true }, async (opened) => {
+    const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
+    const names = options.name !== undefined ? [options.name] : (await listArchiveNames(opened)).filter(match);
+    const infos: ArchiveInfo[] = [];
+    for (const name of names) infos.push(await archiveInfo(opened, name));
+    const view = infos.map((i) => ({
+      name: i.name, start: isoTime(i.start), end: isoTime(i.end), duration: i.duration, host: i.host, user: i.user,
+      command: i.command.join(' '), comment: i.comment, checkpoint: i.checkpoint, items: i.itemCount, ...i.stats,
+      uniqueChunks: i.uniqueChunks, uniqueSize: i.uniqueSize,
+    }));
+    emit(io, options, { archives: view }, () => view.map((v) => Object.entries(v).map(([k, x]) => `${k.padEnd(14)} ${String(x)}`).join('\n')).join('\n\n'));
+    return infos;
+  });
 }
 
 export function registerInfo(program: Command, io: CliIO): void {

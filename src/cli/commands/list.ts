@@ -1,8 +1,10 @@
-/** `cairn list NAME [PATTERN...]`: the items of an archive. */
+/** `cairn list NAME [PATTERN...]`: the items of an archive, streaming. */
 import type { Command } from 'commander';
+import { compilePatterns, DEFAULT_ITEM_FORMAT, formatItem, itemJson, listItems, pathText } from '../../index.js';
 import type { CliIO } from '../io.js';
+import { jsonLine } from '../format.js';
 import { collect, globalsOf, repoUrl } from '../options.js';
-import { runOperation, type RepoCommandOptions } from './context.js';
+import { withRepository, type RepoCommandOptions } from './context.js';
 
 export interface ListOptions extends RepoCommandOptions {
   name: string;
@@ -12,12 +14,18 @@ export interface ListOptions extends RepoCommandOptions {
   exclude?: string[];
 }
 
-/** The default line: mode, owner, size, mtime and path, as `ls -l` and Borg show it. */
-export const DEFAULT_LIST_FORMAT = '{mode} {user:6} {group:6} {size:>10} {mtime} {path}{extra}{NL}';
-
-/** Lists the items of an archive (all or those matching the patterns), streaming. */
-export async function runList(options: ListOptions, io: CliIO): Promise<void> {
-  await runOperation<ListOptions, { items: number }>('list', { ...options, format: options.format ?? DEFAULT_LIST_FORMAT }, io, () => '');
+/** Lists the items of an archive (all or those matching the patterns); returns the count. */
+export async function runList(options: ListOptions, io: CliIO): Promise<number> {
+  const excluded = options.exclude?.length ? compilePatterns(options.exclude) : () => false;
+  return withRepository(options, io, { readOnly: true }, async (opened) => {
+    let count = 0;
+    for await (const item of listItems(opened, options.name, { patterns: options.patterns.length ? options.patterns : undefined })) {
+      if (excluded(pathText(item.path))) continue;
+      count++;
+      io.out(options.jsonLines || options.json ? jsonLine(itemJson(item)) : formatItem(item, options.format ?? DEFAULT_ITEM_FORMAT));
+    }
+    return count;
+  });
 }
 
 export function registerList(program: Command, io: CliIO): void {
@@ -26,7 +34,7 @@ export function registerList(program: Command, io: CliIO): void {
     .argument('<name>', 'archive name')
     .argument('[patterns...]', 'only paths matching these patterns (and what is below them)')
     .option('-e, --exclude <pattern>', 'leave out paths matching the pattern (repeatable)', collect)
-    .option('--format <template>', `one line per item from {mode} {user} {group} {uid} {gid} {size} {mtime} {path} {target} {type} {NL} (default "${DEFAULT_LIST_FORMAT.replace('{NL}', '\\n')}")`)
+    .option('--format <template>', `one line per item from {mode} {type} {user} {group} {uid} {gid} {size} {mtime} {path} {target} {extra} {NL} {TAB}, {key:<N} / {key:>N} pad (default "${DEFAULT_ITEM_FORMAT.replace('{NL}', '\\n')}")`)
     .option('--json-lines', 'one JSON object per item')
     .action(async (name: string, patterns: string[], opts: Omit<ListOptions, 'repo' | 'name' | 'patterns'>, cmd: Command) => {
       const g = globalsOf(cmd);

@@ -1,13 +1,14 @@
 /** `cairn prune`: delete the archives that no keep rule (Borg's semantics) retains. */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
-import { applyPrunePolicy, operation, type PruneDecision, type PruneRules } from '../library.js';
+import { applyPrunePolicy, deleteArchives, listArchives, type PruneDecision, type PruneRules } from '../../index.js';
 import { jsonLine } from '../format.js';
 import { globalsOf, parseCount, repoUrl } from '../options.js';
 import { expandPlaceholders } from '../placeholders.js';
-import { operationContext, type RepoCommandOptions } from './context.js';
+import { matchGlob, withRepository, type RepoCommandOptions } from './context.js';
 
-export interface PruneOptions extends RepoCommandOptions, PruneRules {
+export interface PruneOptions extends RepoCommandOptions {
+  rules: PruneRules;
   globArchives?: string;
   dryRun?: boolean;
   list?: boolean;
@@ -17,27 +18,19 @@ interface Listed { name: string; time: Date; checkpoint: boolean }
 
 /** Decides with `applyPrunePolicy`, prints the decision with --list, deletes unless --dry-run. */
 export async function runPrune(options: PruneOptions, io: CliIO, now = new Date()): Promise<PruneDecision<Listed>> {
-  const rules: PruneRules = {
-    within: options.within, last: options.last, secondly: options.secondly, minutely: options.minutely,
-    hourly: options.hourly, daily: options.daily, weekly: options.weekly, monthly: options.monthly, yearly: options.yearly,
-  };
-  applyPrunePolicy([], rules, { now }); // refuses missing or bad rules before the repository is opened
-  const ctx = operationContext(options, io);
-  try {
-    const glob = options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives);
-    const { archives } = await operation<{ repo: string; globArchives?: string }, { archives: Listed[] }>('rlist')({ repo: options.repo, globArchives: glob }, ctx);
-    const decision = applyPrunePolicy(archives, rules, { now });
+  applyPrunePolicy([], options.rules, { now }); // refuses missing or bad rules before the repository is opened
+  const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
+  return withRepository(options, io, { exclusive: !options.dryRun, readOnly: options.dryRun }, async (opened) => {
+    const archives = (await listArchives(opened)).filter((r) => match(r.name))
+      .map((r) => ({ name: r.name, time: new Date(Number(r.start / 1_000_000n)), checkpoint: r.checkpoint }));
+    const decision = applyPrunePolicy(archives, options.rules, { now });
     if (options.list || options.json) {
       for (const k of decision.keep) print(io, options, { name: k.archive.name, action: 'keep', rule: k.rule, index: k.index, time: k.archive.time });
       for (const a of decision.prune) print(io, options, { name: a.name, action: options.dryRun ? 'would prune' : 'prune', time: a.time });
     }
-    if (!options.dryRun && decision.prune.length > 0) {
-      await operation<{ repo: string; names: string[] }, unknown>('delete')({ repo: options.repo, names: decision.prune.map((a) => a.name) }, ctx);
-    }
+    if (!options.dryRun && decision.prune.length > 0) await deleteArchives(opened, { names: decision.prune.map((a) => a.name) });
     return decision;
-  } finally {
-    ctx.progress.stop();
-  }
+  });
 }
 
 function print(io: CliIO, options: { json?: boolean }, line: { name: string; action: string; rule?: string; index?: number; time: Date }): void {
@@ -64,8 +57,10 @@ export function registerPrune(program: Command, io: CliIO): void {
       const g = globalsOf(cmd);
       const pick = (k: string) => opts[k] as number | undefined;
       await runPrune({
-        within: opts.keepWithin as string | undefined, last: pick('keepLast'), secondly: pick('keepSecondly'), minutely: pick('keepMinutely'),
-        hourly: pick('keepHourly'), daily: pick('keepDaily'), weekly: pick('keepWeekly'), monthly: pick('keepMonthly'), yearly: pick('keepYearly'),
+        rules: {
+          within: opts.keepWithin as string | undefined, last: pick('keepLast'), secondly: pick('keepSecondly'), minutely: pick('keepMinutely'),
+          hourly: pick('keepHourly'), daily: pick('keepDaily'), weekly: pick('keepWeekly'), monthly: pick('keepMonthly'), yearly: pick('keepYearly'),
+        },
         globArchives: opts.globArchives as string | undefined, dryRun: opts.dryRun as boolean | undefined, list: opts.list as boolean | undefined,
         repo: repoUrl(g, io), json: g.json, progress: g.progress,
       }, io);

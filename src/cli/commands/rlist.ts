@@ -1,31 +1,43 @@
 /** `cairn rlist`: the archives of the repository, oldest first. */
 import type { Command } from 'commander';
+import { isoTime, listArchives } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { formatTemplate } from '../format.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { runOperation, type RepoCommandOptions } from './context.js';
+import { expandPlaceholders } from '../placeholders.js';
+import { emit, matchGlob, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface RlistOptions extends RepoCommandOptions {
-  /** Borg-style glob on archive names (`sh:` style). */
+  /** Glob on archive names (`*` does not cross "/"); placeholders are expanded. */
   globArchives?: string;
   format?: string;
   short?: boolean;
 }
 
-interface Listed { name: string; time: string; host: string; user: string; checkpoint: boolean }
+/** An archive as listed. */
+export interface ListedArchive { name: string; time: string; end: string; host: string; user: string; checkpoint: boolean; comment: string }
 
-/** Lists archives (one line each, `--format` template, or JSON). */
-export async function runRlist(options: RlistOptions, io: CliIO): Promise<void> {
-  const template = options.short ? '{name}{NL}' : options.format ?? '{name:<36} {time} {host}{NL}';
-  await runOperation<RlistOptions, { archives: Listed[] }>('rlist', options, io, (r) => r.archives.map((a) =>
-    formatTemplate(template.replace('{name:<36}', a.name.padEnd(36)), { ...a })).join(''));
+/** Lists archives (one line each, `--format` template, or JSON `{ archives: [...] }`). */
+export async function runRlist(options: RlistOptions, io: CliIO): Promise<ListedArchive[]> {
+  return withRepository(options, io, { readOnly: true }, async (opened) => {
+    const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
+    const archives = (await listArchives(opened))
+      .filter((r) => match(r.name))
+      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
+      .map((r) => ({ name: r.name, time: isoTime(r.start), end: isoTime(r.end), host: r.host, user: r.user, checkpoint: r.checkpoint, comment: r.comment }));
+    const template = options.short ? '{name}{NL}' : options.format;
+    emit(io, options, { archives }, () => archives.map((a) => (template
+      ? formatTemplate(template, { ...a })
+      : `${a.name.padEnd(36)} ${a.time.slice(0, 19).replace('T', ' ')}  ${a.host}${a.checkpoint ? ' (checkpoint)' : ''}\n`)).join(''));
+    return archives;
+  });
 }
 
 export function registerRlist(program: Command, io: CliIO): void {
-  program.command('rlist').description('list the archives in the repository')
+  program.command('rlist').description('list the archives in the repository, oldest first')
     .option('-a, --glob-archives <glob>', 'only archives whose name matches the glob (e.g. "{hostname}-*")')
     .option('--short', 'only the names')
-    .option('--format <template>', 'one line per archive from {name} {time} {host} {user} {checkpoint} {NL} {TAB}')
+    .option('--format <template>', 'one line per archive from {name} {time} {end} {host} {user} {checkpoint} {comment} {NL} {TAB}')
     .action(async (opts: Omit<RlistOptions, 'repo'>, cmd: Command) => {
       const g = globalsOf(cmd);
       await runRlist({ ...opts, repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);

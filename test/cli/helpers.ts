@@ -1,0 +1,127 @@
+/**
+ * Helpers of the end-to-end tests: run the real `cairn` executable, build a tree with every item
+ * type, and describe a tree exactly (type, mode, owner, size, content hash, mtime ns, links).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, open, readFile, readdir, readlink, rm, symlink, link, utimes, writeFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
+export const PASSPHRASE = 'correct horse battery staple';
+
+export interface Run { code: number; stdout: string; stderr: string }
+
+/** argv for the executable: the built one when CAIRN_TEST_BUILT=1, else the TypeScript source through tsx. */
+function command(): string[] {
+  return process.env.CAIRN_TEST_BUILT === '1' ? [join(root, 'dist/src/cli/main.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')];
+}
+
+/** Starts `cairn ARGS`; the caller waits or kills. */
+export function startCairn(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  return spawn(process.execPath, [...command(), ...args], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs `cairn ARGS` to completion. */
+export async function cairn(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const child = startCairn(args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const code = await new Promise<number>((done) => child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1))));
+  return { code, stdout, stderr };
+}
+
+/** Runs and insists on exit 0, returning stdout (the stderr is shown on failure). */
+export async function ok(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const r = await cairn(args, options);
+  if (r.code !== 0) throw new Error(`cairn ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+let cacheRoot: string | undefined;
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CAIRN_PASSPHRASE: PASSPHRASE };
+  delete env.CAIRN_REPO;
+  delete env.CAIRN_PASSCOMMAND;
+  if (cacheRoot) env.XDG_CACHE_HOME = cacheRoot;
+  return env;
+}
+
+/** A temp folder for one test (repository, sources, targets, files cache); `cleanup()` removes it. */
+export async function workspace(): Promise<{ dir: string; repo: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-cli-e2e-'));
+  cacheRoot = join(dir, 'cache');
+  return { dir, repo: join(dir, 'repo'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export const isRoot = process.getuid?.() === 0;
+
+/** Builds a tree with every item type cairn stores; returns the names it made. */
+export async function buildTree(dir: string): Promise<void> {
+  await mkdir(join(dir, 'sub', 'deep'), { recursive: true });
+  await writeFile(join(dir, 'empty'), '');
+  await writeFile(join(dir, 'text.txt'), 'hello cairn\n'.repeat(1000));
+  await writeFile(join(dir, 'random.bin'), randomBytes(3 * 1024 * 1024 + 17));
+  await writeFile(join(dir, 'sub', 'deep', 'ünïcødé ✓.md'), 'unicode name\n');
+  await writeFile(Buffer.concat([Buffer.from(join(dir, 'sub') + '/'), Buffer.from([0x6e, 0xff, 0xfe, 0x2e, 0x62])]), 'not UTF-8 name');
+  await chmod(join(dir, 'text.txt'), 0o640);
+  await chmod(join(dir, 'sub'), 0o750);
+  await symlink('text.txt', join(dir, 'link-relative'));
+  await symlink('/nonexistent/target', join(dir, 'link-dangling'));
+  await writeFile(join(dir, 'hard-a'), 'linked contents\n');
+  await link(join(dir, 'hard-a'), join(dir, 'sub', 'hard-b'));
+  spawnSync('mkfifo', [join(dir, 'fifo')]);
+  if (isRoot) spawnSync('mknod', [join(dir, 'null-device'), 'c', '1', '3']);
+  // A sparse file: 8 MiB hole, then data, then another hole.
+  const sparse = await open(join(dir, 'sparse.img'), 'w');
+  await sparse.write(Buffer.from('data in the middle'), 0, 18, 8 * 1024 * 1024);
+  await sparse.truncate(16 * 1024 * 1024);
+  await sparse.close();
+  await utimes(join(dir, 'text.txt'), new Date('2020-02-29T12:34:56.789Z'), new Date('2021-03-04T05:06:07.891Z'));
+}
+
+export interface Entry { type: string; mode: number; uid: number; gid: number; size: number; mtimeNs: bigint; sha?: string; target?: string; rdev?: number; inodeGroup?: string }
+
+/** Everything a restore must reproduce, by relative path (raw bytes as latin1 keys). */
+export async function describeTree(dir: string): Promise<Map<string, Entry>> {
+  const out = new Map<string, Entry>();
+  const inodes = new Map<bigint, string>();
+  const visit = async (path: Buffer): Promise<void> => {
+    for (const name of (await readdir(path, { encoding: 'buffer' })).sort(Buffer.compare)) {
+      const full = Buffer.concat([path, Buffer.from('/'), name]);
+      const st = await lstat(full, { bigint: true });
+      const rel = relative(dir, full.toString('latin1'));
+      const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'chardev' : 'other';
+      const entry: Entry = { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: type === 'file' ? Number(st.size) : 0, mtimeNs: type === 'symlink' ? 0n : st.mtimeNs };
+      if (type === 'file') {
+        entry.sha = createHash('sha256').update(await readFile(full)).digest('hex');
+        if (st.nlink > 1n) {
+          if (!inodes.has(st.ino)) inodes.set(st.ino, rel);
+          entry.inodeGroup = inodes.get(st.ino);
+        }
+      }
+      if (type === 'symlink') entry.target = (await readlink(full, { encoding: 'buffer' })).toString('latin1');
+      if (type === 'chardev') entry.rdev = Number(st.rdev);
+      out.set(rel, entry);
+      if (type === 'dir') await visit(full);
+    }
+  };
+  await visit(Buffer.from(dir));
+  return out;
+}
+
+/** Allocated bytes of a file (to see that a sparse file stayed sparse). */
+export async function allocatedBytes(path: string): Promise<number> {
+  return Number((await lstat(path)).blocks) * 512;
+}
+
+/** The last line of stderr, and that it is the only one. */
+export function oneLine(stderr: string): string {
+  const lines = stderr.split('\n').filter(Boolean);
+  if (lines.length !== 1) throw new Error(`expected one line on stderr, got ${lines.length}: ${stderr}`);
+  return lines[0]!;
+}
