@@ -103,7 +103,10 @@ export class FsBackend implements Backend {
       if (errno === 'EPERM' && (await lstat(path).then((s) => s.isDirectory(), () => false))) return;
       throw translateError(err, 'delete', key);
     }
-    await syncDir(dirname(path)).catch((err: unknown) => { throw translateError(err, 'delete', key); });
+    await syncDir(dirname(path)).catch((err: unknown) => {
+      // A concurrent delete may have removed the now-empty folder already: the object is gone either way.
+      if (errnoOf(err) !== 'ENOENT') throw translateError(err, 'delete', key);
+    });
     await this.#pruneEmptyDirs(dirname(path));
   }
 

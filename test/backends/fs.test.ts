@@ -50,6 +50,20 @@ describe('fs backend specifics', () => {
     await b.destroy();
   });
 
+  test('concurrent deletes that empty one folder all succeed, and concurrent puts into it survive', async () => {
+    const b = createFsBackend(join(base, 'race'));
+    await b.create();
+    for (let round = 0; round < 20; round++) {
+      const keys = Array.from({ length: 8 }, (_, i) => `locks/r${round}-${i}`);
+      await Promise.all(keys.map((k) => b.put(k, new Uint8Array([round]))));
+      const fresh = `locks/new${round}`;
+      await Promise.all([...keys.map((k) => b.delete(k)), b.put(fresh, new Uint8Array([1]))]);
+      assert.deepEqual(await b.get(fresh), new Uint8Array([1]));
+      await b.delete(fresh);
+    }
+    await b.destroy();
+  });
+
   test('a put into a destroyed store does not re-create it', async () => {
     const b = createFsBackend(join(base, 'gone'));
     await b.create();
