@@ -30,12 +30,13 @@ export interface WalkOptions {
   exclude?: PathMatcher;
   /** Do not cross into other file systems: mount points below a root are skipped entirely. */
   oneFileSystem?: boolean;
-  /** Skip folders holding a valid CACHEDIR.TAG (https://bford.info/cachedir/). */
+  /** Skip the contents of folders holding a valid CACHEDIR.TAG (https://bford.info/cachedir/), keeping the folder and the tag (as tar does). */
   excludeCaches?: boolean;
   onWarning(warning: Warning): void;
 }
 
 const CACHEDIR_SIGNATURE = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
+const CACHEDIR_TAG = Buffer.from('CACHEDIR.TAG');
 const SLASH = Buffer.from('/');
 
 /**
@@ -57,7 +58,7 @@ function errorCode(error: unknown): string {
 async function isCacheDir(dir: Buffer): Promise<boolean> {
   let handle;
   try {
-    handle = await open(Buffer.concat([dir, Buffer.from('/CACHEDIR.TAG')]), 'r');
+    handle = await open(Buffer.concat([dir, SLASH, CACHEDIR_TAG]), 'r');
     const buf = Buffer.alloc(CACHEDIR_SIGNATURE.length);
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
     return bytesRead === buf.length && buf.equals(CACHEDIR_SIGNATURE);
@@ -87,15 +88,12 @@ async function* visit(fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, ro
   const shown = pathText(archivePath);
   if (archivePath.length > 0 && options.exclude?.(shown)) return;
   if (stat.isSocket()) return;
-  if (stat.isDirectory()) {
-    if (options.oneFileSystem && stat.dev !== rootDev) return;
-    if (options.excludeCaches && await isCacheDir(fsPath)) return;
-  }
+  if (stat.isDirectory() && options.oneFileSystem && stat.dev !== rootDev) return;
   if (archivePath.length > 0) yield { fsPath, archivePath, stat };
   if (!stat.isDirectory()) return;
   let names: Buffer[];
   try {
-    names = await readdir(fsPath, { encoding: 'buffer' });
+    names = options.excludeCaches && await isCacheDir(fsPath) ? [CACHEDIR_TAG] : await readdir(fsPath, { encoding: 'buffer' });
   } catch (error) {
     options.onWarning({ path: shown || '.', code: errorCode(error), message: `cannot list ${shown || '.'}: ${errorCode(error)}` });
     return;
