@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { createArchive } from '../../src/archive/create.js';
 import { listArchives } from '../../src/archive/list.js';
 import { ArchiveExistsError } from '../../src/archive/errors.js';
+import { checkArchives } from '../../src/archive/check.js';
+import { Repository } from '../../src/repository/index.js';
 import { makeFixture } from './helpers/context.js';
 import { PAST } from './helpers/tree.js';
 
@@ -93,6 +95,31 @@ test('a source that does not exist is a warning; the archive is still written', 
     const result = await createArchive(f.ctx, { name: 'w', paths: [src, join(f.dir, 'gone')], cacheDir: f.cacheDir });
     assert.deepEqual(result.warnings.map((w) => w.code), ['ENOENT']);
     assert.deepEqual((await listArchives(f.ctx)).map((a) => a.name), ['w']);
+  } finally {
+    await f.cleanup();
+  }
+});
+
+test('two create runs at once into one repository both succeed', async () => {
+  const f = await makeFixture();
+  try {
+    const src = join(f.dir, 'src');
+    await makeFiles(src, 20);
+    const second = { repository: await Repository.open(f.backend), codec: f.ctx.codec };
+    try {
+      const [a, b] = await Promise.all([
+        createArchive(f.ctx, { name: 'a', paths: [src], cacheDir: join(f.dir, 'cache-a') }),
+        createArchive(second, { name: 'b', paths: [src], cacheDir: join(f.dir, 'cache-b') }),
+      ]);
+      assert.equal(a.stats.files, 20);
+      assert.equal(b.stats.files, 20);
+    } finally {
+      await second.repository.close();
+    }
+    await f.reopen();
+    assert.deepEqual((await listArchives(f.ctx)).map((x) => x.name).sort(), ['a', 'b']);
+    const report = await checkArchives(f.ctx, { verifyData: true });
+    assert.equal(report.ok, true, JSON.stringify(report.problems));
   } finally {
     await f.cleanup();
   }

@@ -2,6 +2,7 @@
 // and a missing source as a warning rather than a failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,4 +44,17 @@ test('archive paths of roots: no leading "/" or "../"', () => {
   assert.equal(archiveRootPath('/home/u/'), 'home/u');
   assert.equal(archiveRootPath('../../x/./y'), 'x/y');
   assert.equal(archiveRootPath('.'), '');
+});
+
+test('one-file-system skips mount points below a source', async () => {
+  // /dev/pts and /dev/shm are separate mounts on Linux; /proc/mounts says which exist here.
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1])
+    .filter((m) => m && /^\/dev\/[^/]+$/.test(m));
+  assert.ok(mounts.length > 0, 'this test needs a mount point directly below /dev');
+  const inside = (await names(['/dev'])).paths;
+  const stayed = (await names(['/dev'], { oneFileSystem: true })).paths;
+  for (const m of mounts) {
+    assert.ok(inside.includes(m.slice(1)), `${m} is walked normally`);
+    assert.ok(!stayed.some((p) => p === m.slice(1) || p.startsWith(`${m.slice(1)}/`)), `${m} is skipped`);
+  }
 });
