@@ -2,6 +2,7 @@
  * Helpers of the end-to-end tests: run the real `cairn` executable, build a tree with every item
  * type, and describe a tree exactly (type, mode, owner, size, content hash, mtime ns, links).
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, open, readFile, readdir, readlink, rm, symlink, link, utimes, writeFile, chmod } from 'node:fs/promises';
@@ -86,7 +87,9 @@ export async function buildTree(dir: string): Promise<void> {
 
 export interface Entry { type: string; mode: number; uid: number; gid: number; size: number; mtimeNs: bigint; sha?: string; target?: string; rdev?: number; inodeGroup?: string }
 
-/** Everything a restore must reproduce, by relative path (raw bytes as latin1 keys). */
+/**
+ * Everything a restore must reproduce, by relative path (raw bytes as latin1 keys).
+ */
 export async function describeTree(dir: string): Promise<Map<string, Entry>> {
   const out = new Map<string, Entry>();
   const inodes = new Map<bigint, string>();
@@ -124,4 +127,18 @@ export function oneLine(stderr: string): string {
   const lines = stderr.split('\n').filter(Boolean);
   if (lines.length !== 1) throw new Error(`expected one line on stderr, got ${lines.length}: ${stderr}`);
   return lines[0]!;
+}
+
+/**
+ * Asserts that `restored` reproduces `source` exactly, except that modification times may differ
+ * by up to 1 µs: Node's utimes() takes a double of seconds, so a restore cannot set nanoseconds
+ * (the archive keeps them; the round-trip test checks that through `list`).
+ */
+export function assertSameTree(restored: Map<string, Entry>, source: Map<string, Entry>): void {
+  const near = (a: bigint, b: bigint) => (a > b ? a - b : b - a) <= 1000n;
+  const strip = (m: Map<string, Entry>, other: Map<string, Entry>) => new Map([...m].map(([k, e]) => {
+    const o = other.get(k);
+    return [k, { ...e, mtimeNs: o && near(o.mtimeNs, e.mtimeNs) ? o.mtimeNs : e.mtimeNs }];
+  }));
+  assert.deepEqual(strip(restored, source), source);
 }

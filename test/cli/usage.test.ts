@@ -60,7 +60,7 @@ test('usage errors exit 2 with one line and touch nothing', async () => {
 });
 
 test('prune refuses missing rules before it opens the repository', async () => {
-  await assert.rejects(runPrune({ repo: '/nonexistent' }, createMemoryIO()), (e: unknown) => e instanceof PruneRulesError && e.code === 'EPRUNE_RULES');
+  await assert.rejects(runPrune({ repo: '/nonexistent', rules: {} }, createMemoryIO()), (e: unknown) => e instanceof PruneRulesError && e.code === 'EPRUNE_RULES');
 });
 
 test('placeholders expand like Borg and reject unknown names', () => {
