@@ -48,6 +48,8 @@ interface Planned {
 }
 
 const BLOCK = 64 * 1024;
+/** Files written at the same time. */
+const FILES_IN_FLIGHT = 8;
 const ZERO = new Uint8Array(BLOCK);
 
 /** A counting semaphore bounding chunks in flight. */
@@ -138,9 +140,19 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   planner.catch(() => undefined);
 
   const dirs: { dest: Buffer; item: Item }[] = [];
-  const links = new Map<string, Buffer>();
+  const links = new Map<string, { dest: Buffer; done: Promise<void> }>();
+  const writing = new Set<Promise<void>>();
+  const state: { failure?: { error: unknown } } = {};
+  // A function, not an inline check: the failure is set from task callbacks, which narrowing cannot see.
+  const rethrow = (): void => { if (state.failure) throw state.failure.error; };
+  const track = async (task: Promise<void>): Promise<void> => {
+    writing.add(task);
+    task.then(() => writing.delete(task), (error: unknown) => { writing.delete(task); state.failure ??= { error }; });
+    if (writing.size >= FILES_IN_FLIGHT) await Promise.race(writing).catch(() => undefined);
+  };
   try {
     for (;;) {
+      rethrow();
       if (planned.length === 0) {
         if (!planning) break;
         await new Promise<void>((resolve) => { wake = resolve; });
@@ -168,13 +180,20 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         const first = hl ? links.get(hl) : undefined;
         if (first) {
           for (const p of data) { await p; slots.give(); }
-          await link(first, dest);
+          await first.done;
+          await link(first.dest, dest);
           result.files += 1;
           continue;
         }
-        result.bytes += await writeFile(dest, item, data, slots);
+        // Files are written several at once: per-file system calls, not bandwidth, dominate small files.
+        const done = (async () => {
+          result.bytes += await writeFile(dest, item, data, slots);
+          await applyMetadata(dest, item, owners, options);
+        })();
         result.files += 1;
-        if (hl) links.set(hl, dest);
+        if (hl) links.set(hl, { dest, done });
+        await track(done);
+        continue;
       } else if (kind === 'symlink') {
         await symlink(Buffer.from(item.target ?? new Uint8Array()), dest);
       } else if (kind === 'fifo' || kind === 'chardev' || kind === 'blockdev') {
@@ -186,9 +205,12 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
       } else continue;
       await applyMetadata(dest, item, owners, options);
     }
+    await Promise.allSettled(writing);
+    rethrow();
     await planner;
   } catch (error) {
     slots.close();
+    await Promise.allSettled(writing);
     await planner.catch(() => undefined);
     throw error;
   }
