@@ -1,7 +1,7 @@
 /** Pipeline: same chunks as the in-thread chunker in input order, dedup callback, backpressure, errors, clean close. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createChunker, createCodec, createKey, createPipeline, EngineError, WorkerFailedError, type KeyMaterial, type PipelineChunk } from '../../src/engine/index.js';
@@ -46,6 +46,11 @@ test('2 workers yield the chunker\'s chunks in input order, each sealed and open
       await writeFile(join(dir, 'f'), data);
       const fromFile = await collect(pipeline.run(join(dir, 'f')));
       assert.deepEqual(fromFile.map((c) => hex(c.id)), got.map((c) => hex(c.id)));
+      // Stopping early closes the file: the number of open descriptors comes back to where it was.
+      const fds = async () => (await readdir('/proc/self/fd')).length;
+      const before = await fds();
+      for await (const c of pipeline.run(join(dir, 'f'))) if (c.size > 0) break;
+      assert.equal(await fds(), before);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

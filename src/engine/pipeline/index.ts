@@ -84,30 +84,36 @@ export async function createPipeline(key: KeyMaterial, options: PipelineOptions 
     let offset = 0;
     let emitted = 0;
     let more = true;
-    for (;;) {
-      while (more && scans.length <= workers) {
-        const next = await segments.next();
-        if (next.done) {
-          more = false;
-          break;
+    try {
+      for (;;) {
+        // Keep up to workers + 1 segments being scanned ahead of the one whose cuts are being applied.
+        while (more && scans.length <= workers) {
+          const next = await segments.next();
+          if (next.done) {
+            more = false;
+            break;
+          }
+          const prev = tail;
+          tail = nextTail(tail, next.value);
+          const scan = pool.request({ type: 'scan', tail: prev, data: next.value }) as Promise<{ type: 'scan'; candidates: Int32Array; data: Uint8Array }>;
+          scan.catch(() => undefined);
+          scans.push(scan);
         }
-        const prev = tail;
-        tail = nextTail(tail, next.value);
-        const scan = pool.request({ type: 'scan', tail: prev, data: next.value }).then((r) => r as { type: 'scan'; candidates: Int32Array; data: Uint8Array });
-        scan.catch(() => undefined);
-        scans.push(scan);
+        const first = scans.shift();
+        if (!first) break;
+        const { candidates, data } = await first;
+        queue.push(data);
+        for (const cut of selector.push(offset, data.length, candidates)) {
+          yield queue.take(cut - emitted);
+          emitted = cut;
+        }
+        offset += data.length;
       }
-      const first = scans.shift();
-      if (!first) break;
-      const { candidates, data } = await first;
-      queue.push(data);
-      for (const cut of selector.push(offset, data.length, candidates)) {
-        yield queue.take(cut - emitted);
-        emitted = cut;
-      }
-      offset += data.length;
+      for (const cut of selector.finish()) yield queue.take(cut - emitted);
+    } finally {
+      // An early stop or an error must still close the file being read.
+      await segments.return(undefined);
     }
-    for (const cut of selector.finish()) yield queue.take(cut - emitted);
   }
 
   async function* run(source: PipelineSource, runOptions: RunOptions = {}): AsyncGenerator<PipelineChunk> {
