@@ -57,11 +57,15 @@ async function* readFile(fsPath: Buffer, expected: BigIntStats): AsyncGenerator<
     if (now.ino !== expected.ino || now.dev !== expected.dev) {
       throw Object.assign(new Error('file was replaced while being backed up'), { code: 'ECHANGED' });
     }
+    // Sized to the file (most files are small): a 1 MiB buffer per small file is mostly garbage.
+    let remaining = Number(now.size);
     for (;;) {
-      const buf = Buffer.allocUnsafe(READ_SIZE);
-      const { bytesRead } = await handle.read(buf, 0, READ_SIZE, null);
+      const want = Math.min(READ_SIZE, Math.max(remaining + 1, 4096));
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await handle.read(buf, 0, want, null);
       if (bytesRead === 0) return;
-      yield bytesRead === READ_SIZE ? buf : buf.subarray(0, bytesRead);
+      remaining = Math.max(0, remaining - bytesRead);
+      yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
     }
   } finally {
     await handle.close();

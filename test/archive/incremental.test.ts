@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createArchive } from '../../src/archive/create.js';
 import { listArchives } from '../../src/archive/list.js';
 import { ArchiveExistsError } from '../../src/archive/errors.js';
@@ -120,6 +121,23 @@ test('two create runs at once into one repository both succeed', async () => {
     assert.deepEqual((await listArchives(f.ctx)).map((x) => x.name).sort(), ['a', 'b']);
     const report = await checkArchives(f.ctx, { verifyData: true });
     assert.equal(report.ok, true, JSON.stringify(report.problems));
+  } finally {
+    await f.cleanup();
+  }
+});
+
+test('a file that vanishes during the run is a warning, not a failure', async () => {
+  const f = await makeFixture();
+  try {
+    const src = join(f.dir, 'src');
+    await makeFiles(src, 50);
+    let removed = false;
+    const result = await createArchive(f.ctx, {
+      name: 'v', paths: [src], cacheDir: f.cacheDir,
+      onProgress: () => { if (!removed) { removed = true; rmSync(join(src, 'f049')); } },
+    });
+    assert.deepEqual(result.warnings.map((w) => [w.code, w.path.endsWith('f049')]), [['ENOENT', true]]);
+    assert.equal(result.stats.files, 49);
   } finally {
     await f.cleanup();
   }
