@@ -1,10 +1,10 @@
 /**
  * The pipeline: read → chunk → id → dedup check → compress → encrypt, with scanning, MAC, compression and AEAD on a
- * worker pool. Memory is bounded by numbers (docs/format/chunks.md "Memory"): at most `workers + 1` segments being
- * scanned, the chunk being cut (≤ max + one segment) and `window` chunks in flight.
+ * worker pool. Input goes into SharedArrayBuffer segments that workers scan and cut chunks from, so the main thread
+ * only reads, applies the cut rule and keeps order. Memory is bounded (docs/format/chunks.md "Memory"): at most
+ * `workers + 1` segments being scanned, the chunk being cut (≤ max + one segment) and `window` chunks in flight.
  */
 import { availableParallelism } from 'node:os';
-import { ByteQueue } from '../chunker/byte-queue.js';
 import { resolveChunkerOptions, type ChunkerOptions } from '../chunker/params.js';
 import { nextTail } from '../chunker/scan.js';
 import { CutSelector } from '../chunker/select.js';
@@ -14,7 +14,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { KeyMaterial } from '../keys/modes.js';
 import { WorkerPool } from './pool.js';
 import type { WorkerFault } from './protocol.js';
-import { readSegments, type PipelineSource } from './segments.js';
+import { readSegments, SegmentWindow, type PipelineSource } from './segments.js';
 
 export type { PipelineSource } from './segments.js';
 export { WorkerPool, workerEntry } from './pool.js';
@@ -67,22 +67,24 @@ export async function createPipeline(key: KeyMaterial, options: PipelineOptions 
   const masks = 'fixed' in chunking ? undefined : { maskS: chunking.maskS, maskL: chunking.maskL };
   const pool = await WorkerPool.start(workers, { key, compression, implementation: options.implementation, masks, fault: options.fault });
 
-  async function* chunksOf(source: PipelineSource): AsyncGenerator<Uint8Array> {
+  /** Yields each chunk as views into the shared segments (see SegmentWindow); the main thread copies nothing. */
+  async function* chunksOf(source: PipelineSource): AsyncGenerator<Uint8Array[]> {
     const segments = readSegments(source, segmentSize);
-    const queue = new ByteQueue();
+    const held = new SegmentWindow();
+    let offset = 0;
+    let emitted = 0;
     if ('fixed' in chunking) {
       for await (const seg of segments) {
-        queue.push(seg);
-        while (queue.length >= chunking.fixed) yield queue.take(chunking.fixed);
+        held.push(seg);
+        offset += seg.length;
+        for (; offset - emitted >= chunking.fixed; emitted += chunking.fixed) yield held.cut(emitted, emitted + chunking.fixed);
       }
-      if (queue.length > 0) yield queue.take(queue.length);
+      if (offset > emitted) yield held.cut(emitted, offset);
       return;
     }
     const selector = new CutSelector(chunking);
     const scans: Promise<{ candidates: Int32Array; data: Uint8Array }>[] = [];
     let tail: Uint8Array = new Uint8Array(0);
-    let offset = 0;
-    let emitted = 0;
     let more = true;
     try {
       for (;;) {
@@ -95,21 +97,22 @@ export async function createPipeline(key: KeyMaterial, options: PipelineOptions 
           }
           const prev = tail;
           tail = nextTail(tail, next.value);
-          const scan = pool.request({ type: 'scan', tail: prev, data: next.value }) as Promise<{ type: 'scan'; candidates: Int32Array; data: Uint8Array }>;
+          const data = next.value;
+          const scan = (pool.request({ type: 'scan', tail: prev, data }) as Promise<{ candidates: Int32Array }>).then((r) => ({ candidates: r.candidates, data }));
           scan.catch(() => undefined);
           scans.push(scan);
         }
         const first = scans.shift();
         if (!first) break;
         const { candidates, data } = await first;
-        queue.push(data);
+        held.push(data);
         for (const cut of selector.push(offset, data.length, candidates)) {
-          yield queue.take(cut - emitted);
+          yield held.cut(emitted, cut);
           emitted = cut;
         }
         offset += data.length;
       }
-      for (const cut of selector.finish()) yield queue.take(cut - emitted);
+      for (const cut of selector.finish()) yield held.cut(emitted, cut);
     } finally {
       // An early stop or an error must still close the file being read.
       await segments.return(undefined);
@@ -123,13 +126,14 @@ export async function createPipeline(key: KeyMaterial, options: PipelineOptions 
     // Dedup decisions are taken one at a time in input order, so a chunk repeated within this run is sealed once and
     // the earlier occurrence (yielded first) is the one that carries `stored`; isKnown is never called concurrently.
     let gate: Promise<unknown> = Promise.resolve();
-    const handle = async (data: Uint8Array): Promise<PipelineChunk> => {
-      const size = data.length;
+    const handle = async (parts: Uint8Array[]): Promise<PipelineChunk> => {
+      let size = 0;
+      for (const p of parts) size += p.length;
       if (!isKnown) {
-        const r = (await pool.request({ type: 'id-seal', data })) as { id: Uint8Array; stored: Uint8Array };
+        const r = (await pool.request({ type: 'id-seal', parts })) as { id: Uint8Array; stored: Uint8Array };
         return { id: r.id, size, stored: r.stored };
       }
-      const idTask = pool.request({ type: 'id', data }) as Promise<{ type: 'id'; id: Uint8Array; data: Uint8Array }>;
+      const idTask = pool.request({ type: 'id', parts }) as Promise<{ type: 'id'; id: Uint8Array }>;
       idTask.catch(() => undefined);
       const decided = gate.then(async () => {
         const r = await idTask;
@@ -141,7 +145,7 @@ export async function createPipeline(key: KeyMaterial, options: PipelineOptions 
       gate = decided.catch(() => undefined);
       const { r, seal } = await decided;
       if (!seal) return { id: r.id, size };
-      const s = (await pool.request({ type: 'seal', id: r.id, data: r.data })) as { stored: Uint8Array };
+      const s = (await pool.request({ type: 'seal', id: r.id, parts })) as { stored: Uint8Array };
       return { id: r.id, size, stored: s.stored };
     };
     try {

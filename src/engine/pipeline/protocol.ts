@@ -19,15 +19,19 @@ export interface WorkerFault {
   afterTasks: number;
 }
 
+/**
+ * `data` and `parts` are views into SharedArrayBuffer segments (shared, not copied or moved); a chunk's `parts` are
+ * its bytes in order, more than one when it spans segments.
+ */
 export type TaskRequest =
   | { type: 'scan'; tail: Uint8Array; data: Uint8Array }
-  | { type: 'id'; data: Uint8Array }
-  | { type: 'seal'; id: Uint8Array; data: Uint8Array }
-  | { type: 'id-seal'; data: Uint8Array };
+  | { type: 'id'; parts: Uint8Array[] }
+  | { type: 'seal'; id: Uint8Array; parts: Uint8Array[] }
+  | { type: 'id-seal'; parts: Uint8Array[] };
 
 export type TaskResult =
-  | { type: 'scan'; candidates: Int32Array; data: Uint8Array }
-  | { type: 'id'; id: Uint8Array; data: Uint8Array }
+  | { type: 'scan'; candidates: Int32Array }
+  | { type: 'id'; id: Uint8Array }
   | { type: 'seal'; stored: Uint8Array }
   | { type: 'id-seal'; id: Uint8Array; stored: Uint8Array };
 
@@ -50,7 +54,6 @@ export function transferables(value: TaskRequest | TaskResult): ArrayBuffer[] {
     // Only whole, unshared buffers may be moved; views into a larger buffer are copied by the structured clone.
     if (b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !out.includes(b.buffer)) out.push(b.buffer);
   };
-  if ('data' in value) add(value.data);
   if ('stored' in value) add(value.stored);
   if ('candidates' in value) add(value.candidates);
   return out;

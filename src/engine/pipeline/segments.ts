@@ -1,35 +1,73 @@
-/** Reads a file path or a byte stream as segments, each in its own ArrayBuffer so it can be moved to a worker. */
+/**
+ * Reads a file path or a byte stream as segments in SharedArrayBuffers: workers scan them and read chunk bytes
+ * from them directly, so the main thread never copies a file's bytes (a stream's pieces are copied once, into
+ * the segments, since their buffers may be pooled or reused by the producer).
+ */
 import { open } from 'node:fs/promises';
-import { ByteQueue } from '../chunker/byte-queue.js';
 
-/** A file path, or a stream of byte pieces (which are copied into segments, so their buffers may be pooled). */
+/** A file path, or a stream of byte pieces. */
 export type PipelineSource = string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
-/** Yields segments of exactly `size` bytes (the last may be shorter), never empty ones. */
+const shared = (size: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(size));
+
+/** Yields segments of exactly `size` bytes (the last may be shorter), never empty ones, never written again. */
 export async function* readSegments(source: PipelineSource, size: number): AsyncGenerator<Uint8Array> {
   if (typeof source === 'string') {
     const file = await open(source, 'r');
     try {
       for (;;) {
-        const buf = new Uint8Array(size);
+        const buf = shared(size);
         let filled = 0;
         while (filled < size) {
           const { bytesRead } = await file.read(buf, filled, size - filled, null);
           if (bytesRead === 0) break;
           filled += bytesRead;
         }
-        if (filled === 0) return;
-        yield filled === size ? buf : buf.slice(0, filled);
+        if (filled > 0) yield buf.subarray(0, filled);
         if (filled < size) return;
       }
     } finally {
       await file.close();
     }
   }
-  const queue = new ByteQueue();
+  let buf = shared(size);
+  let filled = 0;
   for await (const piece of source) {
-    queue.push(piece);
-    while (queue.length >= size) yield queue.take(size);
+    for (let at = 0; at < piece.length;) {
+      const n = Math.min(size - filled, piece.length - at);
+      buf.set(piece.subarray(at, at + n), filled);
+      filled += n;
+      at += n;
+      if (filled === size) {
+        yield buf;
+        buf = shared(size);
+        filled = 0;
+      }
+    }
   }
-  if (queue.length > 0) yield queue.take(queue.length);
+  if (filled > 0) yield buf.subarray(0, filled);
+}
+
+/** Segments of one stream by absolute offset, from which chunks are cut as lists of views (no copy). */
+export class SegmentWindow {
+  #segments: { base: number; bytes: Uint8Array }[] = [];
+  #end = 0;
+
+  /** Appends the next segment of the stream. */
+  push(bytes: Uint8Array): void {
+    this.#segments.push({ base: this.#end, bytes });
+    this.#end += bytes.length;
+  }
+
+  /** Views of the bytes [from, to) (which must be held), then forgets segments wholly before `to`. */
+  cut(from: number, to: number): Uint8Array[] {
+    const parts: Uint8Array[] = [];
+    for (const { base, bytes } of this.#segments) {
+      const lo = Math.max(from, base);
+      const hi = Math.min(to, base + bytes.length);
+      if (lo < hi) parts.push(bytes.subarray(lo - base, hi - base));
+    }
+    while (this.#segments.length > 0 && this.#segments[0].base + this.#segments[0].bytes.length <= to) this.#segments.shift();
+    return parts;
+  }
 }

@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { deriveGear } from '../chunker/gear.js';
 import { scanCandidates } from '../chunker/scan.js';
 import { createCodec, type Codec } from '../codec.js';
+import { concat } from '../crypto/suites.js';
 import { EngineError } from '../errors.js';
 import { transferables, type ReadyMessage, type RequestMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
 
@@ -34,17 +35,23 @@ function run(codec: Codec, gear: Int32Array, setup: WorkerSetup, task: TaskReque
   switch (task.type) {
     case 'scan': {
       if (!setup.masks) throw new EngineError('invalid-option', 'scan task without CDC masks');
-      return { type: 'scan', candidates: scanCandidates(gear, setup.masks.maskS, setup.masks.maskL, task.tail, task.data), data: task.data };
+      return { type: 'scan', candidates: scanCandidates(gear, setup.masks.maskS, setup.masks.maskL, task.tail, task.data) };
     }
     case 'id':
-      return { type: 'id', id: codec.id(task.data), data: task.data };
+      return { type: 'id', id: codec.id(join(task.parts)) };
     case 'seal':
-      return { type: 'seal', stored: codec.seal(task.id, task.data) };
+      return { type: 'seal', stored: codec.seal(task.id, join(task.parts)) };
     case 'id-seal': {
-      const id = codec.id(task.data);
-      return { type: 'id-seal', id, stored: codec.seal(id, task.data) };
+      const data = join(task.parts);
+      const id = codec.id(data);
+      return { type: 'id-seal', id, stored: codec.seal(id, data) };
     }
   }
+}
+
+/** A chunk's bytes in one array: the single part itself, or a copy made here (in parallel) when it spans segments. */
+function join(parts: Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0] : concat(parts);
 }
 
 function describe(err: unknown): { code?: string; message: string } {
