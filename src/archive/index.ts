@@ -22,6 +22,7 @@ export { diffArchives, type DiffEntry, type DiffChange } from './diff.js';
 export { deleteArchives, type DeleteOptions } from './delete.js';
 export { checkArchives, type CheckArchivesOptions, type CheckArchivesReport, type ArchiveProblem } from './check.js';
 export { sweepUnreferenced, compactArchives, type CompactResult } from './compact.js';
+export { readSettings, writeSettings, SETTINGS_RECORD, type ArchiveSettings } from './settings.js';
 export { createEngineCodec, ITEMS_CHUNKER, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';
 export {
   initRepository, openRepository, keyFilePath, type OpenedRepository, type InitOptions, type OpenRepositoryOptions, type PassphraseSource,

@@ -12,6 +12,7 @@ import { Repository } from '../repository/index.js';
 import type { Backend } from '../store/backend.js';
 import { createEngineCodec, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';
 import { ArchiveError } from './errors.js';
+import { readSettings, writeSettings } from './settings.js';
 
 /** An open repository with its key: pass it to every archive function; `close()` releases the lock and workers. */
 export interface OpenedRepository {
@@ -74,7 +75,9 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
   try {
     if (storedInRepository(mode) || mode === 'none') await repository.putKeyBlob(blob, { ifAbsent: true });
     else await writeKeyFile(options.keyFile ?? keyFilePath(repository.config.id, options.env), blob);
-    return await withCodec(repository, key, options);
+    const opened = await withCodec(repository, key, options);
+    await writeSettings(opened, { chunker: options.chunker });
+    return opened;
   } catch (error) {
     await repository.close();
     throw error;
@@ -93,7 +96,10 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
     }
     const mode = describeKey(blob).mode;
     const key = await openKey(blob, mode === 'none' ? '' : await ask(options.passphrase));
-    return await withCodec(repository, key, options);
+    // The chunker sizes chosen at init win over the caller's: all clients must cut alike.
+    const probe = await withCodec(repository, key, { ...options, workers: 0 });
+    const settings = await readSettings(probe);
+    return await withCodec(repository, key, { ...options, chunker: settings.chunker ?? options.chunker });
   } catch (error) {
     await repository.close();
     throw error;

@@ -2,7 +2,8 @@
 // init, create, list, info, diff, extract byte-exact, wrong passphrase, keyfile mode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile, utimes } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -67,6 +68,29 @@ test('keyfile mode keeps the key outside the repository', async () => {
     const opened = await openRepository(await openBackend(join(dir, 'repo')), { passphrase: 'pw', env });
     assert.equal(opened.repository.config.id, id);
     await opened.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('chunker sizes chosen at init are used by every later client', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-lib-'));
+  try {
+    const src = join(dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'data'), randomBytes(300_000));
+    const chunker = { min: 4096, avg: 16384, max: 65536 };
+    const repo = await initRepository(await openBackend(join(dir, 'repo')), { encryption: 'repokey-chacha20-poly1305', passphrase: 'pw', kdf, chunker, workers: 1 });
+    const first = await createArchive(repo, { name: 'a', paths: [src], cacheDir: join(dir, 'cache') });
+    await repo.close();
+    assert.ok(first.stats.chunks > 5, `small chunks: ${first.stats.chunks}`);
+    const again = await openRepository(await openBackend(join(dir, 'repo')), { passphrase: 'pw', workers: 1 });
+    try {
+      const second = await createArchive(again, { name: 'b', paths: [src], cacheDir: join(dir, 'cache'), noFilesCache: true });
+      assert.equal(second.stats.chunks, 0, 'the same cuts, so nothing new');
+    } finally {
+      await again.close();
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

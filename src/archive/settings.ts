@@ -1,0 +1,43 @@
+/**
+ * Repository-wide archive settings that every client must share, stored sealed in the record
+ * `records/settings` at `rcreate`: today the file chunker sizes (different sizes would defeat
+ * deduplication between clients).
+ *
+ * Record bytes: id [32] | sealed envelope (bound to id) of the msgpack map
+ *   { "v": 1, "chunker": { "min", "avg", "max" } | { "fixed" } }
+ */
+import type { ChunkerOptions } from '../engine/index.js';
+import { ArchiveCorruptError } from './errors.js';
+import { recordCodec } from './item.js';
+import type { ArchiveContext } from './ports.js';
+
+export const SETTINGS_RECORD = 'settings';
+
+export interface ArchiveSettings {
+  chunker?: ChunkerOptions;
+}
+
+/** Writes the settings once (`ifAbsent`). */
+export async function writeSettings(ctx: ArchiveContext, settings: ArchiveSettings): Promise<void> {
+  const plaintext = recordCodec.encoder.encode({ v: 1, chunker: settings.chunker });
+  const id = ctx.codec.chunkId(plaintext);
+  const sealed = await ctx.codec.seal(id, plaintext);
+  const bytes = new Uint8Array(32 + sealed.length);
+  bytes.set(id, 0);
+  bytes.set(sealed, 32);
+  await ctx.repository.putRecord(SETTINGS_RECORD, bytes, { ifAbsent: true });
+}
+
+/** Reads the settings; a repository without the record uses the defaults (`{}`). */
+export async function readSettings(ctx: ArchiveContext): Promise<ArchiveSettings> {
+  const bytes = await ctx.repository.getRecord(SETTINGS_RECORD);
+  if (!bytes) return {};
+  try {
+    const plaintext = await ctx.codec.open(bytes.subarray(0, 32), bytes.subarray(32));
+    const w = recordCodec.decoder().decode(plaintext) as { v?: number; chunker?: ChunkerOptions };
+    if (w.v !== 1) throw new Error(`settings version ${w.v}`);
+    return w.chunker ? { chunker: w.chunker } : {};
+  } catch (cause) {
+    throw new ArchiveCorruptError('the repository settings record does not authenticate', { cause });
+  }
+}
