@@ -137,6 +137,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     }
   };
 
+  const queue: Promise<Item | undefined>[] = [];
   let lastCheckpoint = performance.now();
   let bytesAtCheckpoint = 0;
   const intervalMs = (options.checkpointInterval ?? 1800) * 1000;
@@ -144,6 +145,8 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     const due = (intervalMs > 0 && performance.now() - lastCheckpoint >= intervalMs)
       || (options.checkpointBytes !== undefined && stats.deduplicated - bytesAtCheckpoint >= options.checkpointBytes);
     if (!due) return;
+    // No put may run during a commit (the repository's contract): let the files in flight finish first.
+    await Promise.allSettled(queue);
     const items = await stream.snapshot();
     await ctx.repository.commit();
     // An append-only repository cannot overwrite the checkpoint record: the commit alone then
@@ -163,7 +166,6 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     await maybeCheckpoint();
   };
 
-  const queue: Promise<Item | undefined>[] = [];
   const limit = Math.max(1, options.concurrency ?? 4);
   try {
     for await (const entry of walk(options.paths, { exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches, onWarning: warn })) {
