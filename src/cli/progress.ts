@@ -16,21 +16,25 @@ export function createProgress(io: CliIO, options: { json?: boolean; progress?: 
   const show = options.progress ?? (io.isTTY && options.json !== true);
   if (!show) return { update() {}, stop() {} };
   const started = Date.now();
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: '{bar} {percentage}% | {files} files | {done} | {rate}/s | ETA {eta_formatted}',
-    hideCursor: true,
-    clearOnComplete: true,
-    etaBuffer: 50,
-  }, cliProgress.Presets.shades_classic);
+  let bar: cliProgress.SingleBar | undefined;
   let running = false;
   return {
     update({ files, bytes, totalBytes }) {
       const payload = { files, done: formatBytes(bytes), rate: formatBytes(bytes / Math.max(0.001, (Date.now() - started) / 1000)) };
-      if (!running) { bar.start(totalBytes ?? 0, bytes, payload); running = true; }
+      if (!bar) {
+        // Without a known total (create walks as it goes) there is no bar, percentage or ETA to show.
+        bar = new cliProgress.SingleBar({
+          stream: process.stderr,
+          format: totalBytes === undefined ? '{files} files | {done} | {rate}/s' : '{bar} {percentage}% | {files} files | {done} | {rate}/s | ETA {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 50,
+        }, cliProgress.Presets.shades_classic);
+      }
+      if (!running) { bar.start(totalBytes ?? 1, bytes, payload); running = true; }
       if (totalBytes !== undefined) bar.setTotal(totalBytes);
       bar.update(bytes, payload);
     },
-    stop() { if (running) bar.stop(); running = false; },
+    stop() { if (running) bar?.stop(); running = false; },
   };
 }
