@@ -13,7 +13,7 @@
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { IntegrityError } from '../errors.js';
-import { aeadDecrypt, aeadEncrypt, NONCE_SIZE, SUITE_IDS, suiteFromId, TAG_SIZE, type AeadImplementation, type Suite } from './suites.js';
+import { aeadDecrypt, aeadEncrypt, defaultImplementation, NONCE_SIZE, SUITE_IDS, suiteFromId, TAG_SIZE, type AeadImplementation, type Suite } from './suites.js';
 
 export const SESSION_ID_SIZE = 24;
 export const ENVELOPE_HEADER_SIZE = 1 + SESSION_ID_SIZE + NONCE_SIZE;
@@ -111,7 +111,7 @@ export class EnvelopeOpener {
     const sessionId = stored.subarray(1, 1 + SESSION_ID_SIZE);
     const nonce = stored.subarray(1 + SESSION_ID_SIZE, ENVELOPE_HEADER_SIZE);
     const key = this.#sessionKey(sessionId, suite);
-    const impl = this.#impl ?? 'node';
+    const impl = this.#impl ?? defaultImplementation(suite);
     return aeadDecrypt(suite, impl, key, nonce, envelopeAad(stored[0], sessionId, chunkId), stored.subarray(ENVELOPE_HEADER_SIZE, stored.length - TAG_SIZE), stored.subarray(stored.length - TAG_SIZE));
   }
 
