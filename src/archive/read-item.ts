@@ -12,6 +12,11 @@ import type { Owners } from './owners.js';
 import type { ArchiveContext } from './ports.js';
 
 const READ_SIZE = 1024 * 1024;
+/**
+ * Files below this size are chunked, hashed and sealed on this thread: for them the three worker
+ * round trips of the pipeline cost more than the work. Same chunker, so the same chunks either way.
+ */
+const SMALL_FILE = Number(process.env.CAIRN_SMALL_FILE ?? 128 * 1024);
 /** Chunks of one file sealed and put concurrently (bounded: each holds up to one max-size chunk). */
 const CHUNKS_IN_FLIGHT = 4;
 
@@ -76,7 +81,7 @@ async function* readFile(fsPath: Buffer, expected: BigIntStats): AsyncGenerator<
 export async function storeFile(ctx: ArchiveContext, writer: ChunkWriter, fsPath: Buffer, stat: BigIntStats): Promise<ChunkRef[]> {
   const refs: Promise<ChunkRef>[] = [];
   const inFlight = new Set<Promise<ChunkRef>>();
-  if (ctx.codec.storeChunks) {
+  if (ctx.codec.storeChunks && Number(stat.size) >= SMALL_FILE) {
     const list: ChunkRef[] = [];
     // Awaiting each put keeps the pipeline's window as the only buffer (backpressure end to end).
     for await (const c of ctx.codec.storeChunks(readFile(fsPath, stat), (id) => writer.known(id))) {
