@@ -16,7 +16,7 @@ const READ_SIZE = 1024 * 1024;
  * Files below this size are chunked, hashed and sealed on this thread: for them the three worker
  * round trips of the pipeline cost more than the work. Same chunker, so the same chunks either way.
  */
-const SMALL_FILE = Number(process.env.CAIRN_SMALL_FILE ?? 128 * 1024);
+const SMALL_FILE = 128 * 1024;
 /** Chunks of one file sealed and put concurrently (bounded: each holds up to one max-size chunk). */
 const CHUNKS_IN_FLIGHT = 4;
 
