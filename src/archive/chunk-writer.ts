@@ -10,7 +10,10 @@ import type { ArchiveContext } from './ports.js';
 export class ChunkWriter {
   readonly #ctx: ArchiveContext;
   readonly #stats: ArchiveStats;
-  /** Ids put in this run but maybe not yet visible to `has()`, so concurrent files never store one twice. */
+  /**
+   * Ids being sealed or put right now, so concurrent files never store one twice. Removed once the
+   * put is accepted: from then on `has()` answers (it covers this session's uncommitted puts).
+   */
   readonly #pending = new Map<string, Promise<void>>();
 
   constructor(ctx: ArchiveContext, stats: ArchiveStats) {
@@ -37,7 +40,11 @@ export class ChunkWriter {
       this.#stats.compressed += sealed.length;
     })();
     this.#pending.set(key, work);
-    await work;
+    try {
+      await work;
+    } finally {
+      this.#pending.delete(key);
+    }
     return ref;
   }
 
@@ -58,7 +65,11 @@ export class ChunkWriter {
         this.#stats.compressed += stored.length;
       });
       this.#pending.set(key, work);
-      await work;
+      try {
+        await work;
+      } finally {
+        this.#pending.delete(key);
+      }
     }
     return { id, size };
   }
