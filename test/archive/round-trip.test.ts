@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { access } from 'node:fs/promises';
 import { createArchive } from '../../src/archive/create.js';
 import { extractArchive } from '../../src/archive/extract.js';
 import { makeFixture } from './helpers/context.js';
@@ -19,6 +20,9 @@ test('round trip of every item type and its metadata', async () => {
     assert.equal(created.stats.files, 8);
     assert.equal(created.stats.filesRead, 7, 'the second hard link is not read again');
     await f.reopen();
+    const dry = await extractArchive(f.ctx, 'one', { target: join(f.dir, 'dry'), dryRun: true, patterns: ['re:/sub/'] });
+    assert.equal(dry.files, 3, 'sub/big.bin, sub/deep/text, sub/hard2');
+    await assert.rejects(access(join(f.dir, 'dry')), 'a dry run writes nothing');
     const out = join(f.dir, 'out');
     const extracted = await extractArchive(f.ctx, 'one', { target: out, stripComponents: src.split('/').filter(Boolean).length });
     assert.deepEqual(extracted.warnings, []);
