@@ -4,7 +4,7 @@
  * byte of it is written. Folder modes and times are applied last, deepest first.
  */
 import { constants } from 'node:fs';
-import { link, mkdir, open, symlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, symlink } from 'node:fs/promises';
 import { readRecord } from './archive-record.js';
 import { ArchiveCorruptError } from './errors.js';
 import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
@@ -101,8 +101,8 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   let wake: (() => void) | undefined;
   const notify = (): void => { wake?.(); wake = undefined; };
 
-  if (!options.dryRun) await mkdir(options.target, { recursive: true });
-  tree.trust(Buffer.from(options.target.replace(/\/+$/, '') || '/'));
+  const created = options.dryRun ? undefined : await mkdir(options.target, { recursive: true });
+  tree.trust(Buffer.from(options.target.replace(/\/+$/, '') || '/'), created !== undefined);
 
   // Stage 1: decide which items to restore and start fetching their chunks, bounded by `slots`.
   const planner = (async () => {
@@ -168,10 +168,25 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
       }
       const dest = await tree.prepare(parts);
       const kind = itemKind(item.mode);
-      await tree.clear(dest, kind === 'dir');
+      // Inside a folder this run created nothing is in the way (an item repeated in the archive is
+      // caught by EEXIST below); elsewhere whatever is there is removed first.
+      const fresh = tree.inFreshDir(dest);
+      if (!fresh) await tree.clear(dest, kind === 'dir');
+      const replacing = <T>(make: () => Promise<T>): Promise<T> => make().catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST' || !fresh) throw e;
+        await tree.clear(dest, false);
+        return make();
+      });
       if (kind === 'dir') {
-        await mkdir(dest, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
-        tree.trust(dest);
+        const made = await mkdir(dest, { mode: 0o700 }).then(() => true, async (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+          // Only a real folder may stay: a symlink here would lead later items outside the target.
+          if ((await lstat(dest)).isDirectory()) return false;
+          await tree.clear(dest, false);
+          await mkdir(dest, { mode: 0o700 });
+          return true;
+        });
+        tree.trust(dest, made);
         dirs.push({ dest, item });
         continue;
       }
@@ -181,13 +196,13 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         if (first) {
           for (const p of data) { await p; slots.give(); }
           await first.done;
-          await link(first.dest, dest);
+          await replacing(() => link(first.dest, dest));
           result.files += 1;
           continue;
         }
         // Files are written several at once: per-file system calls, not bandwidth, dominate small files.
         const done = (async () => {
-          result.bytes += await writeFile(dest, item, data, slots);
+          result.bytes += await replacing(() => writeFile(dest, item, data, slots));
           await applyMetadata(dest, item, owners, options);
         })();
         result.files += 1;
@@ -195,7 +210,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         await track(done);
         continue;
       } else if (kind === 'symlink') {
-        await symlink(Buffer.from(item.target ?? new Uint8Array()), dest);
+        await replacing(() => symlink(Buffer.from(item.target ?? new Uint8Array()), dest));
       } else if (kind === 'fifo' || kind === 'chardev' || kind === 'blockdev') {
         if (kind !== 'fifo' && process.getuid?.() !== 0) {
           warn({ path: pathText(item.path), code: 'EPERM', message: `skipped device ${pathText(item.path)}: only root can create device nodes` });

@@ -34,6 +34,8 @@ export function safeParts(path: Uint8Array): Buffer[] {
 export class SafeTree {
   readonly #root: Buffer;
   readonly #verified = new Set<string>();
+  /** Folders this run created: nothing can be in the way inside them, so no lstat is needed. */
+  readonly #fresh = new Set<string>();
 
   constructor(root: string) {
     this.#root = Buffer.from(root.replace(/\/+$/, '') || '/');
@@ -52,15 +54,22 @@ export class SafeTree {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         await mkdir(dir, { mode: 0o700 });
+        this.#fresh.add(key);
       }
       this.#verified.add(key);
     }
     return Buffer.concat([dir, Buffer.from('/'), parts[parts.length - 1]]);
   }
 
-  /** Marks a folder this run created (or kept) as safe to descend into. */
-  trust(dir: Buffer): void {
+  /** Marks a folder this run created (`fresh`) or kept as safe to descend into. */
+  trust(dir: Buffer, fresh = false): void {
     this.#verified.add(dir.toString('latin1'));
+    if (fresh) this.#fresh.add(dir.toString('latin1'));
+  }
+
+  /** True when `dest`'s folder was created by this run (so `dest` cannot exist unless an item repeats). */
+  inFreshDir(dest: Buffer): boolean {
+    return this.#fresh.has(dest.subarray(0, dest.lastIndexOf(SLASH)).toString('latin1'));
   }
 
   /** Removes what is at `dest` so a new object can take its place (an existing folder is kept for a folder). */

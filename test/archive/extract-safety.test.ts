@@ -43,6 +43,15 @@ test('item paths with "..", absolute paths and writes through symlinks are refus
       { path: Buffer.from('d/link'), mode: S_IFLNK | 0o777, uid: 0, gid: 0, mtime: 0n, target: Buffer.from(outside) },
       file('d/link/evil'),
     ]);
+    await forge(f, 'repeated', [
+      { path: Buffer.from('d'), mode: S_IFDIR | 0o755, uid: 0, gid: 0, mtime: 0n },
+      { path: Buffer.from('d/link'), mode: S_IFLNK | 0o777, uid: 0, gid: 0, mtime: 0n, target: Buffer.from(outside) },
+      { path: Buffer.from('d/link'), mode: S_IFDIR | 0o755, uid: 0, gid: 0, mtime: 0n },
+      file('d/link/evil'),
+    ]);
+    // A path repeated with another type replaces the symlink by a real folder: the file lands inside.
+    await extractArchive(f.ctx, 'repeated', { target: join(f.dir, 'target-repeated') });
+    await access(join(f.dir, 'target-repeated/d/link/evil'));
     for (const name of ['dotdot', 'absolute', 'symlink']) {
       const target = join(f.dir, `target-${name}`);
       await assert.rejects(extractArchive(f.ctx, name, { target }), (e: unknown) => e instanceof UnsafePathError && e.code === 'EUNSAFE_PATH', name);
