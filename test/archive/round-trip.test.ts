@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { createArchive } from '../../src/archive/create.js';
 import { extractArchive } from '../../src/archive/extract.js';
 import { makeFixture } from './helpers/context.js';
@@ -23,6 +23,10 @@ test('round trip of every item type and its metadata', async () => {
     const dry = await extractArchive(f.ctx, 'one', { target: join(f.dir, 'dry'), dryRun: true, patterns: ['re:/sub/'] });
     assert.equal(dry.files, 3, 'sub/big.bin, sub/deep/text, sub/hard2');
     await assert.rejects(access(join(f.dir, 'dry')), 'a dry run writes nothing');
+    // hard1 is left out by the pattern: its other link, sub/hard2, carries the data itself.
+    const part = join(f.dir, 'part');
+    await extractArchive(f.ctx, 'one', { target: part, patterns: ['re:/sub/hard2$'], stripComponents: src.split('/').filter(Boolean).length });
+    assert.deepEqual(await readFile(join(part, 'sub/hard2')), await readFile(join(src, 'hard1')));
     const out = join(f.dir, 'out');
     const extracted = await extractArchive(f.ctx, 'one', { target: out, stripComponents: src.split('/').filter(Boolean).length });
     assert.deepEqual(extracted.warnings, []);
