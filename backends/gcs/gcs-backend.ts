@@ -9,17 +9,7 @@ import { checkRange } from '../../src/store/range.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
 import type { GcsConfig } from './config.js';
 import { httpStatus, translateError } from './translate-error.js';
-
-/** Rejects with `signal.reason` as soon as `signal` aborts; the request itself may still finish. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
+import { abortable } from '../../src/store/abort.js';
 
 export class GcsBackend implements Backend {
   readonly name = 'gcs';

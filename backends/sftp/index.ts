@@ -14,26 +14,13 @@ import { readConfig, type SftpConfig } from './config.js';
 import { DIR_SUFFIX, folderPath, keyPath, parentFolders, tempPath } from './layout.js';
 import * as io from './sftp-io.js';
 import { isNoSuchFile, storeMissing, translateError } from './translate-error.js';
+import { abortable } from '../../src/store/abort.js';
 
 /** SFTP channels per connection: requests pipeline within a channel, so a few are enough. */
 const CHANNELS = 4;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
-
-/** Rejects with the signal's reason as soon as it aborts (the SFTP request itself runs on). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
-    );
-  });
-}
 
 export class SftpBackend implements Backend {
   readonly name = 'sftp';
