@@ -97,6 +97,8 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   const warn = (w: Warning): void => { result.warnings.push(w); options.onWarning?.(w); };
   const slots = new Slots(Math.max(1, options.concurrency ?? 16));
   const planned: Planned[] = [];
+  // Items without chunks (folders, links) take no chunk slot: this bounds how far the planner runs ahead.
+  const itemSlots = new Slots(1024);
   let planning = true;
   let wake: (() => void) | undefined;
   const notify = (): void => { wake?.(); wake = undefined; };
@@ -122,6 +124,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
           p.catch(() => undefined);
           return p;
         });
+        if (!await itemSlots.take()) return;
         planned.push({ item, parts: parts.slice(strip), data });
         notify();
         for (let i = 0; i < refs.length; i++) {
@@ -159,6 +162,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         continue;
       }
       const { item, parts, data } = planned.shift()!;
+      itemSlots.give();
       result.items += 1;
       options.onItem?.(item);
       if (options.dryRun) {
@@ -225,6 +229,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
     await planner;
   } catch (error) {
     slots.close();
+    itemSlots.close();
     await Promise.allSettled(writing);
     await planner.catch(() => undefined);
     throw error;
