@@ -57,6 +57,8 @@ export class Repository {
   #txnEntries = 0;
   #txnFirst = 0;
   #closed = false;
+  /** The commit in progress, if any: entries wait for it (see `commit`). */
+  #committing: Promise<void> | undefined;
 
   private constructor(backend: Backend, config: RepositoryConfig, state: LoadedIndex, lock: RepositoryLock | undefined, options: OpenOptions, session: string) {
     this.#backend = backend;
@@ -137,6 +139,7 @@ export class Repository {
    * at once. If a background upload failed, rejects with that error and drops the transaction.
    */
   async put(id: Uint8Array, value: Uint8Array): Promise<void> {
+    if (this.#committing) await this.#commitSettled();
     const writer = this.#writable();
     const header = encodePutHeader(id, value);
     const at = writer.append([header, value]);
@@ -148,6 +151,7 @@ export class Repository {
 
   /** Appends a DELETE entry for `id` (a no-op when absent). Refused in append-only mode. */
   async delete(id: Uint8Array): Promise<void> {
+    if (this.#committing) await this.#commitSettled();
     const writer = this.#writable();
     if (this.config.appendOnly) throw new AppendOnlyError('the repository is append-only: deleting is refused');
     if (!this.has(id)) return;
@@ -164,6 +168,28 @@ export class Repository {
    * the transaction is dropped whole (nothing of it becomes visible) and the error is rethrown.
    */
   async commit(): Promise<void> {
+    // Entries appended while a commit awaits its uploads would land after its COMMIT entry but in
+    // its index delta; so puts, deletes and further commits called after this one wait until it
+    // settles. `#committing` is set before the first await, so that holds from this call on.
+    const previous = this.#committing;
+    const run = (async () => {
+      if (previous) await previous.catch(() => undefined);
+      await this.#commitNow();
+    })();
+    this.#committing = run;
+    try {
+      await run;
+    } finally {
+      if (this.#committing === run) this.#committing = undefined;
+    }
+  }
+
+  /** Resolves once no commit is running (whether it succeeded or failed). */
+  async #commitSettled(): Promise<void> {
+    while (this.#committing) await this.#committing.catch(() => undefined);
+  }
+
+  async #commitNow(): Promise<void> {
     const writer = this.#writable();
     if (this.#txnEntries === 0) return;
     try {

@@ -33,6 +33,31 @@ for (const store of STORES) {
       } finally { await s.cleanup(); }
     });
 
+    test('a put made while a commit is running belongs to the next transaction, not to the running one', async () => {
+      const s = await store.make();
+      try {
+        const repo = await Repository.create(s.client(), { segmentSize: 8192 });
+        for (let i = 0; i < 20; i++) await repo.put(idOf(i), valueOf(i, 1000));
+        const committing = repo.commit();
+        const late = repo.put(idOf('late'), valueOf('late', 1000)); // not awaited before the commit settles
+        await committing;
+        await late;
+        await repo.close(); // the late put was never committed
+        const again = await Repository.open(s.client());
+        assert.equal(again.count, 20);
+        assert.equal(again.has(idOf('late')), false);
+        const check = await again.check();
+        assert.equal(check.ok, true);
+        await again.put(idOf('late'), valueOf('late', 1000));
+        const second = again.commit();
+        await Promise.all([again.commit(), second]);
+        await again.close();
+        const third = await Repository.open(s.client());
+        assert.deepEqual(await third.get(idOf('late')), valueOf('late', 1000));
+        await third.close();
+      } finally { await s.cleanup(); }
+    });
+
     test('segments are cut at segmentSize and numbered per session', async () => {
       const s = await store.make();
       try {
