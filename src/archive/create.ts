@@ -8,13 +8,14 @@ import { recordExists, recordName, writeRecord, type ArchiveRecord, type Archive
 import { ChunkWriter } from './chunk-writer.js';
 import { ArchiveExistsError } from './errors.js';
 import { FilesCache, repositoryCacheDir } from './files-cache.js';
-import type { ChunkRef, Item } from './item.js';
+import { pathText, type ChunkRef, type Item } from './item.js';
 import { ItemStreamWriter } from './item-stream.js';
 import { loadOwners } from './owners.js';
 import { compilePatterns } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
 import { itemFromStat, readLinkTarget, storeFile } from './read-item.js';
 import { walk, type WalkEntry, type Warning } from './walk.js';
+import { createXattrAccess } from './xattrs.js';
 
 export type { Warning } from './walk.js';
 
@@ -42,6 +43,8 @@ export interface CreateOptions {
   checkpointBytes?: number;
   /** Store access times too (off by default: reading files changes them, so items would always differ). */
   atime?: boolean;
+  /** Store extended attributes (default true; see xattrs.ts for platforms and file systems without them). */
+  xattrs?: boolean;
   /** Files read at the same time (default 4). */
   concurrency?: number;
   onWarning?(warning: Warning): void;
@@ -89,6 +92,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   const stream = new ItemStreamWriter(ctx, writer);
   const owners = loadOwners();
   const cache = await FilesCache.load(options.cacheDir ?? repositoryCacheDir(ctx.repository.config.id));
+  const xattrs = options.xattrs === false ? undefined : createXattrAccess({ onWarning: warn });
   const hardLinks = new Map<string, Promise<ChunkRef[] | undefined>>();
   const record = (checkpoint: boolean, items: Uint8Array[]): ArchiveRecord => ({
     name: checkpoint ? `${options.name}.checkpoint` : options.name, start, end: nowNs(),
@@ -114,6 +118,8 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     const item = itemFromStat(entry.archivePath, entry.stat, owners, { atime: options.atime });
     try {
       if (entry.stat.isSymbolicLink()) item.target = await readLinkTarget(entry.fsPath);
+      const found = await xattrs?.read(entry.fsPath, pathText(entry.archivePath), entry.stat.dev);
+      if (found) item.xattrs = found;
       if (!entry.stat.isFile()) return item;
       let chunks: Promise<ChunkRef[] | undefined>;
       const key = item.hlid && Buffer.from(item.hlid).toString('hex');

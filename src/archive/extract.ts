@@ -14,6 +14,7 @@ import { compilePatterns } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
 import { applyMetadata, makeSpecial, safeParts, SafeTree } from './restore-fs.js';
 import type { Warning } from './walk.js';
+import { createXattrAccess } from './xattrs.js';
 
 export interface ExtractOptions {
   /** Folder to restore into (created if missing). Nothing is ever written outside it. */
@@ -28,6 +29,8 @@ export interface ExtractOptions {
   dryRun?: boolean;
   /** Restore owners by number even when the names exist on this system. */
   numericIds?: boolean;
+  /** Restore extended attributes (default true); refusals are warnings (see xattrs.ts). */
+  xattrs?: boolean;
   /** Chunks fetched ahead of the writer (default 16). */
   concurrency?: number;
   onItem?(item: Item): void;
@@ -95,6 +98,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   const tree = new SafeTree(options.target);
   const result: ExtractResult = { items: 0, files: 0, bytes: 0, warnings: [] };
   const warn = (w: Warning): void => { result.warnings.push(w); options.onWarning?.(w); };
+  const xattrs = options.xattrs === false || options.dryRun ? undefined : createXattrAccess({ onWarning: warn });
   const slots = new Slots(Math.max(1, options.concurrency ?? 16));
   const planned: Planned[] = [];
   // Items without chunks (folders, links) take no chunk slot: this bounds how far the planner runs ahead.
@@ -207,7 +211,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         // Files are written several at once: per-file system calls, not bandwidth, dominate small files.
         const done = (async () => {
           result.bytes += await replacing(() => writeFile(dest, item, data, slots));
-          await applyMetadata(dest, item, owners, options);
+          await applyMetadata(dest, item, owners, options, xattrs);
         })();
         result.files += 1;
         if (hl) links.set(hl, { dest, done });
@@ -222,7 +226,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         }
         await makeSpecial(dest, item);
       } else continue;
-      await applyMetadata(dest, item, owners, options);
+      await applyMetadata(dest, item, owners, options, xattrs);
     }
     await Promise.allSettled(writing);
     rethrow();
@@ -234,7 +238,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
     await planner.catch(() => undefined);
     throw error;
   }
-  for (const { dest, item } of dirs.reverse()) await applyMetadata(dest, item, owners, options);
+  for (const { dest, item } of dirs.reverse()) await applyMetadata(dest, item, owners, options, xattrs);
   return result;
 }
 

@@ -13,7 +13,7 @@
  *   "target" str | bin   symlinks: the link target, bytes kept exactly
  *   "rdev"   uint        character and block devices: st_rdev
  *   "hlid"   bin(16)     hard links: H(dev, inode); every link carries the full chunk list
- *   "xattrs" map         extended attributes, name str → value bin (never written by the Node walker, see docs)
+ *   "xattrs" map         extended attributes: name str → value bin, names in byte order (see xattrs.ts)
  *   "sparse" true        the source file had holes; extraction leaves zero blocks unallocated
  *
  * Readers ignore keys they do not know, so later versions can add fields.
@@ -124,6 +124,23 @@ codec.register({
 
 const encoder = new Encoder({ extensionCodec: codec, ignoreUndefined: true });
 
+/** Names in UTF-8 byte order, whatever order the file system listed them in: equal sets encode alike. */
+function sortedXattrs(xattrs: ReadonlyMap<string, Uint8Array>): [string, Uint8Array][] {
+  return [...xattrs].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/** True when both have the same xattr names with byte-equal values, in any order (absent = none). */
+export function sameXattrs(a: ReadonlyMap<string, Uint8Array> | undefined, b: ReadonlyMap<string, Uint8Array> | undefined): boolean {
+  const x = a ?? new Map<string, Uint8Array>();
+  const y = b ?? new Map<string, Uint8Array>();
+  if (x.size !== y.size) return false;
+  for (const [name, value] of x) {
+    const other = y.get(name);
+    if (other === undefined || Buffer.compare(value, other) !== 0) return false;
+  }
+  return true;
+}
+
 /** The msgpack map of `item` (see the layout above), as a plain object ready for the encoder. */
 function toWire(item: Item): Record<string, unknown> {
   const wire: Record<string, unknown> = {
@@ -141,7 +158,7 @@ function toWire(item: Item): Record<string, unknown> {
     target: item.target === undefined ? undefined : textOrBytes(item.target),
     rdev: item.rdev,
     hlid: item.hlid,
-    xattrs: item.xattrs === undefined ? undefined : Object.fromEntries(item.xattrs),
+    xattrs: item.xattrs === undefined || item.xattrs.size === 0 ? undefined : Object.fromEntries(sortedXattrs(item.xattrs)),
     sparse: item.sparse ? true : undefined,
   };
   return wire;

@@ -1,6 +1,6 @@
 /**
  * The file system side of `extract`: safe destination paths (never outside the target, never
- * through a symlink), special files, and metadata (owner when root, mode, times).
+ * through a symlink), special files, and metadata (owner when root, xattrs, mode, times).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { UnsafePathError } from './errors.js';
 import { itemKind, pathText, type Item } from './item.js';
 import type { Owners } from './owners.js';
+import type { XattrAccess } from './xattrs.js';
 
 const run = promisify(execFile);
 const SLASH = 0x2f;
@@ -104,14 +105,17 @@ const NS = 1_000_000_000n;
 /** Seconds as a double: Node's utimes takes no integers, so precision is about 0.25 µs today. */
 const seconds = (ns: bigint): number => Number(ns / NS) + Number(ns % NS) / 1e9;
 
-/** Applies owner (when running as root), mode and times to an extracted object. */
-export async function applyMetadata(dest: Buffer, item: Item, owners: Owners, options: { numericIds?: boolean }): Promise<void> {
+/** Applies owner (when running as root), xattrs (when given access), mode and times to an extracted object. */
+export async function applyMetadata(dest: Buffer, item: Item, owners: Owners, options: { numericIds?: boolean }, xattrs?: XattrAccess): Promise<void> {
   const kind = itemKind(item.mode);
   if (process.getuid?.() === 0) {
     const uid = (!options.numericIds && item.user !== undefined ? owners.uidOf(item.user) : undefined) ?? item.uid;
     const gid = (!options.numericIds && item.group !== undefined ? owners.gidOf(item.group) : undefined) ?? item.gid;
     await lchown(dest, uid, gid);
   }
+  // After chown (which clears security.capability) and before chmod (which may take away the
+  // write permission that setting user.* xattrs needs when not root).
+  if (xattrs && item.xattrs) await xattrs.write(dest, pathText(item.path), item.xattrs);
   // Linux has no lchmod: a symlink's own mode is always 0777.
   if (kind !== 'symlink') await chmod(dest, item.mode & 0o7777);
   const atime = seconds(item.atime ?? item.mtime);
