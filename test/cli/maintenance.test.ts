@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cairn, assertSameTree, describeTree, ok, oneLine, workspace } from './helpers.js';
 
 async function files(dir: string): Promise<string[]> {
@@ -24,7 +25,11 @@ test('prune --dry-run --list decides, prune deletes, rlist shows the rest', asyn
     await mkdir(src);
     await writeFile(join(src, 'a'), 'a');
     await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
-    for (const n of ['a1', 'a2', 'a3', 'a4']) await ok(['-r', ws.repo, 'create', n, '.'], { cwd: src });
+    // keep-last is Borg's keep-secondly: archives of the same second are one period, so space them.
+    for (const n of ['a1', 'a2', 'a3', 'a4']) {
+      await ok(['-r', ws.repo, 'create', n, '.'], { cwd: src });
+      await sleep(1100);
+    }
     const dry = (await ok(['-r', ws.repo, '--json', 'prune', '--keep-last', '2', '--dry-run', '--list'])).trim().split('\n').map((l) => JSON.parse(l) as { name: string; action: string });
     assert.deepEqual(dry.map((d) => [d.name, d.action]), [['a4', 'keep'], ['a3', 'keep'], ['a2', 'would prune'], ['a1', 'would prune']]);
     const before = JSON.parse(await ok(['-r', ws.repo, '--json', 'rlist'])) as { archives: { name: string }[] };
