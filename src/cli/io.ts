@@ -24,8 +24,15 @@ export interface CliIO {
 /** The `CliIO` of the running process. */
 export function createProcessIO(): CliIO {
   let warnings = 0;
+  // A reader that stops early (`cairn list NAME | head`) closes the pipe: drop further output, as
+  // other tools do, instead of dying on an unhandled EPIPE; the command still finishes normally.
+  let stdoutClosed = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    stdoutClosed = true;
+  });
   return {
-    out: (text) => { process.stdout.write(text); },
+    out: (text) => { if (!stdoutClosed) process.stdout.write(text); },
     err: (text) => { process.stderr.write(text); },
     env: process.env,
     cwd: process.cwd(),
