@@ -31,7 +31,7 @@ export interface ExtractOptions {
   numericIds?: boolean;
   /** Restore extended attributes (default true); refusals are warnings (see xattrs.ts). */
   xattrs?: boolean;
-  /** Chunks fetched ahead of the writer (default 16). */
+  /** Chunks fetched ahead of the writer (default 32). */
   concurrency?: number;
   onItem?(item: Item): void;
   onWarning?(warning: Warning): void;
@@ -54,14 +54,24 @@ const BLOCK = 64 * 1024;
 /** Files written at the same time. */
 const FILES_IN_FLIGHT = 8;
 const ZERO = new Uint8Array(BLOCK);
+/** Chunks read with one `getMany` at most. */
+const BATCH = 16;
+/** A batch starts early when no more than this many earlier fetches are still unconsumed. */
+const LOW_WATER = 4;
 
 /** A counting semaphore bounding chunks in flight. */
 class Slots {
   #free: number;
   #open = true;
   readonly #waiting: (() => void)[] = [];
-  constructor(n: number) { this.#free = n; }
+  constructor(n: number) { this.#free = n; this.#size = n; }
   /** Resolves when a slot is free; false once `close` was called (the run is failing). */
+  readonly #size: number;
+  /** True when `take` would resolve at once. */
+  get ready(): boolean { return !this.#open || this.#free > 0; }
+  /** Slots taken and not given back. */
+  get inUse(): number { return this.#size - this.#free; }
+  get closed(): boolean { return !this.#open; }
   async take(): Promise<boolean> {
     if (!this.#open) return false;
     if (this.#free > 0) { this.#free -= 1; return true; }
@@ -78,10 +88,54 @@ class Slots {
   }
 }
 
-async function fetchVerified(ctx: ArchiveContext, ref: ChunkRef): Promise<Uint8Array> {
-  const plain = await ctx.codec.open(ref.id, await ctx.repository.get(ref.id));
+async function fetchVerified(ctx: ArchiveContext, ref: ChunkRef, stored?: Uint8Array): Promise<Uint8Array> {
+  const plain = await ctx.codec.open(ref.id, stored ?? await ctx.repository.get(ref.id));
   if (plain.length !== ref.size) throw new ArchiveCorruptError(`chunk ${Buffer.from(ref.id).toString('hex')} has the wrong size`);
   return plain;
+}
+
+/** A repository that can read many entries at once (the real one; test doubles may lack it). */
+interface BatchReader { getMany(ids: readonly Uint8Array[]): Promise<Uint8Array[]> }
+const batchReader = (repo: object): BatchReader | undefined =>
+  typeof (repo as Partial<BatchReader>).getMany === 'function' ? repo as BatchReader : undefined;
+
+interface Settle { resolve(v: Uint8Array): void; reject(e: unknown): void }
+
+/**
+ * Collects chunk fetches and starts them as one `getMany` (adjacent entries of a segment become
+ * one read). Each chunk is still opened, authenticated and size-checked on its own.
+ */
+class FetchBatch {
+  readonly #ctx: ArchiveContext;
+  readonly #reader: BatchReader | undefined;
+  #refs: ChunkRef[] = [];
+  #settle: Settle[] = [];
+  constructor(ctx: ArchiveContext) {
+    this.#ctx = ctx;
+    this.#reader = batchReader(ctx.repository);
+  }
+  get size(): number { return this.#refs.length; }
+  add(ref: ChunkRef, settle: Settle): void {
+    if (!this.#reader) { fetchVerified(this.#ctx, ref).then(settle.resolve, settle.reject); return; }
+    this.#refs.push(ref);
+    this.#settle.push(settle);
+  }
+  flush(): void {
+    const refs = this.#refs;
+    const settle = this.#settle;
+    if (refs.length === 0) return;
+    this.#refs = [];
+    this.#settle = [];
+    this.#reader!.getMany(refs.map((r) => r.id)).then(
+      (stored) => { for (let i = 0; i < refs.length; i++) fetchVerified(this.#ctx, refs[i], stored[i]).then(settle[i].resolve, settle[i].reject); },
+      (error: unknown) => { for (const s of settle) s.reject(error); },
+    );
+  }
+  /** Rejects what was collected and not started. */
+  drop(error: Error): void {
+    for (const s of this.#settle.splice(0)) s.reject(error);
+    this.#refs = [];
+  }
 }
 
 function isZero(bytes: Uint8Array): boolean {
@@ -99,7 +153,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   const result: ExtractResult = { items: 0, files: 0, bytes: 0, warnings: [] };
   const warn = (w: Warning): void => { result.warnings.push(w); options.onWarning?.(w); };
   const xattrs = options.xattrs === false || options.dryRun ? undefined : createXattrAccess({ onWarning: warn });
-  const slots = new Slots(Math.max(1, options.concurrency ?? 16));
+  const slots = new Slots(Math.max(1, options.concurrency ?? 32));
   const planned: Planned[] = [];
   // Items without chunks (folders, links) take no chunk slot: this bounds how far the planner runs ahead.
   const itemSlots = new Slots(1024);
@@ -111,6 +165,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   tree.trust(Buffer.from(options.target.replace(/\/+$/, '') || '/'), created !== undefined);
 
   // Stage 1: decide which items to restore and start fetching their chunks, bounded by `slots`.
+  const batch = new FetchBatch(ctx);
   const planner = (async () => {
     try {
       for await (const item of readItems(ctx, record.items)) {
@@ -122,24 +177,31 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         // The writer may start on an item before all its fetches started: big files need more
         // chunks than there are slots, and the writer frees slots as it consumes chunks.
         const refs = item.chunks ?? [];
-        const settle: { resolve(v: Uint8Array): void; reject(e: unknown): void }[] = [];
+        const settle: Settle[] = [];
         const data = refs.map(() => {
           const p = new Promise<Uint8Array>((resolve, reject) => settle.push({ resolve, reject }));
           p.catch(() => undefined);
           return p;
         });
+        // Whatever was collected starts before the planner waits: the writer may be waiting for it.
+        if (!itemSlots.ready) batch.flush();
         if (!await itemSlots.take()) return;
         planned.push({ item, parts: parts.slice(strip), data });
         notify();
         for (let i = 0; i < refs.length; i++) {
+          // Start the batch when it is big enough, or when few fetches started earlier remain for the
+          // writer to consume: a chunk it waits for must never sit in an unstarted batch.
+          if (batch.size >= BATCH || slots.inUse - batch.size <= LOW_WATER) batch.flush();
           if (!await slots.take()) {
             for (const s of settle.slice(i)) s.reject(new Error('extraction stopped'));
             return;
           }
-          fetchVerified(ctx, refs[i]).then(settle[i].resolve, settle[i].reject);
+          batch.add(refs[i], settle[i]);
         }
       }
     } finally {
+      if (slots.closed) batch.drop(new Error('extraction stopped'));
+      else batch.flush();
       planning = false;
       notify();
     }

@@ -33,6 +33,22 @@ for (const store of STORES) {
       } finally { await s.cleanup(); }
     });
 
+    test('getMany returns the values in the order asked, across segments, with uncommitted ones and repeats', async () => {
+      const s = await store.make();
+      try {
+        const repo = await Repository.create(s.client(), { segmentSize: 16 * 1024 });
+        for (let i = 0; i < 60; i++) await repo.put(idOf(i), valueOf(i, 700 + 37 * i));
+        await repo.commit();
+        for (let i = 60; i < 70; i++) await repo.put(idOf(i), valueOf(i, 500));
+        const order = [5, 4, 3, 61, 0, 59, 5, 20, 21, 22, 23, 69, 40];
+        const got = await repo.getMany(order.map(idOf));
+        assert.equal(got.length, order.length);
+        order.forEach((n, k) => assert.deepEqual(got[k], valueOf(n, n >= 60 ? 500 : 700 + 37 * n)));
+        await assert.rejects(repo.getMany([idOf(1), idOf(999)]), (e) => e instanceof IdNotFoundError && e.code === 'ENOT_FOUND_ID');
+        await repo.close();
+      } finally { await s.cleanup(); }
+    });
+
     test('a put made while a commit is running belongs to the next transaction, not to the running one', async () => {
       const s = await store.make();
       try {
