@@ -15,6 +15,7 @@ import { compilePatterns } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
 import { itemFromStat, readLinkTarget, storeFile } from './read-item.js';
 import { walk, type WalkEntry, type Warning } from './walk.js';
+import { isSmallFile, SMALL_FILE, storeSmallFile } from './small-file.js';
 import { createXattrAccess } from './xattrs.js';
 
 export type { Warning } from './walk.js';
@@ -45,7 +46,7 @@ export interface CreateOptions {
   atime?: boolean;
   /** Store extended attributes (default true; see xattrs.ts for platforms and file systems without them). */
   xattrs?: boolean;
-  /** Files read at the same time (default 4). */
+  /** Large files (>= 128 KiB) read at the same time (default 4); up to 64 entries are in flight in all. */
   concurrency?: number;
   onWarning?(warning: Warning): void;
   onProgress?(progress: CreateProgress): void;
@@ -77,6 +78,8 @@ export interface CreateResult {
 }
 
 const NS_PER_MS = 1_000_000n;
+/** Entries (mostly small files) being read at once; each holds at most SMALL_FILE bytes plus its sealed copy. */
+const SMALL_FILES_IN_FLIGHT = 64;
 const nowNs = (): bigint => BigInt(Date.now()) * NS_PER_MS;
 
 /** Creates an archive; see `CreateOptions`. The repository is committed when this resolves. */
@@ -107,7 +110,8 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
       return cached;
     }
     stats.filesRead += 1;
-    const chunks = await storeFile(ctx, writer, entry.fsPath, entry.stat);
+    const small = isSmallFile(ctx, entry.stat);
+    const chunks = await (small ? storeSmallFile : storeFile)(ctx, writer, entry.fsPath, entry.stat);
     // A file modified within the last second may change again unnoticed in the same mtime tick.
     if (entry.stat.mtimeNs < start - 1_000_000_000n) cache.remember(entry.archivePath, entry.stat, chunks);
     item.size = chunks.reduce((n, c) => n + c.size, 0);
@@ -173,14 +177,26 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   };
 
   const limit = Math.max(1, options.concurrency ?? 4);
+  // Small files are latency-bound (worker round trips, file system calls), so many are in flight;
+  // large files hold pipeline windows of big chunks, so only `limit` of them are. Items still leave in walk order.
+  const entriesLimit = Math.max(limit, SMALL_FILES_IN_FLIGHT);
+  const large: boolean[] = [];
+  let largeInFlight = 0;
+  const next = async (): Promise<void> => {
+    if (large.shift()) largeInFlight -= 1;
+    await emit(await queue.shift());
+  };
   try {
     for await (const entry of walk(options.paths, { exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches, onWarning: warn })) {
       const task = build(entry);
       task.catch(() => undefined);
       queue.push(task);
-      if (queue.length >= limit) await emit(await queue.shift());
+      const isLarge = entry.stat.isFile() && entry.stat.size >= BigInt(SMALL_FILE);
+      large.push(isLarge);
+      if (isLarge) largeInFlight += 1;
+      while (queue.length >= entriesLimit || largeInFlight >= limit) await next();
     }
-    while (queue.length > 0) await emit(await queue.shift());
+    while (queue.length > 0) await next();
   } finally {
     // Let in-flight work settle so no put races a later commit by the caller.
     await Promise.allSettled(queue);

@@ -13,10 +13,12 @@ import type { AeadImplementation } from '../crypto/suites.js';
 import { InvalidOptionError } from '../errors.js';
 import type { KeyMaterial } from '../keys/modes.js';
 import { WorkerPool } from './pool.js';
-import type { WorkerFault } from './protocol.js';
+import { changedError, FileSource } from './file-source.js';
+import type { FileResult, WorkerFault } from './protocol.js';
 import { readSegments, SegmentWindow, type PipelineSource } from './segments.js';
 
 export type { PipelineSource } from './segments.js';
+export { FileSource, type FileIdentity } from './file-source.js';
 export { WorkerPool, workerEntry } from './pool.js';
 
 export interface PipelineOptions {
@@ -87,10 +89,20 @@ export async function createPipeline(key: KeyMaterial, options: PipelineOptions 
     let tail: Uint8Array = new Uint8Array(0);
     let more = true;
     try {
+      // A whole input of at most `min` bytes is one chunk whatever its candidates: skip the scan round trip
+      // (most files are small). A segment shorter than segmentSize is the last one.
+      const first = await segments.next();
+      if (first.done) return;
+      if (first.value.length < segmentSize && first.value.length <= chunking.min) {
+        yield [first.value];
+        return;
+      }
+      let pushBack: Uint8Array | undefined = first.value;
       for (;;) {
         // Keep up to workers + 1 segments being scanned ahead of the one whose cuts are being applied.
         while (more && scans.length <= workers) {
-          const next = await segments.next();
+          const next: IteratorResult<Uint8Array> = pushBack ? { done: false, value: pushBack } : await segments.next();
+          pushBack = undefined;
           if (next.done) {
             more = false;
             break;
@@ -148,6 +160,21 @@ export async function createPipeline(key: KeyMaterial, options: PipelineOptions 
       const s = (await pool.request({ type: 'seal', id: r.id, parts })) as { stored: Uint8Array };
       return { id: r.id, size, stored: s.stored };
     };
+    // A file that fits in one chunk: one worker task reads, ids and (speculatively, unless the caller can only
+    // know it by asking) seals it. A known chunk's seal is wasted work, but the round trip saved matters more.
+    const oneChunk = 'fixed' in chunking ? chunking.fixed : chunking.min;
+    if (source instanceof FileSource && source.identity.size <= BigInt(oneChunk)) {
+      const { path, identity } = source;
+      const r = (await pool.request({ type: 'file', path, dev: identity.dev, ino: identity.ino, size: Number(identity.size), limit: oneChunk, seal: true })) as FileResult;
+      if (r.error === 'ECHANGED') throw changedError();
+      if (r.error) throw Object.assign(new Error(`cannot read file: ${r.error}`), { code: r.error });
+      if (!r.tooBig) {
+        if (!r.id) return;
+        if (!r.stored || (isKnown && await isKnown(r.id))) yield { id: r.id, size: r.size };
+        else yield { id: r.id, size: r.size, stored: r.stored };
+        return;
+      }
+    }
     try {
       for await (const chunk of chunksOf(source)) {
         const p = handle(chunk);

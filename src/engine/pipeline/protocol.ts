@@ -27,13 +27,26 @@ export type TaskRequest =
   | { type: 'scan'; tail: Uint8Array; data: Uint8Array }
   | { type: 'id'; parts: Uint8Array[] }
   | { type: 'seal'; id: Uint8Array; parts: Uint8Array[] }
-  | { type: 'id-seal'; parts: Uint8Array[] };
+  | { type: 'id-seal'; parts: Uint8Array[] }
+  /** Read a whole file of at most `limit` bytes that must still be inode (dev, ino); id it, and seal it too if `seal`. */
+  | { type: 'file'; path: Uint8Array; dev: bigint; ino: bigint; size: number; limit: number; seal: boolean };
+
+/** Outcome of a file task: its one chunk (none when empty), an errno-style `error`, or `tooBig` (then read it as a stream). */
+export interface FileResult {
+  type: 'file';
+  size: number;
+  id?: Uint8Array;
+  stored?: Uint8Array;
+  error?: string;
+  tooBig?: boolean;
+}
 
 export type TaskResult =
   | { type: 'scan'; candidates: Int32Array }
   | { type: 'id'; id: Uint8Array }
   | { type: 'seal'; stored: Uint8Array }
-  | { type: 'id-seal'; id: Uint8Array; stored: Uint8Array };
+  | { type: 'id-seal'; id: Uint8Array; stored: Uint8Array }
+  | FileResult;
 
 export interface RequestMessage {
   seq: number;
@@ -54,7 +67,7 @@ export function transferables(value: TaskRequest | TaskResult): ArrayBuffer[] {
     // Only whole, unshared buffers may be moved; views into a larger buffer are copied by the structured clone.
     if (b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !out.includes(b.buffer)) out.push(b.buffer);
   };
-  if ('stored' in value) add(value.stored);
+  if ('stored' in value && value.stored) add(value.stored);
   if ('candidates' in value) add(value.candidates);
   return out;
 }

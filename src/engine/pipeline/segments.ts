@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 
-/** A file path, or a stream of byte pieces. */
+/** A file path, or a stream of byte pieces (a `FileSource` is one, which small files skip reading here). */
 export type PipelineSource = string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 const shared = (size: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(size));
@@ -30,22 +30,30 @@ export async function* readSegments(source: PipelineSource, size: number): Async
       await file.close();
     }
   }
-  let buf = shared(size);
+  // Segments start small and double up to `size`: most streams are small files, and a full-size
+  // SharedArrayBuffer per file costs a zero-filled allocation far larger than the file.
+  let buf: Uint8Array | undefined;
   let filled = 0;
   for await (const piece of source) {
     for (let at = 0; at < piece.length;) {
-      const n = Math.min(size - filled, piece.length - at);
+      if (!buf) buf = shared(Math.min(size, Math.max(piece.length - at, 16 * 1024)));
+      else if (filled === buf.length) {
+        const grown = shared(Math.min(size, Math.max(buf.length * 2, filled + piece.length - at)));
+        grown.set(buf);
+        buf = grown;
+      }
+      const n = Math.min(buf.length - filled, piece.length - at);
       buf.set(piece.subarray(at, at + n), filled);
       filled += n;
       at += n;
       if (filled === size) {
         yield buf;
-        buf = shared(size);
+        buf = undefined;
         filled = 0;
       }
     }
   }
-  if (filled > 0) yield buf.subarray(0, filled);
+  if (buf && filled > 0) yield buf.subarray(0, filled);
 }
 
 /** Segments of one stream by absolute offset, from which chunks are cut as lists of views (no copy). */

@@ -1,11 +1,12 @@
 /** The body of a pipeline worker: builds its codec (its own AEAD session) and answers scan/id/seal tasks. */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { deriveGear } from '../chunker/gear.js';
 import { scanCandidates } from '../chunker/scan.js';
 import { createCodec, type Codec } from '../codec.js';
 import { concat } from '../crypto/suites.js';
 import { EngineError } from '../errors.js';
-import { transferables, type ReadyMessage, type RequestMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
+import { transferables, type FileResult, type ReadyMessage, type RequestMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
 
 /** Serves tasks on `port` until the port closes; never throws (errors go back as messages) unless told to by a fault. */
 export function serveWorker(port: MessagePort, setup: WorkerSetup): void {
@@ -46,7 +47,47 @@ function run(codec: Codec, gear: Int32Array, setup: WorkerSetup, task: TaskReque
       const id = codec.id(data);
       return { type: 'id-seal', id, stored: codec.seal(id, data) };
     }
+    case 'file':
+      return readFileTask(codec, task);
   }
+}
+
+/** Reads a small file with blocking calls (this thread does nothing else meanwhile), then ids and seals it. */
+function readFileTask(codec: Codec, task: Extract<TaskRequest, { type: 'file' }>): FileResult {
+  let fd: number;
+  try {
+    fd = openSync(Buffer.from(task.path.buffer, task.path.byteOffset, task.path.byteLength), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    return { type: 'file', size: 0, error: errnoCode(err) };
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    if (st.ino !== task.ino || st.dev !== task.dev) return { type: 'file', size: 0, error: 'ECHANGED' };
+    const size = Number(st.size);
+    if (size > task.limit) return { type: 'file', size, tooBig: true };
+    // One byte more than the size: a full buffer means the file grew, and the stream path takes over.
+    const buf = Buffer.allocUnsafe(size + 1);
+    let filled = 0;
+    for (;;) {
+      const n = readSync(fd, buf, filled, buf.length - filled, null);
+      if (n === 0) break;
+      filled += n;
+      if (filled === buf.length) return { type: 'file', size: filled, tooBig: true };
+    }
+    if (filled === 0) return { type: 'file', size: 0 };
+    const data = buf.subarray(0, filled);
+    const id = codec.id(data);
+    return task.seal ? { type: 'file', size: filled, id, stored: codec.seal(id, data) } : { type: 'file', size: filled, id };
+  } catch (err) {
+    return { type: 'file', size: 0, error: errnoCode(err) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function errnoCode(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : 'EIO';
 }
 
 /** A chunk's bytes in one array: the single part itself, or a copy made here (in parallel) when it spans segments. */
