@@ -102,8 +102,18 @@ export async function makeSpecial(dest: Buffer, item: Item): Promise<void> {
 }
 
 const NS = 1_000_000_000n;
-/** Seconds as a double: Node's utimes takes no integers, so precision is about 0.25 µs today. */
-const seconds = (ns: bigint): number => Number(ns / NS) + Number(ns % NS) / 1e9;
+const US = 1_000_000n;
+/**
+ * Seconds as the double Node's utimes wants. libuv truncates it to whole microseconds, and a double
+ * of today's seconds is only exact to about 0.24 µs: so round to the nearest microsecond and aim at
+ * the middle of it, which truncation cannot miss. The restored time is then within 0.5 µs (it was
+ * up to 1.1 µs with the plain conversion, which could land just below the microsecond).
+ */
+export function utimeSeconds(ns: bigint): number {
+  if (ns < 0n) return Number(ns / NS) + Number(ns % NS) / 1e9;
+  const us = (ns + 500n) / 1000n;
+  return Number(us / US) + (Number(us % US) + 0.5) / 1e6;
+}
 
 /** Applies owner (when running as root), xattrs (when given access), mode and times to an extracted object. */
 export async function applyMetadata(dest: Buffer, item: Item, owners: Owners, options: { numericIds?: boolean }, xattrs?: XattrAccess): Promise<void> {
@@ -118,8 +128,8 @@ export async function applyMetadata(dest: Buffer, item: Item, owners: Owners, op
   if (xattrs && item.xattrs) await xattrs.write(dest, pathText(item.path), item.xattrs);
   // Linux has no lchmod: a symlink's own mode is always 0777.
   if (kind !== 'symlink') await chmod(dest, item.mode & 0o7777);
-  const atime = seconds(item.atime ?? item.mtime);
-  const mtime = seconds(item.mtime);
+  const atime = utimeSeconds(item.atime ?? item.mtime);
+  const mtime = utimeSeconds(item.mtime);
   if (kind === 'symlink') await lutimes(dest, atime, mtime);
   else await utimes(dest, atime, mtime);
 }
