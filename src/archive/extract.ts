@@ -12,7 +12,7 @@ import { readItems } from './item-stream.js';
 import { loadOwners } from './owners.js';
 import { compilePatterns } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
-import { applyMetadata, makeSpecial, safeParts, SafeTree } from './restore-fs.js';
+import { applyMetadata, makeSpecial, safeParts, SafeTree, writeSmallFile } from './restore-fs.js';
 import type { Warning } from './walk.js';
 import { createXattrAccess } from './xattrs.js';
 
@@ -54,6 +54,11 @@ const BLOCK = 64 * 1024;
 /** Files written at the same time. */
 const FILES_IN_FLIGHT = 8;
 const ZERO = new Uint8Array(BLOCK);
+/**
+ * Files up to this size are written with synchronous calls through their descriptor (see
+ * `writeSmallFile`): for them thread-pool round trips cost more than the writes.
+ */
+const SMALL_FILE = 256 * 1024;
 /** Chunks read with one `getMany` at most. */
 const BATCH = 16;
 /** A batch starts early when no more than this many earlier fetches are still unconsumed. */
@@ -268,6 +273,14 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
           await first.done;
           await replacing(() => link(first.dest, dest));
           result.files += 1;
+          continue;
+        }
+        if (!item.sparse && !(xattrs && item.xattrs) && (item.size ?? Infinity) <= SMALL_FILE) {
+          const chunks: Uint8Array[] = [];
+          for (const p of data) { chunks.push(await p); slots.give(); }
+          result.bytes += await replacing(async () => writeSmallFile(dest, item, chunks, owners, options));
+          result.files += 1;
+          if (hl) links.set(hl, { dest, done: Promise.resolve() });
           continue;
         }
         // Files are written several at once: per-file system calls, not bandwidth, dominate small files.

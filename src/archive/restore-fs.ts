@@ -3,6 +3,7 @@
  * through a symlink), special files, and metadata (owner when root, xattrs, mode, times).
  */
 import { execFile } from 'node:child_process';
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chmod, lchown, lstat, lutimes, mkdir, rename, rmdir, unlink, utimes } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -132,4 +133,32 @@ export async function applyMetadata(dest: Buffer, item: Item, owners: Owners, op
   const mtime = utimeSeconds(item.mtime);
   if (kind === 'symlink') await lutimes(dest, atime, mtime);
   else await utimes(dest, atime, mtime);
+}
+
+/**
+ * Creates a small regular file (no xattrs, not sparse) with its contents, owner, mode and times in
+ * one go on this thread, through its descriptor: six file system calls without six thread-pool
+ * round trips, which cost more than the calls themselves for small files. Refuses to follow a
+ * symlink or to replace anything (O_NOFOLLOW | O_EXCL), as the asynchronous path does. Returns bytes.
+ */
+export function writeSmallFile(dest: Buffer, item: Item, chunks: readonly Uint8Array[], owners: Owners, options: { numericIds?: boolean }): number {
+  const fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  let size = 0;
+  try {
+    for (const chunk of chunks) {
+      let at = 0;
+      while (at < chunk.length) at += writeSync(fd, chunk, at, chunk.length - at, size + at);
+      size += chunk.length;
+    }
+    if (process.getuid?.() === 0) {
+      const uid = (!options.numericIds && item.user !== undefined ? owners.uidOf(item.user) : undefined) ?? item.uid;
+      const gid = (!options.numericIds && item.group !== undefined ? owners.gidOf(item.group) : undefined) ?? item.gid;
+      fchownSync(fd, uid, gid);
+    }
+    fchmodSync(fd, item.mode & 0o7777);
+    futimesSync(fd, utimeSeconds(item.atime ?? item.mtime), utimeSeconds(item.mtime));
+  } finally {
+    closeSync(fd);
+  }
+  return size;
 }
