@@ -107,7 +107,9 @@ export class SegmentWriter {
 
   #seal(): void {
     const name = segmentName(this.session, this.#seq);
-    const bytes = this.#buffer.subarray(0, this.#length);
+    // A mostly empty segment (a small commit) is copied out, so a backend that keeps what it is given
+    // does not keep a whole segment-sized buffer alive.
+    const bytes = this.#length < this.#buffer.length / 2 ? this.#buffer.slice(0, this.#length) : this.#buffer.subarray(0, this.#length);
     this.#seq++;
     this.#buffer = new Uint8Array(0);
     this.#length = 0;
@@ -127,10 +129,10 @@ export class SegmentWriter {
   #reserve(size: number): void {
     const need = this.#length + size;
     if (need <= this.#buffer.length) return;
-    let cap = Math.max(this.#buffer.length * 2, 1 << 20);
-    while (cap < need) cap *= 2;
-    cap = Math.max(Math.min(cap, this.#segmentSize), need);
-    const next = new Uint8Array(cap);
+    // The whole segment at once: growing by doubling copied up to a segment per segment and left as much
+    // garbage. Pages of a fresh zero-filled buffer are only committed once written, so a small open segment
+    // still costs only what it holds.
+    const next = new Uint8Array(Math.max(this.#segmentSize, need));
     next.set(this.#buffer.subarray(0, this.#length));
     this.#buffer = next;
   }
