@@ -38,6 +38,10 @@ export interface WalkOptions {
 const CACHEDIR_SIGNATURE = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
 const CACHEDIR_TAG = Buffer.from('CACHEDIR.TAG');
 const SLASH = Buffer.from('/');
+/** lstat calls in flight per folder being listed. */
+const STAT_AHEAD = 32;
+/** Placeholder for a consumed stat, so a long folder's results are not all kept. */
+const DONE: Promise<{ error: unknown }> = Promise.resolve({ error: undefined });
 
 /**
  * The archive path of a root argument: normalized, without leading "/" or "../" parts
@@ -99,15 +103,25 @@ async function* visit(fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, ro
     return;
   }
   names.sort(Buffer.compare);
-  for (const name of names) {
+  // The children's lstat calls run STAT_AHEAD at a time (each is a thread-pool round trip; one by one
+  // they dominated an unchanged run); results are still consumed in name order.
+  const stats: Promise<BigIntStats | { error: unknown }>[] = [];
+  const statAt = (i: number): void => {
+    const p = lstat(Buffer.concat([fsPath, SLASH, names[i]]), { bigint: true }).catch((error: unknown) => ({ error }));
+    stats.push(p);
+  };
+  for (let i = 0; i < Math.min(STAT_AHEAD, names.length); i++) statAt(i);
+  for (let i = 0; i < names.length; i++) {
+    if (i + STAT_AHEAD < names.length) statAt(i + STAT_AHEAD);
+    const name = names[i];
     const childFs = Buffer.concat([fsPath, SLASH, name]);
     const childArchive = archivePath.length > 0 ? Buffer.concat([archivePath, SLASH, name]) : name;
-    let childStat: BigIntStats;
-    try {
-      childStat = await lstat(childFs, { bigint: true });
-    } catch (error) {
+    const childStat = await stats[i];
+    stats[i] = DONE;
+    if ('error' in childStat) {
       const p = pathText(childArchive);
-      options.onWarning({ path: p, code: errorCode(error), message: `cannot read ${p}: ${errorCode(error)} (vanished?)` });
+      const code = errorCode(childStat.error);
+      options.onWarning({ path: p, code, message: `cannot read ${p}: ${code} (vanished?)` });
       continue;
     }
     yield* visit(childFs, childArchive, childStat, rootDev, options);
