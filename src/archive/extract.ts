@@ -11,6 +11,7 @@ import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
 import { readItems } from './item-stream.js';
 import { loadOwners } from './owners.js';
 import { compilePatterns } from './patterns.js';
+import { batchReader, type BatchReader } from './chunk-batch.js';
 import type { ArchiveContext } from './ports.js';
 import { applyMetadata, makeSpecial, safeParts, SafeTree, writeSmallFile } from './restore-fs.js';
 import type { Warning } from './walk.js';
@@ -99,10 +100,6 @@ async function fetchVerified(ctx: ArchiveContext, ref: ChunkRef, stored?: Uint8A
   return plain;
 }
 
-/** A repository that can read many entries at once (the real one; test doubles may lack it). */
-interface BatchReader { getMany(ids: readonly Uint8Array[]): Promise<Uint8Array[]> }
-const batchReader = (repo: object): BatchReader | undefined =>
-  typeof (repo as Partial<BatchReader>).getMany === 'function' ? repo as BatchReader : undefined;
 
 interface Settle { resolve(v: Uint8Array): void; reject(e: unknown): void }
 

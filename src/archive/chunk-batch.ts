@@ -1,0 +1,15 @@
+/**
+ * Reading many chunks at once: the real repository's `getMany` reads adjacent entries of a segment
+ * with one backend read. It is not part of the `ChunkRepository` port (test doubles lack it), so
+ * callers look for it and fall back to one `get` per chunk.
+ */
+
+/** A repository that can read many entries at once, in the order asked, each digest-verified. */
+export interface BatchReader {
+  getMany(ids: readonly Uint8Array[]): Promise<Uint8Array[]>;
+}
+
+/** The repository as a `BatchReader` when it has `getMany`, else undefined. */
+export function batchReader(repo: object): BatchReader | undefined {
+  return typeof (repo as Partial<BatchReader>).getMany === 'function' ? repo as BatchReader : undefined;
+}
