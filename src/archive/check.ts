@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { listArchiveNames, readRecord } from './archive-record.js';
 import { readItems } from './item-stream.js';
-import { batchReader } from './chunk-batch.js';
+import { batchOpener, batchReader } from './chunk-batch.js';
 import type { ArchiveContext } from './ports.js';
 
 export interface CheckArchivesOptions {
@@ -98,8 +98,22 @@ export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesO
     const reader = batchReader(ctx.repository);
     // A batch is read with one getMany (adjacent entries of a segment in one read); when it fails,
     // its chunks are read one by one so each problem is reported against its own chunk.
+    const opener = batchOpener(ctx.codec);
     const verifyBatch = async (batch: Referenced[]): Promise<void> => {
-      const stored = reader ? await reader.getMany(batch.map(([, r]) => r.id)).catch(() => undefined) : undefined;
+      const ids = batch.map(([, r]) => r.id);
+      const stored = reader ? await reader.getMany(ids).catch(() => undefined) : undefined;
+      if (stored && opener) {
+        const plains = await opener.openMany(ids, stored).catch(() => undefined);
+        if (plains && plains.every((p, i) => p.length === batch[i][1].size)) {
+          report.verifiedChunks += batch.length;
+          done += batch.length;
+          options.onProgress?.(done, sample.length);
+          return;
+        }
+        // Something in the batch is wrong (and `stored` may have moved to a worker): chunk by chunk.
+        for (const entry of batch) await verifyOne(entry);
+        return;
+      }
       for (let i = 0; i < batch.length; i++) await verifyOne(batch[i], stored?.[i]);
     };
     // Four batches in flight: enough to hide backend latency, bounded memory (64 chunks).

@@ -13,3 +13,16 @@ export interface BatchReader {
 export function batchReader(repo: object): BatchReader | undefined {
   return typeof (repo as Partial<BatchReader>).getMany === 'function' ? repo as BatchReader : undefined;
 }
+
+/**
+ * A codec that can open many chunks at once off this thread (e.g. with the engine's chunk reader):
+ * each plaintext verified as `open` does; a failing chunk rejects the call. Optional on the port.
+ */
+export interface BatchOpener {
+  openMany(ids: readonly Uint8Array[], stored: readonly Uint8Array[]): Promise<Uint8Array[]>;
+}
+
+/** The codec as a `BatchOpener` when it has `openMany`, else undefined. */
+export function batchOpener(codec: object): BatchOpener | undefined {
+  return typeof (codec as Partial<BatchOpener>).openMany === 'function' ? codec as BatchOpener : undefined;
+}

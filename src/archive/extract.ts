@@ -11,7 +11,7 @@ import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
 import { readItems } from './item-stream.js';
 import { loadOwners } from './owners.js';
 import { compilePatterns } from './patterns.js';
-import { batchReader, type BatchReader } from './chunk-batch.js';
+import { batchOpener, batchReader, type BatchOpener, type BatchReader } from './chunk-batch.js';
 import type { ArchiveContext } from './ports.js';
 import { applyMetadata, makeSpecial, safeParts, SafeTree, writeSmallFile } from './restore-fs.js';
 import type { Warning } from './walk.js';
@@ -110,11 +110,13 @@ interface Settle { resolve(v: Uint8Array): void; reject(e: unknown): void }
 class FetchBatch {
   readonly #ctx: ArchiveContext;
   readonly #reader: BatchReader | undefined;
+  readonly #opener: BatchOpener | undefined;
   #refs: ChunkRef[] = [];
   #settle: Settle[] = [];
   constructor(ctx: ArchiveContext) {
     this.#ctx = ctx;
     this.#reader = batchReader(ctx.repository);
+    this.#opener = batchOpener(ctx.codec);
   }
   get size(): number { return this.#refs.length; }
   add(ref: ChunkRef, settle: Settle): void {
@@ -128,8 +130,20 @@ class FetchBatch {
     if (refs.length === 0) return;
     this.#refs = [];
     this.#settle = [];
-    this.#reader!.getMany(refs.map((r) => r.id)).then(
-      (stored) => { for (let i = 0; i < refs.length; i++) fetchVerified(this.#ctx, refs[i], stored[i]).then(settle[i].resolve, settle[i].reject); },
+    const ids = refs.map((r) => r.id);
+    this.#reader!.getMany(ids).then(
+      (stored) => {
+        if (!this.#opener) {
+          for (let i = 0; i < refs.length; i++) fetchVerified(this.#ctx, refs[i], stored[i]).then(settle[i].resolve, settle[i].reject);
+          return;
+        }
+        this.#opener.openMany(ids, stored).then((plains) => {
+          for (let i = 0; i < refs.length; i++) {
+            if (plains[i].length === refs[i].size) settle[i].resolve(plains[i]);
+            else settle[i].reject(new ArchiveCorruptError(`chunk ${Buffer.from(refs[i].id).toString('hex')} has the wrong size`));
+          }
+        }, (error: unknown) => { for (const s of settle) s.reject(error); });
+      },
       (error: unknown) => { for (const s of settle) s.reject(error); },
     );
   }
@@ -275,14 +289,17 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         if (!item.sparse && !(xattrs && item.xattrs) && (item.size ?? Infinity) <= SMALL_FILE) {
           const chunks: Uint8Array[] = [];
           for (const p of data) { chunks.push(await p); slots.give(); }
-          result.bytes += await replacing(async () => writeSmallFile(dest, item, chunks, owners, options));
+          const written = await replacing(async () => writeSmallFile(dest, item, chunks, owners, options));
+          result.bytes += written;
           result.files += 1;
           if (hl) links.set(hl, { dest, done: Promise.resolve() });
           continue;
         }
         // Files are written several at once: per-file system calls, not bandwidth, dominate small files.
         const done = (async () => {
-          result.bytes += await replacing(() => writeFile(dest, item, data, slots));
+          // Not `+= await`: that reads the total before the await and loses other files' bytes.
+          const written = await replacing(() => writeFile(dest, item, data, slots));
+          result.bytes += written;
           await applyMetadata(dest, item, owners, options, xattrs);
         })();
         result.files += 1;

@@ -25,3 +25,4 @@ export type { Codec, CodecOptions } from './codec.js';
 
 export { createPipeline } from './pipeline/index.js';
 export type { Pipeline, PipelineOptions, PipelineChunk, PipelineSource, RunOptions } from './pipeline/index.js';
+export { createChunkReader, type ChunkReader, type ChunkReaderOptions } from './reader/index.js';
