@@ -9,6 +9,8 @@ import { open } from 'node:fs/promises';
 export type PipelineSource = string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 const shared = (size: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(size));
+/** A first piece at least this big marks a large stream (readers hand out up to 1 MiB at a time). */
+const LARGE_PIECE = 256 * 1024;
 
 /** Yields segments of exactly `size` bytes (the last may be shorter), never empty ones, never written again. */
 export async function* readSegments(source: PipelineSource, size: number): AsyncGenerator<Uint8Array> {
@@ -32,11 +34,13 @@ export async function* readSegments(source: PipelineSource, size: number): Async
   }
   // Segments start small and double up to `size`: most streams are small files, and a full-size
   // SharedArrayBuffer per file costs a zero-filled allocation far larger than the file.
+  // A stream that already filled a segment, or whose first piece is big, is a large input: full segments then.
   let buf: Uint8Array | undefined;
   let filled = 0;
+  let large = false;
   for await (const piece of source) {
     for (let at = 0; at < piece.length;) {
-      if (!buf) buf = shared(Math.min(size, Math.max(piece.length - at, 16 * 1024)));
+      if (!buf) buf = shared(large || piece.length - at >= LARGE_PIECE ? size : Math.min(size, Math.max(piece.length - at, 16 * 1024)));
       else if (filled === buf.length) {
         const grown = shared(Math.min(size, Math.max(buf.length * 2, filled + piece.length - at)));
         grown.set(buf);
@@ -50,6 +54,7 @@ export async function* readSegments(source: PipelineSource, size: number): Async
         yield buf;
         buf = undefined;
         filled = 0;
+        large = true;
       }
     }
   }
