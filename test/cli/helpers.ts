@@ -131,12 +131,12 @@ export function oneLine(stderr: string): string {
 
 /**
  * Asserts that `restored` reproduces `source` exactly, except that modification times may differ
- * by less than 2 µs: Node's utimes() takes a double of seconds, so a restore cannot set nanoseconds
- * (the archive keeps them; the round-trip test checks that through `list`). The extractor today
- * truncates to microseconds before that conversion, which loses up to one more microsecond.
+ * by at most 0.5 µs: Node's utimes() takes a double of seconds and libuv keeps whole microseconds, so a restore cannot set nanoseconds
+ * (the archive keeps them; the round-trip test checks that through `list`). The extractor rounds to
+ * the nearest microsecond.
  */
 export function assertSameTree(restored: Map<string, Entry>, source: Map<string, Entry>): void {
-  const near = (a: bigint, b: bigint) => (a > b ? a - b : b - a) < 2000n;
+  const near = (a: bigint, b: bigint) => (a > b ? a - b : b - a) <= 500n;
   const strip = (m: Map<string, Entry>, other: Map<string, Entry>) => new Map([...m].map(([k, e]) => {
     const o = other.get(k);
     return [k, { ...e, mtimeNs: o && near(o.mtimeNs, e.mtimeNs) ? o.mtimeNs : e.mtimeNs }];
