@@ -17,11 +17,7 @@ import { SegmentWriter } from './segment-writer.js';
 import { encodeCommit, encodeDelete, encodePutHeader, ID_SIZE, openPut } from './segment-format.js';
 import { compactRepository, type CompactOptions, type CompactReport } from './compaction.js';
 import { checkRepository, type CheckOptions, type CheckReport } from './check.js';
-
-/** `getMany` reads two entries of a segment in one go when at most this many bytes lie between them. */
-const COALESCE_GAP = 64 * 1024;
-/** ...and when the whole read stays below this size. */
-const COALESCE_SPAN = 16 * 1024 * 1024;
+import { planRuns, type WantedEntry } from './read-plan.js';
 
 export interface CreateOptions {
   /** Segment size in bytes, fixed for the repository's life. Default 32 MiB. */
@@ -148,7 +144,7 @@ export class Repository {
   async getMany(ids: readonly Uint8Array[]): Promise<Uint8Array[]> {
     this.#open();
     const out: Uint8Array[] = new Array<Uint8Array>(ids.length);
-    const bySegment = new Map<number, { index: number; offset: number; size: number }[]>();
+    const bySegment = new Map<number, WantedEntry[]>();
     const single: Promise<void>[] = [];
     for (let index = 0; index < ids.length; index++) {
       const id = ids[index];
@@ -164,24 +160,15 @@ export class Repository {
     }
     const reads: Promise<void>[] = [];
     for (const [segment, list] of bySegment) {
-      list.sort((a, b) => a.offset - b.offset);
       const key = segmentKey(this.#state.segments.name(segment));
-      let start = 0;
-      for (let i = 1; i <= list.length; i++) {
-        const first = list[start];
-        const prev = list[i - 1];
-        const end = prev.offset + prev.size;
-        if (i < list.length && list[i].offset - end <= COALESCE_GAP && list[i].offset + list[i].size - first.offset <= COALESCE_SPAN) continue;
-        reads.push(this.#readRun(key, list.slice(start, i), ids, out));
-        start = i;
-      }
+      for (const run of planRuns(list)) reads.push(this.#readRun(key, run, ids, out));
     }
     await Promise.all([...single, ...reads]);
     return out;
   }
 
   /** One ranged read covering `run` (sorted by offset); each entry is checked and sliced out. */
-  async #readRun(key: string, run: { index: number; offset: number; size: number }[], ids: readonly Uint8Array[], out: Uint8Array[]): Promise<void> {
+  async #readRun(key: string, run: WantedEntry[], ids: readonly Uint8Array[], out: Uint8Array[]): Promise<void> {
     const from = run[0].offset;
     const last = run[run.length - 1];
     let bytes: Uint8Array;
