@@ -18,6 +18,7 @@ import { encodeCommit, encodeDelete, encodePutHeader, ID_SIZE, openPut } from '.
 import { compactRepository, type CompactOptions, type CompactReport } from './compaction.js';
 import { checkRepository, type CheckOptions, type CheckReport } from './check.js';
 import { planRuns, type WantedEntry } from './read-plan.js';
+import * as records from './records.js';
 
 export interface CreateOptions {
   /** Segment size in bytes, fixed for the repository's life. Default 32 MiB. */
@@ -302,7 +303,8 @@ export class Repository {
 
   /** The key blob (`keys/repokey`), or undefined when the repository keeps its key elsewhere. */
   async getKeyBlob(): Promise<Uint8Array | undefined> {
-    return this.#getOptional(KEY_BLOB_KEY);
+    this.#open();
+    return records.getOptional(this.#backend, KEY_BLOB_KEY);
   }
 
   /** Stores the key blob atomically; with `ifAbsent`, `AlreadyExistsError` (store) if one exists. */
@@ -314,28 +316,25 @@ export class Repository {
   /** Stores the record `records/<name>` atomically (`AlreadyExistsError` with `ifAbsent` if present). */
   async putRecord(name: string, bytes: Uint8Array, options: { ifAbsent?: boolean } = {}): Promise<void> {
     this.#writableStore();
-    if (this.config.appendOnly && !options.ifAbsent && await this.#backend.stat(RECORDS_PREFIX + name)) {
-      throw new AppendOnlyError(`the repository is append-only: record ${name} cannot be overwritten`);
-    }
-    await this.#backend.put(RECORDS_PREFIX + name, bytes, { ifAbsent: options.ifAbsent ?? false });
+    await records.putRecord(this.#backend, this.config.appendOnly, name, bytes, options.ifAbsent ?? false);
   }
 
   /** The record's bytes, or undefined when there is none. */
   async getRecord(name: string): Promise<Uint8Array | undefined> {
-    return this.#getOptional(RECORDS_PREFIX + name);
+    this.#open();
+    return records.getOptional(this.#backend, RECORDS_PREFIX + name);
   }
 
   /** Names (without `records/`) of the records starting with `prefix`, in ascending order. */
   async *listRecords(prefix = ''): AsyncIterable<string> {
     this.#open();
-    for await (const { key } of this.#backend.list(RECORDS_PREFIX + prefix)) yield key.slice(RECORDS_PREFIX.length);
+    yield* records.listRecords(this.#backend, prefix);
   }
 
   /** Deletes a record (idempotent). Refused in append-only mode. */
   async deleteRecord(name: string): Promise<void> {
     this.#writableStore();
-    if (this.config.appendOnly) throw new AppendOnlyError(`the repository is append-only: record ${name} cannot be deleted`);
-    await this.#backend.delete(RECORDS_PREFIX + name);
+    await records.deleteRecord(this.#backend, this.config.appendOnly, name);
   }
 
   /** Drops any uncommitted transaction, waits for background uploads, releases the lock. Idempotent. */
@@ -392,16 +391,6 @@ export class Repository {
     this.#txnPuts = new ChunkIndex();
     this.#txnDeletes = new ChunkIndex();
     this.#txnEntries = 0;
-  }
-
-  async #getOptional(key: string): Promise<Uint8Array | undefined> {
-    this.#open();
-    try {
-      return await this.#backend.get(key);
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
   }
 }
 
