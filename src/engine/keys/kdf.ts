@@ -1,5 +1,6 @@
 /** Argon2id (hash-wasm) turning a passphrase into the key that seals the key material; parameters travel with the blob. */
-import { argon2id } from 'hash-wasm';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 
 /** Argon2id cost parameters stored in the key blob. */
@@ -20,15 +21,39 @@ export function checkKdfParams(p: KdfParams): void {
   if (!ok) throw new InvalidOptionError('Argon2id parameters out of range (memory 8·p KiB..4 GiB, iterations >= 1, parallelism 1..255)');
 }
 
-/** Derives 32 bytes from the NFC-normalized UTF-8 passphrase. */
+/**
+ * Runs in a short-lived worker thread: WebAssembly memory never shrinks, so Argon2id's 64 MiB (or more) would stay in
+ * the process for its whole life if hashed on the calling thread; ending the worker gives it back.
+ */
+const WORKER_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+require(workerData.lib).argon2id({ ...workerData.options, outputType: 'binary' }).then(
+  (hash) => parentPort.postMessage({ hash }),
+  (err) => parentPort.postMessage({ error: err instanceof Error ? err.message : String(err) }),
+);`;
+
+/** Derives 32 bytes from the NFC-normalized UTF-8 passphrase, on a worker thread that ends afterwards. */
 export async function deriveKek(passphrase: string, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
-  return argon2id({
+  const lib = createRequire(import.meta.url).resolve('hash-wasm');
+  const options = {
     password: passphrase.normalize('NFC'),
     salt,
     iterations: params.iterations,
     parallelism: params.parallelism,
     memorySize: params.memoryKiB,
     hashLength: 32,
-    outputType: 'binary',
-  });
+  };
+  const worker = new Worker(WORKER_CODE, { eval: true, workerData: { lib, options } });
+  try {
+    return await new Promise<Uint8Array>((resolve, reject) => {
+      worker.once('message', (msg: { hash?: Uint8Array; error?: string }) => {
+        if (msg.hash) resolve(new Uint8Array(msg.hash));
+        else reject(new InvalidOptionError(`Argon2id failed: ${msg.error ?? 'no result'}`));
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new InvalidOptionError(`Argon2id worker exited (code ${code}) without a result`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
 }
