@@ -61,9 +61,18 @@ export async function startServer(name, { stateDir, detached = false } = {}) {
     child.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`${name} server exited (${code ?? signal}) before it was ready:\n${output.slice(-2000)}`)); });
   });
   child.removeAllListeners('exit');
+  let stopping = false;
   if (detached) { child.stdout.destroy(); child.stderr.destroy(); child.unref(); }
-  else { child.stdout.resume(); child.stderr.resume(); }
-  const stop = () => stopPid(child.pid, stateDir ? undefined : state);
+  else {
+    // Keep the tail of the server's output: if it dies while tests use it, say so and why, since
+    // the tests then see only refused connections.
+    child.stdout.on('data', (c) => { output = (output + c).slice(-4000); });
+    child.stderr.on('data', (c) => { output = (output + c).slice(-4000); });
+    child.once('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`${name} server (pid ${child.pid}) exited unexpectedly (${code ?? signal}):\n${output.slice(-2000)}\n`);
+    });
+  }
+  const stop = () => { stopping = true; return stopPid(child.pid, stateDir ? undefined : state); };
   return { name, pid: child.pid, env, stateDir: state, stop };
 }
 
