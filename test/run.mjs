@@ -43,6 +43,18 @@ else if (group === 'backends') {
   process.exit(2);
 }
 
+// The end-to-end tests run the built `cairn` executable (dist/src/cli/main.js), as users run it:
+// build it first. CAIRN_TEST_BUILT=0 runs them on the TypeScript sources through tsx instead.
+const env = { ...process.env };
+if (env.CAIRN_TEST_BUILT !== '0') {
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('the build failed: fix it (npm run build) or run the tests on the sources with CAIRN_TEST_BUILT=0');
+    process.exit(2);
+  }
+  env.CAIRN_TEST_BUILT = '1';
+}
+
 const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=900000', ...files.map((f) => relative(root, f))];
-const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+const result = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
 process.exit(result.status ?? 1);
