@@ -3,7 +3,7 @@
  * ids and seals it in one task, so this thread only walks and puts. Same chunker and ids as `storeFile`, so the output does not depend on the path.
  */
 import type { BigIntStats } from 'node:fs';
-import { FileSource } from '../engine/pipeline/index.js';
+import { FileSource } from '../engine/index.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import type { ChunkRef } from './item.js';
 import type { ArchiveContext } from './ports.js';

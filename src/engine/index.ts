@@ -23,6 +23,6 @@ export { ENVELOPE_OVERHEAD } from './crypto/envelope.js';
 export { createCodec } from './codec.js';
 export type { Codec, CodecOptions } from './codec.js';
 
-export { createPipeline } from './pipeline/index.js';
+export { createPipeline, FileSource } from './pipeline/index.js';
 export type { Pipeline, PipelineOptions, PipelineChunk, PipelineSource, RunOptions } from './pipeline/index.js';
 export { createChunkReader, type ChunkReader, type ChunkReaderOptions } from './reader/index.js';
