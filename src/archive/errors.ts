@@ -32,7 +32,7 @@ export class ArchiveExistsError extends ArchiveError {
 /** No archive has that name. */
 export class ArchiveNotFoundError extends ArchiveError {
   constructor(name: string) {
-    super('EARCHIVE_NOT_FOUND', `archive "${name}" does not exist: see the list of archives`);
+    super('EARCHIVE_NOT_FOUND', `archive "${name}" does not exist: "cairn rlist" lists the archives`);
   }
 }
 

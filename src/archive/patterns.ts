@@ -8,7 +8,7 @@
  * - `sh:` shell: `*` stops at "/", `**` crosses folders (picomatch, dot files included).
  * - `re:` a JavaScript regular expression, searched anywhere in the path.
  * - `pp:` a path prefix: the path itself or anything below it.
- * A leading "/" in fm/sh/pp patterns is ignored, so `/home/x` and `home/x` mean the same.
+ * A leading "/" or "./" in fm/sh/pp patterns is ignored, so `/home/x`, `./home/x` and `home/x` mean the same.
  */
 import picomatch from 'picomatch';
 import { PatternError } from './errors.js';
@@ -41,8 +41,9 @@ function fnmatchSource(pattern: string): string {
   return out;
 }
 
+/** Archive paths have no leading "/" or "./": `/home/x`, `./home/x` and `home/x` mean the same. */
 function trimSlashes(pattern: string): string {
-  return pattern.replace(/^\/+/, '').replace(/\/+$/, '');
+  return pattern.replace(/^(?:\/+|\.\/+)+/, '').replace(/\/+$/, '');
 }
 
 /** Compiles one pattern (with an optional `fm:`, `sh:`, `re:` or `pp:` prefix). */

@@ -69,7 +69,7 @@ function output(io: CliIO) {
   return {
     writeOut: (s: string) => io.out(s),
     writeErr: (s: string) => io.err(s),
-    outputError: (s: string, write: (s: string) => void) => write(`cairn: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
+    outputError: (s: string, write: (s: string) => void) => write(`cairn: ${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
   };
 }
 

@@ -56,7 +56,7 @@ export async function runCreate(options: CreateCommandOptions, io: CliIO): Promi
     progress.stop();
     emit(io, options, summary, () => (options.stats === false ? '' : [
       `archive ${name}: ${result.stats.files} files (${result.stats.filesRead} read), ${(result.stats.durationMs / 1000).toFixed(1)} s`,
-      `  original ${formatBytes(result.stats.original)}, compressed ${formatBytes(result.stats.compressed)}, deduplicated ${formatBytes(result.stats.deduplicated)}`,
+      `  files ${formatBytes(result.stats.original)}; new data ${formatBytes(result.stats.deduplicated)} (after deduplication, metadata included), stored as ${formatBytes(result.stats.compressed)} (compressed and encrypted)`,
     ].join('\n')));
     return summary;
   });

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { globalsOf, repoUrl } from '../options.js';
 import { deleteArchives } from '../../index.js';
 import { expandPlaceholders } from '../placeholders.js';
+import { resolveArchiveNames } from '../archive-name.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface DeleteOptions extends RepoCommandOptions {
@@ -20,7 +21,8 @@ export async function runDelete(options: DeleteOptions, io: CliIO): Promise<stri
   if (options.names.length > 0 && options.globArchives) throw new UsageError('give archive names or -a GLOB, not both');
   const glob = options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives);
   return withRepository(options, io, { exclusive: !options.dryRun, readOnly: options.dryRun }, async (opened) => {
-    const deleted = await deleteArchives(opened, { names: options.names, glob, dryRun: options.dryRun });
+    const names = await resolveArchiveNames(opened, options.names);
+    const deleted = await deleteArchives(opened, { names, glob, dryRun: options.dryRun });
     emit(io, options, { deleted, dryRun: options.dryRun === true },
       () => (options.list || options.dryRun ? deleted.map((n) => `${options.dryRun ? 'would delete' : 'deleted'} ${n}`).join('\n') : ''));
     return deleted;
@@ -29,7 +31,7 @@ export async function runDelete(options: DeleteOptions, io: CliIO): Promise<stri
 
 export function registerDelete(program: Command, io: CliIO): void {
   program.command('delete').description('delete archives (run compact afterwards to free the space)')
-    .argument('[names...]', 'archive names')
+    .argument('[names...]', 'archive names ("latest" and placeholders are expanded)')
     .option('-a, --glob-archives <glob>', 'delete every archive whose name matches the glob')
     .option('-n, --dry-run', 'only show what would be deleted')
     .option('--list', 'print each deleted archive')

@@ -4,6 +4,7 @@ import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
 import { compilePatterns, diffArchives, type DiffChange, type DiffEntry } from '../../index.js';
 import { formatBytes, jsonLine } from '../format.js';
+import { resolveArchiveName } from '../archive-name.js';
 import { withRepository, type RepoCommandOptions } from './context.js';
 
 export interface DiffOptions extends RepoCommandOptions {
@@ -18,7 +19,7 @@ export interface DiffOptions extends RepoCommandOptions {
 export async function runDiff(options: DiffOptions, io: CliIO): Promise<DiffEntry[]> {
   const selected = options.patterns.length ? compilePatterns(options.patterns) : () => true;
   return withRepository(options, io, { readOnly: true }, async (opened) => {
-    const all = await diffArchives(opened, options.a, options.b, { withTimes: false });
+    const all = await diffArchives(opened, await resolveArchiveName(opened, options.a), await resolveArchiveName(opened, options.b), { withTimes: false });
     const entries = all
       .map((e) => ({ ...e, changes: options.contentOnly ? e.changes.filter((c) => ['added', 'removed', 'content'].includes(c.kind)) : e.changes }))
       .filter((e) => e.changes.length > 0 && selected(e.path));
@@ -41,7 +42,7 @@ function describe(c: DiffChange): string {
 
 export function registerDiff(program: Command, io: CliIO): void {
   program.command('diff').description('show the differences between archives A and B')
-    .argument('<a>', 'older archive')
+    .argument('<a>', 'older archive (a name, "latest" or with placeholders)')
     .argument('<b>', 'newer archive')
     .argument('[patterns...]', 'only paths matching these patterns')
     .option('--content-only', 'ignore changes of mode, owner and times')

@@ -5,6 +5,8 @@ import type { CliIO } from '../io.js';
 import { formatBytes } from '../format.js';
 import { collect, globalsOf, parseCount, repoUrl } from '../options.js';
 import { extractArchive } from '../../index.js';
+import { resolveArchiveName } from '../archive-name.js';
+import { patternUse } from '../pattern-use.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface ExtractOptions extends RepoCommandOptions {
@@ -23,16 +25,19 @@ export async function runExtract(options: ExtractOptions, io: CliIO): Promise<{ 
   return withRepository(options, io, { readOnly: true }, async (opened, progress) => {
     let files = 0;
     let bytes = 0;
-    const result = await extractArchive(opened, options.name, {
+    const name = await resolveArchiveName(opened, options.name);
+    const used = patternUse(options.patterns);
+    const result = await extractArchive(opened, name, {
       target: options.target,
       patterns: options.patterns.length ? options.patterns : undefined,
       exclude: options.exclude,
       stripComponents: options.stripComponents,
       dryRun: options.dryRun,
       numericIds: options.numericIds,
-      onItem: (item) => { if (item.size !== undefined) { files++; bytes += item.size; progress.update({ files, bytes }); } },
+      onItem: (item) => { used.note(item); if (item.size !== undefined) { files++; bytes += item.size; progress.update({ files, bytes }); } },
       onWarning: (w) => io.warn(`${w.path}: ${w.message}`),
     });
+    used.warnUnmatched(io, name);
     const summary = { items: result.items, files: result.files, bytes: result.bytes, warnings: result.warnings.length };
     progress.stop();
     emit(io, options, summary, () => (options.dryRun ? `would extract ${result.files} files, ${formatBytes(result.bytes)}` : ''));
@@ -43,7 +48,7 @@ export async function runExtract(options: ExtractOptions, io: CliIO): Promise<{ 
 export function registerExtract(program: Command, io: CliIO): void {
   program.command('extract')
     .description('restore archive NAME (or the paths matching PATTERNs) into the current folder')
-    .argument('<name>', 'archive name')
+    .argument('<name>', 'archive name, "latest" (the newest archive) or with placeholders ({hostname}, {now:%Y-%m-%d}, ...)')
     .argument('[patterns...]', 'only paths matching these patterns (and what is below them)')
     .option('-e, --exclude <pattern>', 'leave out paths matching the pattern (repeatable)', collect)
     .option('-n, --dry-run', 'read and verify everything, write nothing')

@@ -4,6 +4,7 @@ import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
 import { archiveInfo, isoTime, listArchiveNames, type ArchiveInfo } from '../../index.js';
 import { expandPlaceholders } from '../placeholders.js';
+import { resolveArchiveName } from '../archive-name.js';
 import { emit, matchGlob, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface InfoOptions extends RepoCommandOptions {
@@ -15,7 +16,7 @@ export interface InfoOptions extends RepoCommandOptions {
 export async function runInfo(options: InfoOptions, io: CliIO): Promise<ArchiveInfo[]> {
   return withRepository(options, io, { readOnly: true }, async (opened) => {
     const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
-    const names = options.name !== undefined ? [options.name] : (await listArchiveNames(opened)).filter(match);
+    const names = options.name !== undefined ? [await resolveArchiveName(opened, options.name)] : (await listArchiveNames(opened)).filter(match);
     const infos: ArchiveInfo[] = [];
     for (const name of names) infos.push(await archiveInfo(opened, name));
     const view = infos.map((i) => ({
@@ -30,7 +31,7 @@ export async function runInfo(options: InfoOptions, io: CliIO): Promise<ArchiveI
 
 export function registerInfo(program: Command, io: CliIO): void {
   program.command('info').description('show details of archive NAME (or of all archives)')
-    .argument('[name]', 'archive name (default: every archive)')
+    .argument('[name]', 'archive name, "latest" or with placeholders (default: every archive)')
     .option('-a, --glob-archives <glob>', 'only archives whose name matches the glob')
     .action(async (name: string | undefined, opts: Omit<InfoOptions, 'repo' | 'name'>, cmd: Command) => {
       const g = globalsOf(cmd);

@@ -4,6 +4,8 @@ import { compilePatterns, DEFAULT_ITEM_FORMAT, formatItem, itemJson, listItems, 
 import type { CliIO } from '../io.js';
 import { jsonLine } from '../format.js';
 import { collect, globalsOf, repoUrl } from '../options.js';
+import { resolveArchiveName } from '../archive-name.js';
+import { patternUse } from '../pattern-use.js';
 import { withRepository, type RepoCommandOptions } from './context.js';
 
 export interface ListOptions extends RepoCommandOptions {
@@ -19,11 +21,15 @@ export async function runList(options: ListOptions, io: CliIO): Promise<number> 
   const excluded = options.exclude?.length ? compilePatterns(options.exclude) : () => false;
   return withRepository(options, io, { readOnly: true }, async (opened) => {
     let count = 0;
-    for await (const item of listItems(opened, options.name, { patterns: options.patterns.length ? options.patterns : undefined })) {
+    const name = await resolveArchiveName(opened, options.name);
+    const used = patternUse(options.patterns);
+    for await (const item of listItems(opened, name, { patterns: options.patterns.length ? options.patterns : undefined })) {
+      used.note(item);
       if (excluded(pathText(item.path))) continue;
       count++;
       io.out(options.jsonLines || options.json ? jsonLine(itemJson(item)) : formatItem(item, options.format ?? DEFAULT_ITEM_FORMAT));
     }
+    used.warnUnmatched(io, name);
     return count;
   });
 }
@@ -31,7 +37,7 @@ export async function runList(options: ListOptions, io: CliIO): Promise<number> 
 export function registerList(program: Command, io: CliIO): void {
   program.command('list')
     .description('list the contents of archive NAME')
-    .argument('<name>', 'archive name')
+    .argument('<name>', 'archive name, "latest" (the newest archive) or with placeholders')
     .argument('[patterns...]', 'only paths matching these patterns (and what is below them)')
     .option('-e, --exclude <pattern>', 'leave out paths matching the pattern (repeatable)', collect)
     .option('--format <template>', `one line per item from {mode} {type} {user} {group} {uid} {gid} {size} {mtime} {path} {target} {extra} {NL} {TAB}, {key:<N} / {key:>N} pad (default "${DEFAULT_ITEM_FORMAT.replace('{NL}', '\\n')}")`)

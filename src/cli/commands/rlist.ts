@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { isoTime, listArchives } from '../../index.js';
 import type { CliIO } from '../io.js';
-import { formatTemplate } from '../format.js';
+import { formatTemplate, localTime } from '../format.js';
 import { globalsOf, repoUrl } from '../options.js';
 import { expandPlaceholders } from '../placeholders.js';
 import { emit, matchGlob, withRepository, type RepoCommandOptions } from './context.js';
@@ -28,7 +28,7 @@ export async function runRlist(options: RlistOptions, io: CliIO): Promise<Listed
     const template = options.short ? '{name}{NL}' : options.format;
     emit(io, options, { archives }, () => archives.map((a) => (template
       ? formatTemplate(template, { ...a })
-      : `${a.name.padEnd(36)} ${a.time.slice(0, 19).replace('T', ' ')}  ${a.host}${a.checkpoint ? ' (checkpoint)' : ''}\n`)).join(''));
+      : `${a.name.padEnd(36)} ${localTime(new Date(a.time))}  ${a.host}${a.checkpoint ? ' (checkpoint)' : ''}\n`)).join(''));
     return archives;
   });
 }
