@@ -45,7 +45,7 @@ export function registerDiff(program: Command, io: CliIO): void {
     .argument('<a>', 'older archive (a name, "latest" or with placeholders)')
     .argument('<b>', 'newer archive')
     .argument('[patterns...]', 'only paths matching these patterns')
-    .option('--content-only', 'ignore changes of mode, owner and times')
+    .option('--content-only', 'only paths added, removed or with changed contents (hide mode, owner, type and link target changes)')
     .option('--json-lines', 'one JSON object per change')
     .action(async (a: string, b: string, patterns: string[], opts: Omit<DiffOptions, 'repo' | 'a' | 'b' | 'patterns'>, cmd: Command) => {
       const g = globalsOf(cmd);
