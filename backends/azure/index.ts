@@ -4,6 +4,7 @@
  * Put Block List, which is atomic too. `ifAbsent` is `If-None-Match: *` on that single write.
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import pLimit from 'p-limit';
 import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { NotFoundError, StoreMissingError } from '../../src/store/errors.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
@@ -147,11 +148,7 @@ export class AzureBackend implements Backend {
         if (err instanceof StoreMissingError) return;
         throw err;
       }
-      let next = 0;
-      const worker = async () => {
-        while (next < keys.length) await this.#blob(keys[next++] as string).deleteIfExists();
-      };
-      await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, keys.length) }, worker));
+      await pLimit(DELETE_CONCURRENCY).map(keys, (key) => this.#blob(key).deleteIfExists());
     });
   }
 

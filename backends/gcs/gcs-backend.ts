@@ -3,6 +3,7 @@
  * @google-cloud/storage (a listing one request per page); errors go through translateError().
  */
 import { Storage, type Bucket, type File } from '@google-cloud/storage';
+import pLimit from 'p-limit';
 import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { BackendError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
@@ -183,11 +184,7 @@ export class GcsBackend implements Backend {
       if (err instanceof StoreMissingError) return; // nothing to destroy
       throw err;
     }
-    let next = 0;
-    const worker = async () => {
-      while (next < keys.length) await this.delete(keys[next++] as string);
-    };
-    await Promise.all(Array.from({ length: Math.min(16, keys.length) }, worker));
+    await pLimit(16).map(keys, (key) => this.delete(key));
     if (this.#config.prefix === '') {
       try {
         await this.#bucket.delete();

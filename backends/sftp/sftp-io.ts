@@ -4,6 +4,7 @@
  * round trip would cap throughput at (packet size / latency).
  */
 import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
+import pLimit from 'p-limit';
 
 /** Requests in flight per transfer; OpenSSH's sftp-server answers them in order. */
 const IN_FLIGHT = 16;
@@ -40,16 +41,8 @@ export const hardlink = (s: SFTPWrapper, from: string, to: string) => call((cb) 
 export const fsync = (s: SFTPWrapper, handle: Buffer) => call((cb) => s.ext_openssh_fsync(handle, cb as never));
 
 async function pipeline(total: number, work: (offset: number, length: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < total) {
-      const offset = next;
-      const length = Math.min(PIECE, total - offset);
-      next += length;
-      await work(offset, length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, Math.ceil(total / PIECE)) }, worker));
+  const offsets = Array.from({ length: Math.ceil(total / PIECE) }, (_, i) => i * PIECE);
+  await pLimit(IN_FLIGHT).map(offsets, (offset) => work(offset, Math.min(PIECE, total - offset)));
 }
 
 /** Writes all of `bytes` at offset 0 of the open file. */

@@ -1,6 +1,7 @@
 /** Small helpers of the conformance suite: store lifecycle per test, byte checks, error checks. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
 import type { Backend, ListEntry } from '../../src/store/backend.js';
 import { BackendError } from '../../src/store/errors.js';
 
@@ -83,12 +84,5 @@ export function patternBytes(size: number, seed = 1): Uint8Array {
 
 /** Runs `fn` over `items` with at most `n` calls in flight; the first failure rejects. */
 export async function forEachLimited<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  await pLimit(n).map(items, fn);
 }
