@@ -123,8 +123,9 @@ export class ItemRestorer {
     const hl = item.hlid && Buffer.from(item.hlid).toString('hex');
     const first = hl ? this.#links.get(hl) : undefined;
     if (first && await isStill(first)) {
-      // Every link carries the chunk list too; the contents come from the first one.
-      await this.#place(dest, shown, fresh, () => link(first.dest, dest));
+      // Every link carries the chunk list too; the contents come from the first one (and when the
+      // item repeats the first one's path, that path already names the file).
+      if (!first.dest.equals(dest)) await this.#place(dest, shown, fresh, () => link(first.dest, dest));
       this.files += 1;
       return;
     }
