@@ -145,7 +145,13 @@ class FetchBatch {
   }
 }
 
-/** Restores an archive; see `ExtractOptions`. Unsafe item paths throw `UnsafePathError`. */
+/**
+ * Restores an archive; see `ExtractOptions` and ADR 0043. An absolute or `..` item path throws
+ * `UnsafePathError`. An item that cannot take its place without replacing a folder or passing
+ * through a non-folder is a warning (`ECONFLICT`, `EUNSAFE_PATH`) and is skipped. A file with a
+ * damaged or missing chunk is a warning and is not written; once the rest is restored, the first
+ * such error is thrown.
+ */
 export async function extractArchive(ctx: ArchiveContext, name: string, options: ExtractOptions): Promise<ExtractResult> {
   const record = await readRecord(ctx, name);
   const include = options.patterns?.length ? compilePatterns(options.patterns) : undefined;
@@ -207,42 +213,37 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   })();
   planner.catch(() => undefined);
 
+  let restorer: ItemRestorer | undefined;
   try {
-    const restorer = options.dryRun ? undefined : await ItemRestorer.open(options.target, { owners, numericIds: options.numericIds, xattrs }, {
-      warn,
-      consumed: () => slots.give(),
-    });
-    try {
-      for (;;) {
-        if (planned.length === 0) {
-          if (!planning) break;
-          await new Promise<void>((resolve) => { wake = resolve; });
-          continue;
-        }
-        const { item, parts, data } = planned.shift()!;
-        itemSlots.give();
-        result.items += 1;
-        options.onItem?.(item);
-        if (!restorer) {
-          for (const p of data) { result.bytes += (await p).length; slots.give(); }
-          if (item.chunks) result.files += 1;
-          continue;
-        }
-        await restorer.restore(item, parts, data);
+    if (!options.dryRun) restorer = await ItemRestorer.open(options.target, { owners, numericIds: options.numericIds, xattrs }, { warn, consumed: () => slots.give() });
+    for (;;) {
+      if (planned.length === 0) {
+        if (!planning) break;
+        await new Promise<void>((resolve) => { wake = resolve; });
+        continue;
       }
-      await planner;
-      if (restorer) {
-        await restorer.finish();
-        result.files = restorer.files;
-        result.bytes = restorer.bytes;
+      const { item, parts, data } = planned.shift()!;
+      itemSlots.give();
+      result.items += 1;
+      options.onItem?.(item);
+      if (!restorer) {
+        for (const p of data) { result.bytes += (await p).length; slots.give(); }
+        if (item.chunks) result.files += 1;
+        continue;
       }
-    } catch (error) {
-      await restorer?.abort();
-      throw error;
+      await restorer.restore(item, parts, data);
+    }
+    await planner;
+    if (restorer) {
+      await restorer.finish();
+      result.files = restorer.files;
+      result.bytes = restorer.bytes;
     }
   } catch (error) {
+    // Stop fetching first: files being written then fail at once and remove their temporary files.
     slots.close();
     itemSlots.close();
+    await restorer?.abort();
     await planner.catch(() => undefined);
     throw error;
   }
