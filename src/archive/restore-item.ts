@@ -71,8 +71,8 @@ export class ItemRestorer {
     try {
       await this.#restore(item, parts, owed, shown);
     } catch (error) {
-      if (!(error instanceof RefusedItemError) && !this.#lost(shown, error)) throw error;
       if (error instanceof RefusedItemError) this.#hooks.warn({ path: shown, code: error.code, message: error.message });
+      else if (!this.#lost(shown, error)) throw error;
     }
     if (owed.data) await this.#drain(owed.data);
   }
