@@ -1,19 +1,18 @@
 /**
  * `extract`: restore an archive (or the items matching patterns) below a target folder. Chunks
  * are fetched ahead of the writer, many at once, and each is authenticated by the codec before a
- * byte of it is written. Folder modes and times are applied last, deepest first.
+ * byte of it is written. Writing, and the safety of every path written, is restore-item.ts's.
  */
-import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, symlink } from 'node:fs/promises';
 import { readRecord } from './archive-record.js';
 import { ArchiveCorruptError } from './errors.js';
-import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
+import { pathText, type ChunkRef, type Item } from './item.js';
 import { readItems } from './item-stream.js';
 import { loadOwners } from './owners.js';
 import { compilePatterns } from './patterns.js';
 import { batchOpener, batchReader, type BatchOpener, type BatchReader } from './chunk-batch.js';
 import type { ArchiveContext } from './ports.js';
-import { applyMetadata, makeSpecial, safeParts, SafeTree, writeSmallFile } from './restore-fs.js';
+import { safeParts } from './restore-fs.js';
+import { ItemRestorer } from './restore-item.js';
 import type { Warning } from './walk.js';
 import { createXattrAccess } from './xattrs.js';
 
@@ -51,15 +50,6 @@ interface Planned {
   data: Promise<Uint8Array>[];
 }
 
-const BLOCK = 64 * 1024;
-/** Files written at the same time. */
-const FILES_IN_FLIGHT = 8;
-const ZERO = new Uint8Array(BLOCK);
-/**
- * Files up to this size are written with synchronous calls through their descriptor (see
- * `writeSmallFile`): for them thread-pool round trips cost more than the writes.
- */
-const SMALL_FILE = 256 * 1024;
 /** Chunks read with one `getMany` at most. */
 const BATCH = 16;
 /** A batch starts early when no more than this many earlier fetches are still unconsumed. */
@@ -142,9 +132,10 @@ class FetchBatch {
             if (plains[i].length === refs[i].size) settle[i].resolve(plains[i]);
             else settle[i].reject(new ArchiveCorruptError(`chunk ${Buffer.from(refs[i].id).toString('hex')} has the wrong size`));
           }
-        }, (error: unknown) => { for (const s of settle) s.reject(error); });
+        }, () => { for (let i = 0; i < refs.length; i++) fetchVerified(this.#ctx, refs[i], stored[i]).then(settle[i].resolve, settle[i].reject); });
       },
-      (error: unknown) => { for (const s of settle) s.reject(error); },
+      // One damaged chunk fails the whole read: read each alone, so only the damaged one fails.
+      () => { for (let i = 0; i < refs.length; i++) fetchVerified(this.#ctx, refs[i]).then(settle[i].resolve, settle[i].reject); },
     );
   }
   /** Rejects what was collected and not started. */
@@ -154,18 +145,19 @@ class FetchBatch {
   }
 }
 
-function isZero(bytes: Uint8Array): boolean {
-  return Buffer.compare(bytes, ZERO.subarray(0, bytes.length)) === 0;
-}
-
-/** Restores an archive; see `ExtractOptions`. Unsafe item paths throw `UnsafePathError`. */
+/**
+ * Restores an archive; see `ExtractOptions` and ADR 0043. An absolute or `..` item path throws
+ * `UnsafePathError`. An item that cannot take its place without replacing a folder or passing
+ * through a non-folder is a warning (`ECONFLICT`, `EUNSAFE_PATH`) and is skipped. A file with a
+ * damaged or missing chunk is a warning and is not written; once the rest is restored, the first
+ * such error is thrown.
+ */
 export async function extractArchive(ctx: ArchiveContext, name: string, options: ExtractOptions): Promise<ExtractResult> {
   const record = await readRecord(ctx, name);
   const include = options.patterns?.length ? compilePatterns(options.patterns) : undefined;
   const exclude = options.exclude?.length ? compilePatterns(options.exclude) : undefined;
   const strip = options.stripComponents ?? 0;
   const owners = loadOwners();
-  const tree = new SafeTree(options.target);
   const result: ExtractResult = { items: 0, files: 0, bytes: 0, warnings: [] };
   const warn = (w: Warning): void => { result.warnings.push(w); options.onWarning?.(w); };
   const xattrs = options.xattrs === false || options.dryRun ? undefined : createXattrAccess({ onWarning: warn });
@@ -176,9 +168,6 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   let planning = true;
   let wake: (() => void) | undefined;
   const notify = (): void => { wake?.(); wake = undefined; };
-
-  const created = options.dryRun ? undefined : await mkdir(options.target, { recursive: true });
-  tree.trust(Buffer.from(options.target.replace(/\/+$/, '') || '/'), created !== undefined);
 
   // Stage 1: decide which items to restore and start fetching their chunks, bounded by `slots`.
   const batch = new FetchBatch(ctx);
@@ -224,20 +213,10 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   })();
   planner.catch(() => undefined);
 
-  const dirs: { dest: Buffer; item: Item }[] = [];
-  const links = new Map<string, { dest: Buffer; done: Promise<void> }>();
-  const writing = new Set<Promise<void>>();
-  const state: { failure?: { error: unknown } } = {};
-  // A function, not an inline check: the failure is set from task callbacks, which narrowing cannot see.
-  const rethrow = (): void => { if (state.failure) throw state.failure.error; };
-  const track = async (task: Promise<void>): Promise<void> => {
-    writing.add(task);
-    task.then(() => writing.delete(task), (error: unknown) => { writing.delete(task); state.failure ??= { error }; });
-    if (writing.size >= FILES_IN_FLIGHT) await Promise.race(writing).catch(() => undefined);
-  };
+  let restorer: ItemRestorer | undefined;
   try {
+    if (!options.dryRun) restorer = await ItemRestorer.open(options.target, { owners, numericIds: options.numericIds, xattrs }, { warn, consumed: () => slots.give() });
     for (;;) {
-      rethrow();
       if (planned.length === 0) {
         if (!planning) break;
         await new Promise<void>((resolve) => { wake = resolve; });
@@ -247,112 +226,26 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
       itemSlots.give();
       result.items += 1;
       options.onItem?.(item);
-      if (options.dryRun) {
+      if (!restorer) {
         for (const p of data) { result.bytes += (await p).length; slots.give(); }
         if (item.chunks) result.files += 1;
         continue;
       }
-      const dest = await tree.prepare(parts);
-      const kind = itemKind(item.mode);
-      // Inside a folder this run created nothing is in the way (an item repeated in the archive is
-      // caught by EEXIST below); elsewhere whatever is there is removed first.
-      const fresh = tree.inFreshDir(dest);
-      if (!fresh) await tree.clear(dest, kind === 'dir');
-      const replacing = <T>(make: () => Promise<T>): Promise<T> => make().catch(async (e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST' || !fresh) throw e;
-        await tree.clear(dest, false);
-        return make();
-      });
-      if (kind === 'dir') {
-        const made = await mkdir(dest, { mode: 0o700 }).then(() => true, async (e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EEXIST') throw e;
-          // Only a real folder may stay: a symlink here would lead later items outside the target.
-          if ((await lstat(dest)).isDirectory()) return false;
-          await tree.clear(dest, false);
-          await mkdir(dest, { mode: 0o700 });
-          return true;
-        });
-        tree.trust(dest, made);
-        dirs.push({ dest, item });
-        continue;
-      }
-      if (kind === 'file') {
-        const hl = item.hlid && Buffer.from(item.hlid).toString('hex');
-        const first = hl ? links.get(hl) : undefined;
-        if (first) {
-          for (const p of data) { await p; slots.give(); }
-          await first.done;
-          await replacing(() => link(first.dest, dest));
-          result.files += 1;
-          continue;
-        }
-        if (!item.sparse && !(xattrs && item.xattrs) && (item.size ?? Infinity) <= SMALL_FILE) {
-          const chunks: Uint8Array[] = [];
-          for (const p of data) { chunks.push(await p); slots.give(); }
-          const written = await replacing(async () => writeSmallFile(dest, item, chunks, owners, options));
-          result.bytes += written;
-          result.files += 1;
-          if (hl) links.set(hl, { dest, done: Promise.resolve() });
-          continue;
-        }
-        // Files are written several at once: per-file system calls, not bandwidth, dominate small files.
-        const done = (async () => {
-          // Not `+= await`: that reads the total before the await and loses other files' bytes.
-          const written = await replacing(() => writeFile(dest, item, data, slots));
-          result.bytes += written;
-          await applyMetadata(dest, item, owners, options, xattrs);
-        })();
-        result.files += 1;
-        if (hl) links.set(hl, { dest, done });
-        await track(done);
-        continue;
-      } else if (kind === 'symlink') {
-        await replacing(() => symlink(Buffer.from(item.target ?? new Uint8Array()), dest));
-      } else if (kind === 'fifo' || kind === 'chardev' || kind === 'blockdev') {
-        if (kind !== 'fifo' && process.getuid?.() !== 0) {
-          warn({ path: pathText(item.path), code: 'EPERM', message: `skipped device ${pathText(item.path)}: only root can create device nodes` });
-          continue;
-        }
-        await makeSpecial(dest, item);
-      } else continue;
-      await applyMetadata(dest, item, owners, options, xattrs);
+      await restorer.restore(item, parts, data);
     }
-    await Promise.allSettled(writing);
-    rethrow();
     await planner;
+    if (restorer) {
+      await restorer.finish();
+      result.files = restorer.files;
+      result.bytes = restorer.bytes;
+    }
   } catch (error) {
+    // Stop fetching first: files being written then fail at once and remove their temporary files.
     slots.close();
     itemSlots.close();
-    await Promise.allSettled(writing);
+    await restorer?.abort();
     await planner.catch(() => undefined);
     throw error;
   }
-  for (const { dest, item } of dirs.reverse()) await applyMetadata(dest, item, owners, options, xattrs);
   return result;
-}
-
-/** Writes a file's chunks in order; zero blocks of a sparse item become holes. Returns bytes. */
-async function writeFile(dest: Buffer, item: Item, data: Promise<Uint8Array>[], slots: Slots): Promise<number> {
-  const handle = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  let offset = 0;
-  try {
-    for (const p of data) {
-      const chunk = await p;
-      slots.give();
-      if (item.sparse) {
-        for (let at = 0; at < chunk.length; at += BLOCK) {
-          const block = chunk.subarray(at, at + BLOCK);
-          if (!isZero(block)) await handle.write(block, 0, block.length, offset + at);
-        }
-      } else {
-        let at = 0;
-        while (at < chunk.length) at += (await handle.write(chunk, at, chunk.length - at, offset + at)).bytesWritten;
-      }
-      offset += chunk.length;
-    }
-    if (item.sparse) await handle.truncate(offset);
-  } finally {
-    await handle.close();
-  }
-  return offset;
 }

@@ -1,16 +1,16 @@
 /**
- * The file system side of `extract`: safe destination paths (never outside the target, never
- * through a symlink), special files, and metadata (owner when root, xattrs, mode, times).
+ * The file system side of `extract`: destination paths that never leave the target and never pass
+ * through a symlink, the record of the folders this run created or checked (which no later item
+ * may replace), and special files. The promise these keep is ADR 0043.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { chmod, lchown, lstat, lutimes, mkdir, rename, rmdir, unlink, utimes } from 'node:fs/promises';
+import { lstat, mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { UnsafePathError } from './errors.js';
 import { itemKind, pathText, type Item } from './item.js';
-import type { Owners } from './owners.js';
-import type { XattrAccess } from './xattrs.js';
+
+export { utimeSeconds } from './restore-meta.js';
 
 const run = promisify(execFile);
 const SLASH = 0x2f;
@@ -32,133 +32,174 @@ export function safeParts(path: Uint8Array): Buffer[] {
   return parts;
 }
 
-/** Creates missing parent folders and checks existing ones are real folders (not symlinks). */
+/** Which object a path named when it was checked: it is trusted only while it still names that one. */
+export interface Identity { dev: bigint; ino: bigint }
+
+/**
+ * One item is refused and skipped (a warning, the run goes on): `EUNSAFE_PATH` when a parent is
+ * not a real folder (a symlink, a file), `ECONFLICT` when a folder is where a non-folder goes.
+ */
+export class RefusedItemError extends Error {
+  readonly code: 'EUNSAFE_PATH' | 'ECONFLICT';
+  constructor(code: 'EUNSAFE_PATH' | 'ECONFLICT', message: string) {
+    super(message);
+    this.name = 'RefusedItemError';
+    this.code = code;
+  }
+}
+
+interface Folder extends Identity {
+  /** Created by this run: nothing can be in it that this run did not put there. */
+  fresh: boolean;
+}
+
+const key = (path: Buffer): string => path.toString('latin1');
+
+/**
+ * The folders below the target that this run created or found (by `lstat`) to be real folders.
+ * A folder once recorded is never removed or replaced by this run, so a path made of recorded
+ * folders cannot lead through a symlink, whatever items come later.
+ */
 export class SafeTree {
-  readonly #root: Buffer;
-  readonly #verified = new Set<string>();
-  /** Folders this run created: nothing can be in the way inside them, so no lstat is needed. */
-  readonly #fresh = new Set<string>();
+  readonly root: Buffer;
+  readonly #folders = new Map<string, Folder>();
 
   constructor(root: string) {
-    this.#root = Buffer.from(root.replace(/\/+$/, '') || '/');
+    this.root = Buffer.from(root.replace(/\/+$/, '') || '/');
   }
 
-  /** The destination of `parts` below the root, after making sure every parent is a folder. */
+  /** Records the target itself (followed if it is a symlink: the user named it). */
+  async init(created: boolean): Promise<void> {
+    const st = await stat(this.root, { bigint: true });
+    this.#folders.set(key(this.root), { dev: st.dev, ino: st.ino, fresh: created });
+  }
+
+  /**
+   * The destination of `parts`, after making sure every parent is a recorded folder: a missing
+   * one is created (0700), an existing real folder is recorded, anything else refuses the item.
+   */
   async prepare(parts: Buffer[]): Promise<Buffer> {
-    let dir = this.#root;
-    for (const part of parts.slice(0, -1)) {
-      dir = Buffer.concat([dir, Buffer.from('/'), part]);
-      const key = dir.toString('latin1');
-      if (this.#verified.has(key)) continue;
+    let dir = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      dir = Buffer.concat([dir, Buffer.from('/'), parts[i]]);
+      if (this.#folders.has(key(dir))) continue;
+      let st;
       try {
-        const st = await lstat(dir);
-        if (!st.isDirectory()) throw new UnsafePathError(pathText(Buffer.concat(parts.map((p, i) => i ? Buffer.concat([Buffer.from('/'), p]) : p))));
+        st = await lstat(dir, { bigint: true });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        await mkdir(dir, { mode: 0o700 });
-        this.#fresh.add(key);
+        await this.#make(dir);
+        continue;
       }
-      this.#verified.add(key);
+      if (!st.isDirectory()) {
+        const shown = pathText(Buffer.concat(parts.slice(0, i + 1).flatMap((p, j) => (j ? [Buffer.from('/'), p] : [p]))));
+        throw new RefusedItemError('EUNSAFE_PATH', `skipped: ${shown} is not a real folder (${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}), nothing is written through it`);
+      }
+      this.#folders.set(key(dir), { dev: st.dev, ino: st.ino, fresh: false });
     }
     return Buffer.concat([dir, Buffer.from('/'), parts[parts.length - 1]]);
   }
 
-  /** Marks a folder this run created (`fresh`) or kept as safe to descend into. */
-  trust(dir: Buffer, fresh = false): void {
-    this.#verified.add(dir.toString('latin1'));
-    if (fresh) this.#fresh.add(dir.toString('latin1'));
-  }
-
-  /** True when `dest`'s folder was created by this run (so `dest` cannot exist unless an item repeats). */
+  /** True when `dest`'s folder was created by this run (so `dest` exists only if an item repeats). */
   inFreshDir(dest: Buffer): boolean {
-    return this.#fresh.has(dest.subarray(0, dest.lastIndexOf(SLASH)).toString('latin1'));
+    return this.#folders.get(key(dest.subarray(0, dest.lastIndexOf(SLASH))))?.fresh === true;
   }
 
-  /** Removes what is at `dest` so a new object can take its place (an existing folder is kept for a folder). */
-  async clear(dest: Buffer, keepDir: boolean): Promise<void> {
+  /** The identity recorded for the folder at `dest`, if it is one. */
+  folder(dest: Buffer): Identity | undefined {
+    return this.#folders.get(key(dest));
+  }
+
+  /**
+   * What is at `dest`: a recorded or real folder (recorded now), another object, or nothing.
+   * `assumeEmpty` (in a fresh folder) skips the `lstat`: the caller then handles `EEXIST`.
+   */
+  async occupant(dest: Buffer, assumeEmpty: boolean): Promise<'none' | 'folder' | 'other'> {
+    if (this.#folders.has(key(dest))) return 'folder';
+    if (assumeEmpty) return 'none';
     let st;
     try {
-      st = await lstat(dest);
-    } catch {
-      return;
+      st = await lstat(dest, { bigint: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'none';
+      throw error;
     }
-    if (st.isDirectory()) {
-      if (!keepDir) await rmdir(dest);
-    } else await unlink(dest);
+    if (!st.isDirectory()) return 'other';
+    this.#folders.set(key(dest), { dev: st.dev, ino: st.ino, fresh: false });
+    return 'folder';
+  }
+
+  /**
+   * Makes room at `dest` for a non-folder item: removes a non-folder there (never following it);
+   * a folder there refuses the item (`ECONFLICT`): no folder is ever replaced by a non-folder.
+   */
+  async clearFor(dest: Buffer, shown: string, assumeEmpty: boolean): Promise<void> {
+    const there = await this.occupant(dest, assumeEmpty);
+    if (there === 'folder') throw new RefusedItemError('ECONFLICT', `skipped: a folder is already at ${shown}; it is not replaced by a non-folder`);
+    if (there === 'other') await unlink(dest).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+  }
+
+  /** Creates the folder at `dest` unless a folder is there (a non-folder there is removed); returns it. */
+  async makeFolder(dest: Buffer, assumeEmpty: boolean): Promise<Identity> {
+    let there = await this.occupant(dest, assumeEmpty);
+    if (there === 'none') {
+      try {
+        return await this.#make(dest);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        there = await this.occupant(dest, false);
+      }
+    }
+    if (there === 'other') {
+      await unlink(dest);
+      return this.#make(dest);
+    }
+    return this.#folders.get(key(dest))!;
+  }
+
+  async #make(dir: Buffer): Promise<Folder> {
+    await mkdir(dir, { mode: 0o700 });
+    const st = await lstat(dir, { bigint: true });
+    const folder = { dev: st.dev, ino: st.ino, fresh: true };
+    this.#folders.set(key(dir), folder);
+    return folder;
   }
 }
 
-/** Creates a FIFO or device node with the system's mkfifo/mknod (Node has no mknod). */
-export async function makeSpecial(dest: Buffer, item: Item): Promise<void> {
-  // The commands take text arguments: create under a temporary ASCII name, then rename to the raw bytes.
-  const dir = dest.subarray(0, dest.lastIndexOf(SLASH));
-  const temp = Buffer.concat([dir, Buffer.from(`/cairn-tmp-${randomBytes(6).toString('hex')}`)]);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The path as the text Node would encode back to the same bytes (UTF-8), or undefined. */
+function asText(path: Buffer): string | undefined {
+  try {
+    return utf8.decode(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates a FIFO or device node at `dest` with the system's mkfifo/mknod (Node has no mknod).
+ * The commands take text: the node is made under a random ASCII name in `dest`'s folder when that
+ * folder's path is UTF-8 (so the text names exactly those bytes), else in the target folder (whose
+ * path is the text the user gave). `finish` sets its metadata there; it is then renamed to `dest`.
+ */
+export async function makeSpecial(tree: SafeTree, dest: Buffer, item: Item, finish: (temp: Buffer) => Promise<void>): Promise<void> {
+  const name = `.cairn-tmp-${randomBytes(6).toString('hex')}`;
+  const here = dest.subarray(0, dest.lastIndexOf(SLASH));
+  const dir = asText(here) === undefined ? tree.root : here;
+  const temp = Buffer.concat([dir, Buffer.from(`/${name}`)]);
+  const text = asText(temp)!;
   const kind = itemKind(item.mode);
   const rdev = BigInt(item.rdev ?? 0);
   const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
   const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
-  if (kind === 'fifo') await run('mkfifo', ['-m', '600', temp.toString('latin1')]);
-  else await run('mknod', ['-m', '600', temp.toString('latin1'), kind === 'chardev' ? 'c' : 'b', String(major), String(minor)]);
-  await rename(temp, dest);
-}
-
-const NS = 1_000_000_000n;
-const US = 1_000_000n;
-/**
- * Seconds as the double Node's utimes wants. libuv truncates it to whole microseconds, and a double
- * of today's seconds is only exact to about 0.24 µs: so round to the nearest microsecond and aim at
- * the middle of it, which truncation cannot miss. The restored time is then within 0.5 µs (it was
- * up to 1.1 µs with the plain conversion, which could land just below the microsecond).
- */
-export function utimeSeconds(ns: bigint): number {
-  if (ns < 0n) return Number(ns / NS) + Number(ns % NS) / 1e9;
-  const us = (ns + 500n) / 1000n;
-  return Number(us / US) + (Number(us % US) + 0.5) / 1e6;
-}
-
-/** Applies owner (when running as root), xattrs (when given access), mode and times to an extracted object. */
-export async function applyMetadata(dest: Buffer, item: Item, owners: Owners, options: { numericIds?: boolean }, xattrs?: XattrAccess): Promise<void> {
-  const kind = itemKind(item.mode);
-  if (process.getuid?.() === 0) {
-    const uid = (!options.numericIds && item.user !== undefined ? owners.uidOf(item.user) : undefined) ?? item.uid;
-    const gid = (!options.numericIds && item.group !== undefined ? owners.gidOf(item.group) : undefined) ?? item.gid;
-    await lchown(dest, uid, gid);
-  }
-  // After chown (which clears security.capability) and before chmod (which may take away the
-  // write permission that setting user.* xattrs needs when not root).
-  if (xattrs && item.xattrs) await xattrs.write(dest, pathText(item.path), item.xattrs);
-  // Linux has no lchmod: a symlink's own mode is always 0777.
-  if (kind !== 'symlink') await chmod(dest, item.mode & 0o7777);
-  const atime = utimeSeconds(item.atime ?? item.mtime);
-  const mtime = utimeSeconds(item.mtime);
-  if (kind === 'symlink') await lutimes(dest, atime, mtime);
-  else await utimes(dest, atime, mtime);
-}
-
-/**
- * Creates a small regular file (no xattrs, not sparse) with its contents, owner, mode and times in
- * one go on this thread, through its descriptor: six file system calls without six thread-pool
- * round trips, which cost more than the calls themselves for small files. Refuses to follow a
- * symlink or to replace anything (O_NOFOLLOW | O_EXCL), as the asynchronous path does. Returns bytes.
- */
-export function writeSmallFile(dest: Buffer, item: Item, chunks: readonly Uint8Array[], owners: Owners, options: { numericIds?: boolean }): number {
-  const fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  let size = 0;
+  if (kind === 'fifo') await run('mkfifo', ['-m', '600', '--', text]);
+  else await run('mknod', ['-m', '600', '--', text, kind === 'chardev' ? 'c' : 'b', String(major), String(minor)]);
   try {
-    for (const chunk of chunks) {
-      let at = 0;
-      while (at < chunk.length) at += writeSync(fd, chunk, at, chunk.length - at, size + at);
-      size += chunk.length;
-    }
-    if (process.getuid?.() === 0) {
-      const uid = (!options.numericIds && item.user !== undefined ? owners.uidOf(item.user) : undefined) ?? item.uid;
-      const gid = (!options.numericIds && item.group !== undefined ? owners.gidOf(item.group) : undefined) ?? item.gid;
-      fchownSync(fd, uid, gid);
-    }
-    fchmodSync(fd, item.mode & 0o7777);
-    futimesSync(fd, utimeSeconds(item.atime ?? item.mtime), utimeSeconds(item.mtime));
-  } finally {
-    closeSync(fd);
+    await finish(temp);
+    await rename(temp, dest);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
   }
-  return size;
 }

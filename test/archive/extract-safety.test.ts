@@ -1,64 +1,179 @@
-// Extraction never writes outside the target: "..", absolute paths and writes through an extracted
-// symlink are refused with UnsafePathError.
+// Extraction never writes outside the target (ADR 0043): "..", absolute paths and writes through
+// a symlink are refused, whatever order and types of items a hand-made archive holds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, mkdir, readdir } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ChunkWriter } from '../../src/archive/chunk-writer.js';
-import { ItemStreamWriter } from '../../src/archive/item-stream.js';
-import { writeRecord } from '../../src/archive/archive-record.js';
-import { extractArchive } from '../../src/archive/extract.js';
+import { randomBytes } from 'node:crypto';
+import { extractArchive, type ExtractResult } from '../../src/archive/extract.js';
 import { UnsafePathError } from '../../src/archive/errors.js';
-import { S_IFDIR, S_IFLNK, S_IFREG, type Item } from '../../src/archive/item.js';
+import { RepositoryError } from '../../src/repository/errors.js';
 import { makeFixture, type Fixture } from './helpers/context.js';
+import { dir, fifo, file, forgeArchive, strictSnapshot, symlinkTo } from './helpers/forge.js';
 
-async function forge(f: Fixture, name: string, items: Item[]): Promise<void> {
-  const stats = { files: 0, original: 0, compressed: 0, deduplicated: 0, chunks: 0 };
-  const writer = new ChunkWriter(f.ctx, stats);
-  const stream = new ItemStreamWriter(f.ctx, writer);
-  for (const item of items) {
-    if ((item.mode & S_IFREG) === S_IFREG && !item.chunks) {
-      const data = Buffer.from('owned');
-      item.chunks = [await writer.store(data)];
-      item.size = data.length;
-    }
-    await stream.add(item);
-  }
-  const ids = await stream.finish();
-  await f.ctx.repository.commit();
-  await writeRecord(f.ctx, { name, start: 0n, end: 0n, host: 'h', user: 'u', command: [], comment: '', checkpoint: false, items: ids, stats }, { ifAbsent: true });
-}
-
-const file = (path: string): Item => ({ path: Buffer.from(path), mode: S_IFREG | 0o644, uid: 0, gid: 0, mtime: 0n });
-
-test('item paths with "..", absolute paths and writes through symlinks are refused', async () => {
+async function withFixture(run: (f: Fixture, outside: string) => Promise<void>): Promise<void> {
   const f = await makeFixture();
   try {
     const outside = join(f.dir, 'outside');
-    await mkdir(outside);
-    await forge(f, 'dotdot', [file('ok'), file('a/../../evil')]);
-    await forge(f, 'absolute', [file(`${outside}/evil`)]);
-    await forge(f, 'symlink', [
-      { path: Buffer.from('d'), mode: S_IFDIR | 0o755, uid: 0, gid: 0, mtime: 0n },
-      { path: Buffer.from('d/link'), mode: S_IFLNK | 0o777, uid: 0, gid: 0, mtime: 0n, target: Buffer.from(outside) },
-      file('d/link/evil'),
-    ]);
-    await forge(f, 'repeated', [
-      { path: Buffer.from('d'), mode: S_IFDIR | 0o755, uid: 0, gid: 0, mtime: 0n },
-      { path: Buffer.from('d/link'), mode: S_IFLNK | 0o777, uid: 0, gid: 0, mtime: 0n, target: Buffer.from(outside) },
-      { path: Buffer.from('d/link'), mode: S_IFDIR | 0o755, uid: 0, gid: 0, mtime: 0n },
-      file('d/link/evil'),
-    ]);
-    // A path repeated with another type replaces the symlink by a real folder: the file lands inside.
-    await extractArchive(f.ctx, 'repeated', { target: join(f.dir, 'target-repeated') });
-    await access(join(f.dir, 'target-repeated/d/link/evil'));
-    for (const name of ['dotdot', 'absolute', 'symlink']) {
-      const target = join(f.dir, `target-${name}`);
-      await assert.rejects(extractArchive(f.ctx, name, { target }), (e: unknown) => e instanceof UnsafePathError && e.code === 'EUNSAFE_PATH', name);
-    }
-    assert.deepEqual(await readdir(outside), []);
-    await assert.rejects(access(join(f.dir, 'evil')));
+    await mkdir(join(outside, 'sub'), { recursive: true, mode: 0o700 });
+    await writeFile(join(outside, 'victim'), 'v\n', { mode: 0o600 });
+    await chmod(outside, 0o700);
+    await run(f, outside);
   } finally {
     await f.cleanup();
   }
-});
+}
+
+/** Extracts `name` into a new target and asserts nothing in `outside` changed; returns the result. */
+async function extractGuarded(f: Fixture, name: string, outside: string, target = join(f.dir, `target-${name}`)): Promise<ExtractResult> {
+  const before = await strictSnapshot(outside);
+  const result = await extractArchive(f.ctx, name, { target });
+  assert.deepEqual(await strictSnapshot(outside), before, `${name} changed something outside the target`);
+  return result;
+}
+
+const codes = (r: ExtractResult): string[] => r.warnings.map((w) => `${w.path}:${w.code}`);
+
+test('item paths with "..", absolute paths and writes through symlinks are refused', () => withFixture(async (f, outside) => {
+  await forgeArchive(f.ctx, 'dotdot', [file('ok'), file('a/../../evil')]);
+  await forgeArchive(f.ctx, 'absolute', [file(`${outside}/evil`)]);
+  await forgeArchive(f.ctx, 'symlink', [dir('d'), symlinkTo('d/link', outside), file('d/link/evil'), file('d/after')]);
+  await forgeArchive(f.ctx, 'repeated', [dir('d'), symlinkTo('d/link', outside), dir('d/link'), file('d/link/evil')]);
+  // A path repeated with another type replaces the symlink by a real folder: the file lands inside.
+  await extractGuarded(f, 'repeated', outside);
+  await access(join(f.dir, 'target-repeated/d/link/evil'));
+  for (const name of ['dotdot', 'absolute']) {
+    const target = join(f.dir, `target-${name}`);
+    await assert.rejects(extractArchive(f.ctx, name, { target }), (e: unknown) => e instanceof UnsafePathError && e.code === 'EUNSAFE_PATH', name);
+  }
+  // Through a symlink: that item is skipped with a warning, the rest is restored.
+  const result = await extractGuarded(f, 'symlink', outside);
+  assert.deepEqual(codes(result), ['d/link/evil:EUNSAFE_PATH']);
+  assert.equal(await readFile(join(f.dir, 'target-symlink/d/after'), 'utf8'), 'owned');
+  await assert.rejects(access(join(f.dir, 'evil')));
+}));
+
+test('review F1 (a): folder a, then symlink a to outside, then a/x: nothing is created outside', () => withFixture(async (f, outside) => {
+  await forgeArchive(f.ctx, 'dirswap', [dir('a'), symlinkTo('a', outside), file('a/pwned.txt', Buffer.from('#!/bin/sh\n'), 0o4755)]);
+  const result = await extractGuarded(f, 'dirswap', outside);
+  assert.deepEqual(codes(result), ['a:ECONFLICT']);
+  const inside = await lstat(join(f.dir, 'target-dirswap/a/pwned.txt'));
+  assert.ok(inside.isFile());
+  assert.ok((await lstat(join(f.dir, 'target-dirswap/a'))).isDirectory());
+}));
+
+test('review F1 (b): folder d 0777, then symlink d to outside: the outside folder keeps its mode and times', () => withFixture(async (f, outside) => {
+  await forgeArchive(f.ctx, 'dirchmod', [dir('d', 0o777), symlinkTo('d', outside)]);
+  const result = await extractGuarded(f, 'dirchmod', outside);
+  assert.deepEqual(codes(result), ['d:ECONFLICT']);
+  const d = await lstat(join(f.dir, 'target-dirchmod/d'));
+  assert.ok(d.isDirectory());
+  assert.equal(d.mode & 0o7777, 0o777);
+}));
+
+test('review F1 (c): a large file, then a symlink of the same name to an outside file: the outside file is untouched', () => withFixture(async (f, outside) => {
+  const victim = join(outside, 'victim');
+  await forgeArchive(f.ctx, 'chmodrace', [file('big', randomBytes(600 * 1024), 0o777), symlinkTo('big', victim)]);
+  // Three runs: the old failure depended on the asynchronous write finishing after the symlink.
+  for (let run = 0; run < 3; run++) {
+    const target = join(f.dir, `target-chmodrace-${run}`);
+    const result = await extractGuarded(f, 'chmodrace', outside, target);
+    assert.deepEqual(result.warnings, []);
+    assert.equal(await readlink(join(target, 'big')), victim);
+    assert.deepEqual((await readdir(target)).sort(), ['big']);
+  }
+}));
+
+test('a hard link never points at what replaced its first file, nor through a symlink', () => withFixture(async (f, outside) => {
+  const hlid = randomBytes(32);
+  const victim = join(outside, 'victim');
+  await forgeArchive(f.ctx, 'hardlinks', [
+    { ...file('h1', Buffer.from('first')), hlid },
+    symlinkTo('h1', victim),
+    { ...file('h2', Buffer.from('first')), hlid },
+    dir('s'), { ...file('s/big', randomBytes(300 * 1024)), hlid: Buffer.alloc(32, 7) },
+    symlinkTo('s', outside),
+    { ...file('big2', randomBytes(300 * 1024)), hlid: Buffer.alloc(32, 7) },
+  ]);
+  const result = await extractGuarded(f, 'hardlinks', outside);
+  assert.deepEqual(codes(result), ['s:ECONFLICT']);
+  const target = join(f.dir, 'target-hardlinks');
+  const h2 = await lstat(join(target, 'h2'));
+  assert.ok(h2.isFile());
+  assert.equal(h2.nlink, 1);
+  assert.equal(await readFile(join(target, 'h2'), 'utf8'), 'first');
+  assert.equal((await lstat(join(target, 'big2'))).ino, (await lstat(join(target, 's/big'))).ino);
+}));
+
+test('review F7: FIFOs under non-ASCII and non-UTF-8 folders are restored there', () => withFixture(async (f, outside) => {
+  const odd = Buffer.from([0x6f, 0xff, 0x64]);
+  await forgeArchive(f.ctx, 'fifos', [
+    dir('ä'), fifo('ä/pipe', 0o640),
+    { ...dir('x'), path: odd }, fifo(Buffer.concat([odd, Buffer.from('/pipe')])),
+    fifo('top'),
+  ]);
+  const result = await extractGuarded(f, 'fifos', outside);
+  assert.deepEqual(result.warnings, []);
+  const target = join(f.dir, 'target-fifos');
+  const pipe = await lstat(join(target, 'ä/pipe'));
+  assert.ok(pipe.isFIFO());
+  assert.equal(pipe.mode & 0o7777, 0o640);
+  assert.ok((await lstat(Buffer.from(`${target}/${Buffer.concat([odd, Buffer.from('/pipe')]).toString('latin1')}`, 'latin1'))).isFIFO());
+  assert.ok((await lstat(join(target, 'top'))).isFIFO());
+  assert.deepEqual((await readdir(join(target, 'ä'))), ['pipe']);
+}));
+
+/** Flips a byte inside the stored value of chunk `id` (in its segment), so reading it fails its digest. */
+async function damage(f: Fixture, id: Uint8Array): Promise<void> {
+  for await (const { key } of f.backend.list('data/')) {
+    const bytes = Buffer.from(await f.backend.get(key));
+    const at = bytes.indexOf(Buffer.from(id));
+    if (at < 0) continue;
+    bytes[at + 32 + 8 + 20] ^= 0x55;
+    await f.backend.put(key, bytes);
+    await f.reopen();
+    return;
+  }
+  throw new Error('chunk not found');
+}
+
+test('a file with a damaged chunk is not left under its name (nor a temporary file); the rest is restored', () => withFixture(async (f, outside) => {
+  const big = randomBytes(400 * 1024);
+  const refs = await forgeArchive(f.ctx, 'damaged', [
+    { ...file('big', big), chunkSize: 100 * 1024 },
+    { ...file('small', randomBytes(3000)), chunkSize: 1000 },
+    file('z', Buffer.from('after')),
+  ]);
+  await damage(f, refs[0].at(-1)!.id);
+  await damage(f, refs[1].at(-1)!.id);
+  const fresh = join(f.dir, 'target-fresh');
+  const existing = join(f.dir, 'target-existing');
+  await mkdir(existing);
+  await writeFile(join(existing, 'big'), 'previous version');
+  for (const target of [fresh, existing]) {
+    const warnings: string[] = [];
+    const before = await strictSnapshot(outside);
+    await assert.rejects(extractArchive(f.ctx, 'damaged', { target, onWarning: (w) => warnings.push(`${w.path}:${w.code}`) }),
+      (e: unknown) => e instanceof RepositoryError && e.code === 'EINTEGRITY');
+    assert.deepEqual(await strictSnapshot(outside), before);
+    assert.deepEqual(warnings.sort(), ['big:EINTEGRITY', 'small:EINTEGRITY']);
+    assert.equal(await readFile(join(target, 'z'), 'utf8'), 'after');
+    assert.deepEqual((await readdir(target)).sort(), target === fresh ? ['z'] : ['big', 'z']);
+  }
+  // The version that was there stays whole: it is replaced only by a complete file.
+  assert.equal(await readFile(join(existing, 'big'), 'utf8'), 'previous version');
+}));
+
+test('a non-folder where a folder already is: a warning for that item, the rest is restored', () => withFixture(async (f, outside) => {
+  await forgeArchive(f.ctx, 'conflict', [file('hello.txt', Buffer.from('hi')), symlinkTo('link', 'hello.txt'), dir('was-file'), file('was-file/in'), file('after')]);
+  const target = join(f.dir, 'target-conflict');
+  await mkdir(join(target, 'hello.txt'), { recursive: true });
+  await writeFile(join(target, 'hello.txt/inner'), 'kept');
+  await mkdir(join(target, 'link'));
+  await writeFile(join(target, 'was-file'), 'replaced by the folder');
+  const result = await extractGuarded(f, 'conflict', outside, target);
+  assert.deepEqual(codes(result), ['hello.txt:ECONFLICT', 'link:ECONFLICT']);
+  assert.equal(await readFile(join(target, 'hello.txt/inner'), 'utf8'), 'kept');
+  assert.equal(await readFile(join(target, 'was-file/in'), 'utf8'), 'owned');
+  assert.equal(await readFile(join(target, 'after'), 'utf8'), 'owned');
+}));
