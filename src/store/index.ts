@@ -11,4 +11,5 @@ export { withRateLimit, TokenBucket } from './with-rate-limit.js';
 export { readOnly } from './read-only.js';
 export { faulty, CrashError, type FaultKind, type FaultPlan, type FaultRule, type FaultStats, type FaultyBackend } from './faulty.js';
 export { composeBackend, type ComposeOptions } from './compose.js';
+export { openStore, type StoreOptions } from './open.js';
 export { seededRandom } from './random.js';
