@@ -20,6 +20,8 @@ export interface GlobalOptions {
   /** Milliseconds (parsed by `parseDuration`). */
   retryBudget?: number;
   timeout?: number;
+  /** Bytes per second (parsed by `parseRate`). */
+  minThroughput?: number;
   /** JSON price table for the estimated cost line. */
   prices?: string;
 }
@@ -33,6 +35,7 @@ export function storeLimitsOf(globals: GlobalOptions): StoreLimits {
     downloadBytesPerSecond: globals.limitDownload,
     retryBudgetMs: globals.retryBudget,
     timeoutMs: globals.timeout,
+    minBytesPerSecond: globals.minThroughput,
   };
 }
 
@@ -62,6 +65,13 @@ export function parseDuration(text: string): number {
   });
   if (rest !== '' || t === '') throw new InvalidArgumentError('use a duration such as 90s, 15m, 1h, 500ms or 1m30s (a plain number is seconds)');
   return Math.round(total);
+}
+
+/** A rate > 0 (`parseRate`), for the minimum throughput. */
+export function parsePositiveRate(text: string): number {
+  const rate = parseRate(text);
+  if (rate <= 0) throw new InvalidArgumentError('use a rate above 0, e.g. 64k (KiB/s) or 1MiB');
+  return rate;
 }
 
 /** A duration > 0 (for time limits, where 0 would mean "never"). */

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import type { CliIO } from './io.js';
 import { configureRun } from './commands/context.js';
-import { globalsOf, parseCount, parseDuration, parsePositiveDuration, parseRate, storeLimitsOf } from './options.js';
+import { globalsOf, parseCount, parseDuration, parsePositiveDuration, parsePositiveRate, parseRate, storeLimitsOf } from './options.js';
 import { loadPrices } from './prices.js';
 import { registerRcreate } from './commands/rcreate.js';
 import { registerRinfo } from './commands/rinfo.js';
@@ -41,7 +41,8 @@ Storage limits (global options; defaults per backend, from its connection capaci
   sftp                  2                     8
   Every request is retried on transient failures (timeouts, resets, 429, 5xx but 501) with
   exponential backoff and full jitter, honouring Retry-After, for up to --retry-budget (15m).
-  One try may take --timeout (60s) plus 1 s per 64 KiB it moves; a HEAD or DELETE half of it.
+  One try may take --timeout (60s) plus its bytes at --min-throughput (64 KiB/s; a whole-object
+  GET counts as 32 MiB); a HEAD or DELETE half of --timeout.
   --json results carry "backend": {requests by kind, retries, bytesUp, bytesDown}.
 
 Repositories: a path or file:///path, sftp://user@host:port/path, s3://bucket/prefix,
@@ -73,7 +74,8 @@ export function createProgram(io: CliIO): Command {
     .option('--limit-upload <rate>', 'average upload rate: KiB/s, or with a unit (5MiB, 800k, 2MB/s); default unlimited', parseRate)
     .option('--limit-download <rate>', 'average download rate, as --limit-upload; default unlimited', parseRate)
     .option('--retry-budget <duration>', 'how long a failing request is retried before the command fails (90s, 15m, 1h; 0 = no retries); default 15m', parseDuration)
-    .option('--timeout <duration>', 'time limit of one request try, plus 1 s per 64 KiB it moves (HEAD/DELETE: half); default 60s', parsePositiveDuration)
+    .option('--timeout <duration>', 'time limit of one request try, plus the time its bytes take at --min-throughput (HEAD/DELETE: half); default 60s', parsePositiveDuration)
+    .option('--min-throughput <rate>', 'slowest transfer per request still counted as progress, as --limit-upload; raise it to find stalls sooner; default 64 (KiB/s)', parsePositiveRate)
     .option('--prices <file>', 'JSON price table for the estimated cost line (default: $CAIRN_PRICES, else list prices of S3, GCS, Azure)')
     .addHelpText('after', EPILOG)
     .configureOutput(output(io))

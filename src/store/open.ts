@@ -23,10 +23,12 @@ export interface StoreLimits {
   /** How long one request is retried after transient failures before it fails; 0 = never retry. Default 15 min. */
   retryBudgetMs?: number;
   /**
-   * Base time limit of one try of a request; a request moving n bytes gets `timeoutMs + n / 64 KiB/s`,
-   * a stat (HEAD) or delete `timeoutMs / 2`. Default 60 s.
+   * Base time limit of one try of a request; a request moving n bytes gets `timeoutMs + n /
+   * minBytesPerSecond`, a stat (HEAD) or delete `timeoutMs / 2`. Default 60 s.
    */
   timeoutMs?: number;
+  /** The slowest transfer rate per request still taken for progress (scales timeouts). Default 64 KiB/s. */
+  minBytesPerSecond?: number;
 }
 
 export interface StoreOptions extends OpenOptions, StoreLimits {
@@ -38,8 +40,8 @@ export interface StoreOptions extends OpenOptions, StoreLimits {
   onRetry?: RetryPolicy['onRetry'];
   /** Finer retry settings (backoff base and cap, seeded jitter, a signal); the budget is `retryBudgetMs`. */
   retry?: Omit<RetryPolicy, 'maxElapsedMs' | 'onRetry'>;
-  /** Finer timeout settings (minimum throughput, assumed size of whole gets); the base is `timeoutMs`. */
-  timeout?: Omit<TimeoutPolicy, 'baseMs'>;
+  /** Finer timeout settings (assumed size of whole gets); the base is `timeoutMs`. */
+  timeout?: Omit<TimeoutPolicy, 'baseMs' | 'minBytesPerSecond'>;
 }
 
 /** A store opened by `openStore`: a Backend, plus what it has cost so far and the limits in force. */
@@ -59,6 +61,7 @@ export function defaultLimits(capabilities: Capabilities): Required<StoreLimits>
     downloadBytesPerSecond: 0,
     retryBudgetMs: RETRY_DEFAULTS.maxElapsedMs,
     timeoutMs: TIMEOUT_DEFAULTS.baseMs,
+    minBytesPerSecond: TIMEOUT_DEFAULTS.minBytesPerSecond,
   };
 }
 
@@ -78,7 +81,7 @@ export async function openStore(location: string, options: StoreOptions = {}): P
     uploadBytesPerSecond: limits.uploadBytesPerSecond,
     downloadBytesPerSecond: limits.downloadBytesPerSecond,
     retry: limits.retryBudgetMs > 0 ? { ...options.retry, maxElapsedMs: limits.retryBudgetMs, onRetry: options.onRetry } : false,
-    timeout: { ...options.timeout, baseMs: limits.timeoutMs, shortMs: Math.max(1, Math.round(limits.timeoutMs / 2)) },
+    timeout: { ...options.timeout, baseMs: limits.timeoutMs, shortMs: Math.max(1, Math.round(limits.timeoutMs / 2)), minBytesPerSecond: limits.minBytesPerSecond },
     readOnly: options.readOnly,
     counter,
     http: speaksHttp(location),
@@ -89,7 +92,7 @@ export async function openStore(location: string, options: StoreOptions = {}): P
 /** The `StoreLimits` fields of `options` that are set. */
 function definedOnly(options: StoreLimits): StoreLimits {
   const out: StoreLimits = {};
-  for (const name of ['uploadConnections', 'downloadConnections', 'uploadBytesPerSecond', 'downloadBytesPerSecond', 'retryBudgetMs', 'timeoutMs'] as const) {
+  for (const name of ['uploadConnections', 'downloadConnections', 'uploadBytesPerSecond', 'downloadBytesPerSecond', 'retryBudgetMs', 'timeoutMs', 'minBytesPerSecond'] as const) {
     if (options[name] !== undefined) out[name] = options[name];
   }
   return out;

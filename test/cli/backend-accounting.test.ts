@@ -102,18 +102,18 @@ test('storage limits are global options; bad values fail with exit 2 and one lin
     await ok(['-r', ws.repo, 'rcreate', '--encryption', 'none']);
     // 1.2 MiB of new data at 300 KiB/s (one second's worth may burst): at least 2.5 s of uploading.
     const started = performance.now();
-    await ok(['-r', ws.repo, '--limit-upload', '300', '--upload-connections', '1', '--retry-budget', '30s', '--timeout', '20s',
+    await ok(['-r', ws.repo, '--limit-upload', '300', '--upload-connections', '1', '--retry-budget', '30s', '--timeout', '20s', '--min-throughput', '1MiB',
       'create', '--compression', 'none', 'slow', '.'], { cwd: src });
     const seconds = (performance.now() - started) / 1000;
     assert.ok(seconds >= 2.5, `${seconds} s`);
-    for (const [option, value] of [['--upload-connections', '0'], ['--download-connections', 'x'], ['--limit-upload', '5 parsecs'], ['--retry-budget', 'soon'], ['--timeout', '0']]) {
+    for (const [option, value] of [['--upload-connections', '0'], ['--download-connections', 'x'], ['--limit-upload', '5 parsecs'], ['--retry-budget', 'soon'], ['--timeout', '0'], ['--min-throughput', '0']]) {
       const bad = await cairn(['-r', ws.repo, option!, value!, 'rinfo']);
       assert.equal(bad.code, 2, `${option} ${value}`);
       assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
       assert.match(bad.stderr, new RegExp(option!));
     }
     const help = await ok(['--help']);
-    for (const option of ['--upload-connections', '--download-connections', '--limit-upload', '--limit-download', '--retry-budget', '--timeout', '--prices']) assert.match(help, new RegExp(option));
+    for (const option of ['--upload-connections', '--download-connections', '--limit-upload', '--limit-download', '--retry-budget', '--timeout', '--min-throughput', '--prices']) assert.match(help, new RegExp(option));
     assert.match(help, /s3 +16 +64/);
   } finally {
     await ws.cleanup();

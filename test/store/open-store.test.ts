@@ -117,7 +117,7 @@ test('upload bandwidth limit is measured; downloads have their own', async () =>
 
 test('uploads and downloads have separate connection limits, defaulting from capabilities', async () => {
   assert.deepEqual(defaultLimits({ rangeReads: true, ifAbsent: true, maxConnections: 64 }),
-    { uploadConnections: 16, downloadConnections: 64, uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, retryBudgetMs: 900_000, timeoutMs: 60_000 });
+    { uploadConnections: 16, downloadConnections: 64, uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, retryBudgetMs: 900_000, timeoutMs: 60_000, minBytesPerSecond: 65_536 });
   assert.equal(defaultLimits({ rangeReads: true, ifAbsent: true, maxConnections: 8 }).uploadConnections, 2);
   const f = faulty(createMemoryBackend(), { latencyMs: 20 });
   const b = composeBackend(f, { uploadConcurrency: 1, downloadConcurrency: 3, retry: false });

@@ -28,7 +28,7 @@ export interface RunSettings {
 const SUMMARY_COMMANDS = new Set(['create', 'extract', 'check', 'compact', 'prune']);
 /**
  * Commands that print as they go (JSON lines with --json) instead of one result: when the store
- * closes they end with one more line, `{"backend": …}` with --json, the summary line otherwise.
+ * closes they end with one more line, `{"backend": …}` with --json (and prune, in text, its request line).
  */
 const STREAMING_COMMANDS = new Set(['list', 'diff', 'prune']);
 
