@@ -2,6 +2,7 @@
  * The `cairn` command tree (commander): global options, every command, and the help text.
  * Building it has no side effects; `main.ts` parses process.argv with it, tests parse their own.
  */
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { CliIO } from './io.js';
 import { registerRcreate } from './commands/rcreate.js';
@@ -27,7 +28,13 @@ Environment:
   CAIRN_PASSPHRASE      passphrase of the key
   CAIRN_PASSCOMMAND     command that prints the passphrase (used when CAIRN_PASSPHRASE is unset)
   CAIRN_NEW_PASSPHRASE  new passphrase for "key change-passphrase"
+  CAIRN_KEY_FILE        key file of a keyfile-mode repository (what --key-file sets)
+  CAIRN_SECURITY_DIR    where this machine remembers each repository's key and journals
+                        (default $XDG_CONFIG_HOME/cairn/security, i.e. ~/.config/cairn/security)
+  CAIRN_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
+                        allow opening an unencrypted repository (none, authenticated) never used here
   XDG_CACHE_HOME        where the files cache lives (default ~/.cache/cairn)
+  XDG_CONFIG_HOME       where key files (cairn/keys) and the security state live (default ~/.config)
 
 Repositories: a path or file:///path, sftp://user@host:port/path, s3://bucket/prefix,
 gs://bucket/prefix, az://account/container/prefix (see docs/cli.md).
@@ -51,11 +58,17 @@ export function createProgram(io: CliIO): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('-r, --repo <url>', 'repository (default: $CAIRN_REPO)')
     .option('--json', 'machine-readable output: JSON on standard output, no progress bar')
+    .option('--key-file <path>', 'key file of a keyfile-mode repository (default: $CAIRN_KEY_FILE, else ~/.config/cairn/keys/<repository id>)')
     .addOption(new Option('--progress', 'show a progress bar even when standard error is not a terminal'))
     .addOption(new Option('--no-progress', 'never show a progress bar'))
     .addHelpText('after', EPILOG)
     .configureOutput(output(io))
-    .exitOverride();
+    .exitOverride()
+    // --key-file reaches every command the way CAIRN_KEY_FILE does, as an absolute path.
+    .hook('preAction', (_program, action) => {
+      const keyFile = action.optsWithGlobals<{ keyFile?: string }>().keyFile;
+      if (keyFile !== undefined) io.env.CAIRN_KEY_FILE = resolve(io.cwd, keyFile);
+    });
   for (const register of [registerRcreate, registerRinfo, registerRlist, registerRdelete, registerCreate, registerList, registerExtract,
     registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey]) {
     register(program, io);
