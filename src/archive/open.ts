@@ -131,11 +131,12 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
     }
     const journals: Record<string, number> = policy === 'accept' ? {} : { ...known?.journals };
     for (const [writer, highest] of Object.entries(journalView(present))) journals[writer] = Math.max(journals[writer] ?? -1, highest);
-    await saveSecurityState(statePath, { mode, fingerprint, journals }, { replaceJournals: policy === 'accept' });
     // The chunker sizes chosen at init win over the caller's: all clients must cut alike.
     const security = { statePath, firstContact: !known, rolledBack };
     const probe = await withCodec(repository, key, { ...options, workers: 0 }, security);
     const settings = await readSettings(probe);
+    // Recorded only once everything checked out, so a refused first contact leaves nothing trusted behind.
+    await saveSecurityState(statePath, { mode, fingerprint, journals }, { replaceJournals: policy === 'accept' });
     return await withCodec(repository, key, { ...options, chunker: settings.chunker ?? options.chunker }, security);
   } catch (error) {
     await repository.close();
