@@ -15,9 +15,9 @@ export {
 } from './repository/index.js';
 export type { CreateOptions as RepositoryCreateOptions, OpenOptions as RepositoryOpenOptions } from './repository/index.js';
 export {
-  EngineError, WrongPassphraseError, KeyCorruptError, PassphraseUnavailableError, IntegrityError as ChunkIntegrityError,
+  EngineError, WrongPassphraseError, KeyCorruptError, KeyOutdatedError, PassphraseUnavailableError, IntegrityError as ChunkIntegrityError,
   UnsupportedFormatError, InvalidOptionError, WorkerFailedError,
-  createKey, openKey, changePassphrase, describeKey, exportKey, importKey, readPassphrase, DEFAULT_KDF, parseMode,
+  createKey, openKey, changePassphrase, describeKey, keyFingerprint, exportKey, importKey, readPassphrase, DEFAULT_KDF, parseMode,
   storedInRepository, parseCompression, formatCompression, DEFAULT_CHUNKER,
   type KeyMaterial, type KeyMode, type KdfParams, type ExportFormat, type ReadPassphraseOptions, type PromptInput,
   type ChunkerOptions, type CompressionSpec,

@@ -77,8 +77,8 @@ export function nameOfRecord(record: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-/** Seals and stores a record; `ifAbsent` turns a name collision into `ArchiveExistsError`. */
-export async function writeRecord(ctx: ArchiveContext, record: ArchiveRecord, options: { ifAbsent: boolean }): Promise<void> {
+/** Seals and stores a record; `ifAbsent` turns a name collision into `ArchiveExistsError`. Resolves to the record id. */
+export async function writeRecord(ctx: ArchiveContext, record: ArchiveRecord, options: { ifAbsent: boolean }): Promise<Uint8Array> {
   const { encoder, timestamp } = recordCodec;
   const plaintext = encoder.encode({
     v: 1, name: record.name, start: timestamp(record.start), end: timestamp(record.end), host: record.host, user: record.user,
@@ -95,6 +95,13 @@ export async function writeRecord(ctx: ArchiveContext, record: ArchiveRecord, op
     if ((error as { code?: string })?.code === 'EALREADY_EXISTS') throw new ArchiveExistsError(record.name);
     throw error;
   }
+  return id;
+}
+
+/** The id of an archive's record (its first 32 bytes, not authenticated here), or undefined when there is none. */
+export async function recordId(ctx: ArchiveContext, name: string): Promise<Uint8Array | undefined> {
+  const bytes = await ctx.repository.getRecord(recordName(name));
+  return bytes && bytes.length >= 32 ? bytes.slice(0, 32) : undefined;
 }
 
 /** True when an archive of that name exists. */

@@ -205,7 +205,9 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   const items = await stream.finish();
   await ctx.repository.commit();
   const final = record(false, items);
-  await writeRecord(ctx, final, { ifAbsent: true });
+  const finalId = await writeRecord(ctx, final, { ifAbsent: true });
+  // Journaled after the record exists: an interruption in between leaves an unjournaled archive, never a false "vanished".
+  await ctx.journal?.append({ added: [{ name: final.name, id: finalId }] });
   if (!ctx.repository.config.appendOnly) await ctx.repository.deleteRecord(recordName(`${options.name}.checkpoint`));
   await cache.save();
   stats.durationMs = performance.now() - started;

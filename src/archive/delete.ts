@@ -3,7 +3,7 @@
  * (mark and sweep), so a delete is one small, atomic operation per archive.
  */
 import picomatch from 'picomatch';
-import { listArchiveNames, recordName } from './archive-record.js';
+import { listArchiveNames, recordId, recordName } from './archive-record.js';
 import { ArchiveNotFoundError } from './errors.js';
 import type { ArchiveContext } from './ports.js';
 
@@ -29,6 +29,17 @@ export async function deleteArchives(ctx: ArchiveContext, options: DeleteOptions
     for (const name of existing) if (match(name)) chosen.add(name);
   }
   const names = existing.filter((n) => chosen.has(n));
-  if (!options.dryRun) for (const name of names) await ctx.repository.deleteRecord(recordName(name));
+  if (options.dryRun) return names;
+  // Journaled before the records go: an interruption in between leaves a record the journal calls deleted
+  // ("undeleted", finished by deleting again), never an archive that vanished without a trace.
+  if (ctx.journal && names.length > 0 && !ctx.repository.config.appendOnly) {
+    const removed = [];
+    for (const name of names) {
+      const id = await recordId(ctx, name);
+      if (id) removed.push({ name, id });
+    }
+    await ctx.journal.append({ removed });
+  }
+  for (const name of names) await ctx.repository.deleteRecord(recordName(name));
   return names;
 }

@@ -10,7 +10,18 @@ export type ArchiveErrorCode =
   | 'EARCHIVE_CORRUPT'
   | 'EUNSAFE_PATH'
   | 'EPATTERN'
-  | 'EKEY_MISSING';
+  | 'EKEY_MISSING'
+  | SecurityErrorCode;
+
+/** Codes of `RepositorySecurityError`: what the local security state or the key checks refused. */
+export type SecurityErrorCode =
+  | 'ESECURITY_MODE_CHANGED'
+  | 'ESECURITY_KEY_CHANGED'
+  | 'ESECURITY_WRONG_REPOSITORY'
+  | 'ESECURITY_KEY_PLACEMENT'
+  | 'ESECURITY_UNKNOWN_UNENCRYPTED'
+  | 'ESECURITY_ROLLBACK'
+  | 'ESECURITY_STATE';
 
 /** Base class of every archive error. */
 export class ArchiveError extends Error {
@@ -61,5 +72,16 @@ export class UnsafePathError extends ArchiveError {
 export class PatternError extends ArchiveError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('EPATTERN', message, options);
+  }
+}
+
+/**
+ * The repository is not the one this machine knows (key mode or key changed, key of another repository, a keyfile key
+ * planted in the repository, objects rolled back), or is unencrypted and unknown. The message says what changed and
+ * what to do; nothing was read with the suspicious key and nothing was written.
+ */
+export class RepositorySecurityError extends ArchiveError {
+  constructor(code: SecurityErrorCode, message: string) {
+    super(code, message);
   }
 }

@@ -5,7 +5,7 @@
 export type { ArchiveContext, ChunkCodec, ChunkPurpose, ChunkRepository } from './ports.js';
 export {
   ArchiveError, ArchiveExistsError, ArchiveNotFoundError, ArchiveNameError, ArchiveCorruptError, UnsafePathError, PatternError,
-  type ArchiveErrorCode,
+  RepositorySecurityError, type ArchiveErrorCode, type SecurityErrorCode,
 } from './errors.js';
 export {
   encodeItem, decodeItems, itemKind, pathText, pathBytes, type Item, type ItemKind, type ChunkRef,
@@ -13,7 +13,7 @@ export {
 export { compilePattern, compilePatterns, type PathMatcher } from './patterns.js';
 export { archiveRootPath, type Warning } from './walk.js';
 export { FilesCache, repositoryCacheDir } from './files-cache.js';
-export { recordName, readRecord as readArchive, listArchiveNames, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
+export { recordName, recordId, readRecord as readArchive, listArchiveNames, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
 export { createArchive, type CreateOptions, type CreateProgress, type CreateResult, type CreateStats } from './create.js';
 export { extractArchive, type ExtractOptions, type ExtractResult } from './extract.js';
 export { listArchives, listItems, itemJson, formatItem, modeText, isoTime, DEFAULT_ITEM_FORMAT } from './list.js';
@@ -25,8 +25,17 @@ export { sweepUnreferenced, compactArchives, type CompactResult } from './compac
 export { readSettings, writeSettings, SETTINGS_RECORD, type ArchiveSettings } from './settings.js';
 export { createEngineCodec, ITEMS_CHUNKER, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';
 export {
-  initRepository, openRepository, keyFilePath, type OpenedRepository, type InitOptions, type OpenRepositoryOptions, type PassphraseSource,
+  initRepository, openRepository, type OpenedRepository, type InitOptions, type OpenRepositoryOptions, type PassphraseSource,
+  type SecurityOptions,
 } from './open.js';
+export {
+  keyFilePath, locateKeyBlob, importRepositoryKey, changeRepositoryPassphrase, checkKeyRepository, type KeyLocation, type LocatedKey,
+} from './repository-key.js';
+export { writeKeyFile } from './key-file.js';
+export { securityBaseDir, securityStatePath, loadSecurityState, saveSecurityState, type SecurityState } from './security-state.js';
+export {
+  auditArchiveSet, repairArchiveSet, createArchiveJournal, TAMPER_KINDS, type ArchiveJournal, type ArchiveSetAudit, type ArchiveSetFinding, type JournalArchive,
+} from './journal.js';
 export {
   applyPrunePolicy, parseInterval, hasRules, PruneRulesError,
   type PrunableArchive, type PruneRules, type PruneRuleName, type KeptArchive, type PruneDecision,

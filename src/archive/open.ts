@@ -1,17 +1,20 @@
 /**
- * Opening a repository for archive work: the repository (with its lock) plus its key and the
- * codec built from it. Repokey, authenticated and none modes keep the sealed key in the repository
- * (`keys/repokey`); keyfile modes keep it in `$XDG_CONFIG_HOME/cairn/keys/<repository id>`.
+ * Opening a repository for archive work: the repository (with its lock) plus its key and the codec built from it, after
+ * the checks that keep a bucket writer from swapping the key, downgrading the mode or rolling back archives (see
+ * docs/format/crypto.md, "Threat model"). Repokey, authenticated and none modes keep the sealed key in the repository
+ * (`keys/repokey`); keyfile modes keep it in `$XDG_CONFIG_HOME/cairn/keys/<repository id>` (or `keyFile`) and never
+ * read the repository's. What this machine knows of each repository is in its local security state.
  */
-import { mkdir, open as openFile, readFile, rename } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createKey, describeKey, openKey, parseMode, storedInRepository, type KdfParams, type KeyMaterial } from '../engine/index.js';
+import { createKey, keyFingerprint, openKey, parseMode, storedInRepository, type KdfParams, type KeyMaterial, type KeyMode } from '../engine/index.js';
 import { Repository } from '../repository/index.js';
 import type { Backend } from '../store/backend.js';
 import { createEngineCodec, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';
-import { ArchiveError } from './errors.js';
+import { RepositorySecurityError } from './errors.js';
+import { createArchiveJournal, journalView, listJournalNames, missingJournals, type ArchiveJournal } from './journal.js';
+import { writeKeyFile } from './key-file.js';
+import { checkKeyRepository, checkKnownKey, keyFilePath, locateKeyBlob, short } from './repository-key.js';
+import { loadSecurityState, saveSecurityState, securityStatePath } from './security-state.js';
 import { readSettings, writeSettings } from './settings.js';
 
 /** An open repository with its key: pass it to every archive function; `close()` releases the lock and workers. */
@@ -19,13 +22,30 @@ export interface OpenedRepository {
   repository: Repository;
   codec: EngineChunkCodec;
   key: KeyMaterial;
+  /** This session's archive journal: `createArchive` and `deleteArchives` record what they add and remove. */
+  journal: ArchiveJournal;
+  /** The local security state file and what the open found. */
+  security: {
+    statePath: string;
+    /** True when this machine had never used the repository (trust on first use). */
+    firstContact: boolean;
+    /** Journal records seen before and now gone (only with `rollback: 'report' | 'accept'`; otherwise the open fails). */
+    rolledBack: string[];
+  };
   close(): Promise<void>;
 }
 
 /** A passphrase, or a function asked only when the key needs one. */
 export type PassphraseSource = string | (() => Promise<string>);
 
-export interface InitOptions extends EngineCodecOptions {
+/** Where the local security state lives; shared by init and open. */
+export interface SecurityOptions {
+  /** Folder holding one folder per repository id (default `$CAIRN_SECURITY_DIR`, else `$XDG_CONFIG_HOME/cairn/security`). */
+  securityDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface InitOptions extends EngineCodecOptions, SecurityOptions {
   /** Key mode: repokey-aes-ocb, repokey-chacha20-poly1305, keyfile-…, authenticated or none. */
   encryption: string;
   passphrase: PassphraseSource;
@@ -34,48 +54,42 @@ export interface InitOptions extends EngineCodecOptions {
   appendOnly?: boolean;
   /** Where a keyfile-mode key goes (default `keyFilePath(repository id)`). */
   keyFile?: string;
-  env?: NodeJS.ProcessEnv;
 }
 
-export interface OpenRepositoryOptions extends EngineCodecOptions {
+export interface OpenRepositoryOptions extends EngineCodecOptions, SecurityOptions {
   passphrase: PassphraseSource;
   exclusive?: boolean;
   readOnly?: boolean;
+  /** The key file to use (keyfile modes); default `keyFilePath(repository id)`. */
   keyFile?: string;
-  env?: NodeJS.ProcessEnv;
-}
-
-/** The key file location of a keyfile-mode repository. */
-export function keyFilePath(repositoryId: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return join(base, 'cairn', 'keys', repositoryId);
+  /**
+   * Open an unencrypted (`none`, `authenticated`) repository this machine has never used. Default: the environment's
+   * `CAIRN_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes`; otherwise such an open fails with `ESECURITY_UNKNOWN_UNENCRYPTED`.
+   */
+  allowUnknownUnencrypted?: boolean;
+  /**
+   * When journal records this machine saw are gone: `refuse` (default, `ESECURITY_ROLLBACK`), `report` (open, list
+   * them in `security.rolledBack`), or `accept` (also forget them: the store's current state becomes the known one).
+   */
+  rollback?: 'refuse' | 'report' | 'accept';
 }
 
 const ask = async (p: PassphraseSource): Promise<string> => (typeof p === 'string' ? p : p());
+const isUnencrypted = (mode: KeyMode): boolean => mode === 'none' || mode === 'authenticated';
 
-async function writeKeyFile(path: string, blob: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await openFile(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(blob);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
-}
-
-/** Creates a repository and its key (`RepositoryExistsError` when one is there), and opens it. */
+/** Creates a repository and its key (`RepositoryExistsError` when one is there), records it as known, and opens it. */
 export async function initRepository(backend: Backend, options: InitOptions): Promise<OpenedRepository> {
   const mode = parseMode(options.encryption);
+  const id = randomBytes(32).toString('hex');
   // The key first: a failure here (empty passphrase, bad KDF settings) leaves no repository behind.
-  const { key, blob } = await createKey(mode, mode === 'none' ? '' : await ask(options.passphrase), { kdf: options.kdf });
-  const repository = await Repository.create(backend, { segmentSize: options.segmentSize, appendOnly: options.appendOnly });
+  const { key, blob } = await createKey(mode, mode === 'none' ? '' : await ask(options.passphrase), { kdf: options.kdf, repositoryId: id });
+  const repository = await Repository.create(backend, { segmentSize: options.segmentSize, appendOnly: options.appendOnly, id });
   try {
     if (storedInRepository(mode) || mode === 'none') await repository.putKeyBlob(blob, { ifAbsent: true });
-    else await writeKeyFile(options.keyFile ?? keyFilePath(repository.config.id, options.env), blob);
-    const opened = await withCodec(repository, key, options);
+    else await writeKeyFile(options.keyFile ?? keyFilePath(id, options.env), blob);
+    const statePath = securityStatePath(id, options.env ?? process.env, options.securityDir);
+    await saveSecurityState(statePath, { mode, fingerprint: keyFingerprint(key), journals: {} }, { replaceJournals: true });
+    const opened = await withCodec(repository, key, options, { statePath, firstContact: false, rolledBack: [] });
     await writeSettings(opened, { chunker: options.chunker });
     return opened;
   } catch (error) {
@@ -84,32 +98,61 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
   }
 }
 
-/** Opens a repository and its key; a wrong passphrase rejects with the engine's `WrongPassphraseError`. */
+/**
+ * Opens a repository and its key. Refuses (`RepositorySecurityError`, see its codes) a key mode or key other than the
+ * one this machine knows, a key sealed for another repository, a keyfile-mode key found in the repository, an unknown
+ * unencrypted repository (unless allowed) and a rollback; a wrong passphrase is the engine's `WrongPassphraseError`.
+ */
 export async function openRepository(backend: Backend, options: OpenRepositoryOptions): Promise<OpenedRepository> {
   const repository = await Repository.open(backend, { exclusive: options.exclusive, readOnly: options.readOnly });
   try {
-    let blob = await repository.getKeyBlob();
-    if (!blob) {
-      const path = options.keyFile ?? keyFilePath(repository.config.id, options.env);
-      blob = await readFile(path).catch(() => undefined);
-      if (!blob) throw new ArchiveError('EKEY_MISSING', `no key for repository ${repository.config.id}: import it with "key import" or give --key-file`);
+    const env = options.env ?? process.env;
+    const id = repository.config.id;
+    const statePath = securityStatePath(id, env, options.securityDir);
+    const known = await loadSecurityState(statePath);
+    const { blob, mode } = await locateKeyBlob(repository, known, options);
+    // Everything that needs no passphrase is checked before asking for one: a planted `none` key never gets further.
+    if (known && known.mode !== mode) {
+      throw new RepositorySecurityError('ESECURITY_MODE_CHANGED', `repository ${short(id)}: its key mode changed from ${known.mode} to ${mode} since this machine last used it, so someone may have planted a key: restore the real key ("cairn key import FILE"), or if you changed it yourself delete ${statePath}`);
     }
-    const mode = describeKey(blob).mode;
+    const allowUnencrypted = options.allowUnknownUnencrypted ?? env.CAIRN_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK === 'yes';
+    if (!known && isUnencrypted(mode) && !allowUnencrypted) {
+      throw new RepositorySecurityError('ESECURITY_UNKNOWN_UNENCRYPTED', `repository ${short(id)} is unencrypted (${mode}) and unknown to this machine: if you trust it, set CAIRN_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes for this run`);
+    }
     const key = await openKey(blob, mode === 'none' ? '' : await ask(options.passphrase));
+    checkKeyRepository(key, id);
+    checkKnownKey(known, key, id, statePath);
+    const fingerprint = keyFingerprint(key);
+    const present = await listJournalNames(repository);
+    const rolledBack = known ? missingJournals(known.journals, present) : [];
+    const policy = options.rollback ?? 'refuse';
+    if (rolledBack.length > 0 && policy === 'refuse') {
+      throw new RepositorySecurityError('ESECURITY_ROLLBACK', `repository ${short(id)} went back in time: ${rolledBack.length} archive journal record(s) this machine saw are gone (${rolledBack[0]}), so objects were deleted or rolled back without the key: run "cairn check" to see what changed; "cairn check --repair" accepts the current state`);
+    }
+    const journals: Record<string, number> = policy === 'accept' ? {} : { ...known?.journals };
+    for (const [writer, highest] of Object.entries(journalView(present))) journals[writer] = Math.max(journals[writer] ?? -1, highest);
     // The chunker sizes chosen at init win over the caller's: all clients must cut alike.
-    const probe = await withCodec(repository, key, { ...options, workers: 0 });
+    const security = { statePath, firstContact: !known, rolledBack };
+    const probe = await withCodec(repository, key, { ...options, workers: 0 }, security);
     const settings = await readSettings(probe);
-    return await withCodec(repository, key, { ...options, chunker: settings.chunker ?? options.chunker });
+    // Recorded only once everything checked out, so a refused first contact leaves nothing trusted behind.
+    await saveSecurityState(statePath, { mode, fingerprint, journals }, { replaceJournals: policy === 'accept' });
+    return await withCodec(repository, key, { ...options, chunker: settings.chunker ?? options.chunker }, security);
   } catch (error) {
     await repository.close();
     throw error;
   }
 }
 
-async function withCodec(repository: Repository, key: KeyMaterial, options: EngineCodecOptions): Promise<OpenedRepository> {
+async function withCodec(repository: Repository, key: KeyMaterial, options: EngineCodecOptions & SecurityOptions, security: OpenedRepository['security']): Promise<OpenedRepository> {
   const codec = await createEngineCodec(key, options);
+  // Each stored journal entry is recorded at once: this machine then notices if it disappears later.
+  const journal = createArchiveJournal({ repository, codec }, async (writer, seq) => {
+    const state = await loadSecurityState(security.statePath);
+    if (state) await saveSecurityState(security.statePath, { ...state, journals: { ...state.journals, [writer]: Math.max(seq, state.journals[writer] ?? -1) } });
+  });
   return {
-    repository, codec, key,
+    repository, codec, key, journal, security,
     async close() {
       try {
         await codec.close();

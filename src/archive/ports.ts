@@ -3,6 +3,7 @@
  * repository (chunk store + named records) and the chunk codec (chunking, id MAC, seal/open).
  * `Repository` satisfies the first as is; `createChunkCodec()` builds the second from the engine.
  */
+import type { ArchiveJournal } from './journal.js';
 
 /** The repository operations used by archives (a structural subset of `Repository`). */
 export interface ChunkRepository {
@@ -50,4 +51,6 @@ export interface ChunkCodec {
 export interface ArchiveContext {
   repository: ChunkRepository;
   codec: ChunkCodec;
+  /** Where additions and deletions of archives are journaled (`openRepository` provides it); absent: not journaled. */
+  journal?: ArchiveJournal;
 }

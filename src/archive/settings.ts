@@ -28,10 +28,13 @@ export async function writeSettings(ctx: ArchiveContext, settings: ArchiveSettin
   await ctx.repository.putRecord(SETTINGS_RECORD, bytes, { ifAbsent: true });
 }
 
-/** Reads the settings; a repository without the record uses the defaults (`{}`). */
+/**
+ * Reads the settings. The record is mandatory (`rcreate` writes it): without it a bucket writer could make clients
+ * fall back to defaults, so a missing record is `ArchiveCorruptError`, like one that does not authenticate.
+ */
 export async function readSettings(ctx: ArchiveContext): Promise<ArchiveSettings> {
   const bytes = await ctx.repository.getRecord(SETTINGS_RECORD);
-  if (!bytes) return {};
+  if (!bytes) throw new ArchiveCorruptError('the repository settings record (records/settings) is missing');
   try {
     const plaintext = await ctx.codec.open(bytes.subarray(0, 32), bytes.subarray(32));
     const w = recordCodec.decoder().decode(plaintext) as { v?: number; chunker?: ChunkerOptions };

@@ -2,6 +2,7 @@
  * The `cairn` command tree (commander): global options, every command, and the help text.
  * Building it has no side effects; `main.ts` parses process.argv with it, tests parse their own.
  */
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { CliIO } from './io.js';
 import { configureRun } from './commands/context.js';
@@ -30,7 +31,13 @@ Environment:
   CAIRN_PASSPHRASE      passphrase of the key
   CAIRN_PASSCOMMAND     command that prints the passphrase (used when CAIRN_PASSPHRASE is unset)
   CAIRN_NEW_PASSPHRASE  new passphrase for "key change-passphrase"
+  CAIRN_KEY_FILE        key file of a keyfile-mode repository (what --key-file sets)
+  CAIRN_SECURITY_DIR    where this machine remembers each repository's key and journals
+                        (default $XDG_CONFIG_HOME/cairn/security, i.e. ~/.config/cairn/security)
+  CAIRN_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
+                        allow opening an unencrypted repository (none, authenticated) never used here
   XDG_CACHE_HOME        where the files cache lives (default ~/.cache/cairn)
+  XDG_CONFIG_HOME       where key files (cairn/keys) and the security state live (default ~/.config)
   CAIRN_PRICES          JSON price table for the estimated cost line (as --prices)
 
 Storage limits (global options; defaults per backend, from its connection capacity):
@@ -67,6 +74,7 @@ export function createProgram(io: CliIO): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('-r, --repo <url>', 'repository (default: $CAIRN_REPO)')
     .option('--json', 'machine-readable output: JSON on standard output, no progress bar')
+    .option('--key-file <path>', 'key file of a keyfile-mode repository (default: $CAIRN_KEY_FILE, else ~/.config/cairn/keys/<repository id>)')
     .addOption(new Option('--progress', 'show a progress bar even when standard error is not a terminal'))
     .addOption(new Option('--no-progress', 'never show a progress bar'))
     .option('--upload-connections <n>', 'most uploads in flight (default: per backend, see below)', parseCount(1))
@@ -81,6 +89,9 @@ export function createProgram(io: CliIO): Command {
     .configureOutput(output(io))
     .exitOverride()
     .hook('preAction', (_program, action) => {
+      // --key-file reaches every command the way CAIRN_KEY_FILE does, as an absolute path.
+      const keyFile = action.optsWithGlobals<{ keyFile?: string }>().keyFile;
+      if (keyFile !== undefined) io.env.CAIRN_KEY_FILE = resolve(io.cwd, keyFile);
       const g = globalsOf(action);
       const prices = g.prices ?? io.env.CAIRN_PRICES;
       if (prices) loadPrices(prices, io.cwd); // a bad table fails before any work

@@ -24,6 +24,13 @@ export class KeyCorruptError extends EngineError {
   }
 }
 
+/** A key blob of format version 1 (cairn 0.1), which does not name its repository and is refused since version 2. */
+export class KeyOutdatedError extends EngineError {
+  constructor() {
+    super('key-outdated', 'key format version 1 is no longer accepted: it does not name its repository, so a planted or swapped key could not be told apart');
+  }
+}
+
 /** No passphrase could be obtained (no CAIRN_PASSPHRASE/CAIRN_PASSCOMMAND and no terminal), or the command failed. */
 export class PassphraseUnavailableError extends EngineError {
   constructor(detail: string, options?: { cause?: unknown }) {

@@ -24,12 +24,13 @@ export interface RepositoryConfig {
 }
 
 /** Writes a fresh config; `RepositoryExistsError` when the store already holds one. */
-export async function writeConfig(backend: Backend, options: { segmentSize?: number; appendOnly?: boolean }): Promise<RepositoryConfig> {
+export async function writeConfig(backend: Backend, options: { segmentSize?: number; appendOnly?: boolean; id?: string }): Promise<RepositoryConfig> {
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
   if (!Number.isSafeInteger(segmentSize) || segmentSize < 4096 || segmentSize > 0xffff_0000) {
     throw new RangeError(`segmentSize must be an integer from 4096 to ${0xffff_0000}`);
   }
-  const config: RepositoryConfig = { id: randomBytes(32).toString('hex'), version: FORMAT_VERSION, segmentSize, appendOnly: options.appendOnly ?? false };
+  if (options.id !== undefined && !/^[0-9a-f]{64}$/.test(options.id)) throw new RangeError('a repository id is 64 lowercase hex digits');
+  const config: RepositoryConfig = { id: options.id ?? randomBytes(32).toString('hex'), version: FORMAT_VERSION, segmentSize, appendOnly: options.appendOnly ?? false };
   const bytes = new TextEncoder().encode(JSON.stringify({ format: FORMAT, ...config }) + '\n');
   try {
     await backend.put(CONFIG_KEY, bytes, { ifAbsent: true });

@@ -25,6 +25,8 @@ export interface CreateOptions {
   segmentSize?: number;
   /** Refuse every operation that removes data, forever. Default false. */
   appendOnly?: boolean;
+  /** The repository id (64 lowercase hex digits); default random. The caller seals its key to it before creating. */
+  id?: string;
 }
 
 export interface OpenOptions {
@@ -307,9 +309,16 @@ export class Repository {
     return records.getOptional(this.#backend, KEY_BLOB_KEY);
   }
 
-  /** Stores the key blob atomically; with `ifAbsent`, `AlreadyExistsError` (store) if one exists. */
-  async putKeyBlob(bytes: Uint8Array, options: { ifAbsent?: boolean } = {}): Promise<void> {
+  /**
+   * Stores the key blob atomically; with `ifAbsent`, `AlreadyExistsError` (store) if one exists. With `keepPrevious`
+   * the blob it replaces is first copied to `keys/repokey.prev`, so a mistaken import or passphrase change can be undone.
+   */
+  async putKeyBlob(bytes: Uint8Array, options: { ifAbsent?: boolean; keepPrevious?: boolean } = {}): Promise<void> {
     this.#writableStore();
+    if (options.keepPrevious) {
+      const previous = await records.getOptional(this.#backend, KEY_BLOB_KEY);
+      if (previous) await this.#backend.put(`${KEY_BLOB_KEY}.prev`, previous);
+    }
     await this.#backend.put(KEY_BLOB_KEY, bytes, { ifAbsent: options.ifAbsent ?? false });
   }
 

@@ -22,7 +22,7 @@ test('init, create, list, info, diff and extract through the public API (fs back
     const src = join(dir, 'src');
     await buildTree(src);
     const before = await snapshot(src);
-    const repo = await initRepository(await openBackend(url), { encryption: 'repokey-aes-ocb', passphrase: 'secret words', kdf, workers: 2 });
+    const repo = await initRepository(await openBackend(url), { encryption: 'repokey-aes-ocb', passphrase: 'secret words', kdf, workers: 2, env });
     let first;
     try {
       first = await createArchive(repo, { name: 'day1', paths: [src], cacheDir: join(dir, 'cache') });
@@ -33,7 +33,7 @@ test('init, create, list, info, diff and extract through the public API (fs back
       await repo.close();
     }
     assert.equal(first.stats.filesRead, 7);
-    await assert.rejects(openRepository(await openBackend(url), { passphrase: 'wrong' }), (e: unknown) => e instanceof WrongPassphraseError);
+    await assert.rejects(openRepository(await openBackend(url), { passphrase: 'wrong', env }), (e: unknown) => e instanceof WrongPassphraseError);
     const again = await openRepository(await openBackend(url), { passphrase: async () => 'secret words', env });
     try {
       assert.deepEqual((await listArchives(again)).map((a) => a.name), ['day1', 'day2']);
@@ -80,11 +80,12 @@ test('chunker sizes chosen at init are used by every later client', async () => 
     await mkdir(src);
     await writeFile(join(src, 'data'), randomBytes(300_000));
     const chunker = { min: 4096, avg: 16384, max: 65536 };
-    const repo = await initRepository(await openBackend(join(dir, 'repo')), { encryption: 'repokey-chacha20-poly1305', passphrase: 'pw', kdf, chunker, workers: 1 });
+    const securityDir = join(dir, 'security');
+    const repo = await initRepository(await openBackend(join(dir, 'repo')), { encryption: 'repokey-chacha20-poly1305', passphrase: 'pw', kdf, chunker, workers: 1, securityDir });
     const first = await createArchive(repo, { name: 'a', paths: [src], cacheDir: join(dir, 'cache') });
     await repo.close();
     assert.ok(first.stats.chunks > 5, `small chunks: ${first.stats.chunks}`);
-    const again = await openRepository(await openBackend(join(dir, 'repo')), { passphrase: 'pw', workers: 1 });
+    const again = await openRepository(await openBackend(join(dir, 'repo')), { passphrase: 'pw', workers: 1, securityDir });
     try {
       const second = await createArchive(again, { name: 'b', paths: [src], cacheDir: join(dir, 'cache'), noFilesCache: true });
       assert.equal(second.stats.chunks, 0, 'the same cuts, so nothing new');

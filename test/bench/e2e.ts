@@ -83,7 +83,7 @@ function resticTool(work: string, source: string): Tool {
 function cairnTool(work: string, source: string): Tool {
   const repo = join(work, 'repo-cairn');
   const main = join(root, 'dist', 'src', 'cli', 'main.js');
-  const env = { ...process.env, CAIRN_PASSPHRASE: PASSPHRASE, CAIRN_REPO: repo, XDG_CACHE_HOME: join(work, 'cache-cairn') };
+  const env = { ...process.env, CAIRN_PASSPHRASE: PASSPHRASE, CAIRN_REPO: repo, XDG_CACHE_HOME: join(work, 'cache-cairn'), XDG_CONFIG_HOME: join(work, 'config-cairn') };
   const run = (args: string[], cwd = work) => timed(process.execPath, [main, ...args], { cwd, env, maxOkCode: 1 });
   return {
     name: 'cairn', env, repo,

@@ -48,7 +48,14 @@ function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CAIRN_PASSPHRASE: PASSPHRASE };
   delete env.CAIRN_REPO;
   delete env.CAIRN_PASSCOMMAND;
-  if (cacheRoot) env.XDG_CACHE_HOME = cacheRoot;
+  delete env.CAIRN_KEY_FILE;
+  delete env.CAIRN_SECURITY_DIR;
+  delete env.CAIRN_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK;
+  if (cacheRoot) {
+    env.XDG_CACHE_HOME = cacheRoot;
+    // Key files and the local security state of the test's repositories stay in its workspace.
+    env.XDG_CONFIG_HOME = join(cacheRoot, '..', 'config');
+  }
   return env;
 }
 

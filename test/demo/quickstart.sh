@@ -9,7 +9,7 @@ cairn() { node "$bin" "$@"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-quickstart-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-export CAIRN_REPO="$work/repo" CAIRN_PASSPHRASE="quickstart-demo-passphrase" XDG_CACHE_HOME="$work/cache"
+export CAIRN_REPO="$work/repo" CAIRN_PASSPHRASE="quickstart-demo-passphrase" XDG_CACHE_HOME="$work/cache" XDG_CONFIG_HOME="$work/config"
 
 # A sample folder: this project's own docs and sources, plus a file of random bytes.
 mkdir -p "$work/sample"

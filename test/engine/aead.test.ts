@@ -9,7 +9,7 @@ import { randomish, textish } from './data.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const BASE = { encryptionKey: new Uint8Array(32).fill(0x11), macKey: new Uint8Array(32).fill(0x22), chunkerSeed: new Uint8Array(32).fill(0x33), idAlgorithm: 'hmac-sha256' as const };
+const BASE = { encryptionKey: new Uint8Array(32).fill(0x11), macKey: new Uint8Array(32).fill(0x22), chunkerSeed: new Uint8Array(32).fill(0x33), idAlgorithm: 'hmac-sha256' as const, repositoryId: '0'.repeat(64) };
 const key = (mode: KeyMode, suite: Suite): KeyMaterial => ({ ...BASE, mode, suite });
 const SID = new Uint8Array(24).fill(0x44);
 const ABC_ID = '8abd0d6ce850aa0bbaef79b30984312e8e3d6d054da9067fafe12e66c962c445';
@@ -102,7 +102,7 @@ for (const [mode, suite] of [['repokey-aes-ocb', 'aes-256-ocb'], ['keyfile-chach
 
 test('mode none: SHA-256 ids, clear frames, tampering still detected by the id check', async () => {
   const zero = new Uint8Array(32);
-  const codec = await createCodec({ mode: 'none', suite: 'none', idAlgorithm: 'sha256', encryptionKey: zero, macKey: zero, chunkerSeed: zero });
+  const codec = await createCodec({ mode: 'none', suite: 'none', idAlgorithm: 'sha256', encryptionKey: zero, macKey: zero, chunkerSeed: zero, repositoryId: '0'.repeat(64) });
   const data = Buffer.from('abc');
   const id = codec.id(data);
   assert.equal(hex(id), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');

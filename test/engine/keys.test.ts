@@ -2,8 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
 import {
-  changePassphrase, createKey, describeKey, exportKey, importKey, KeyCorruptError, openKey, PassphraseUnavailableError,
+  changePassphrase, createKey, describeKey, exportKey, importKey, KeyCorruptError, KeyOutdatedError, keyFingerprint, openKey, PassphraseUnavailableError,
   readPassphrase, WrongPassphraseError, InvalidOptionError, type KeyMode, type PromptInput,
 } from '../../src/engine/index.js';
 
@@ -17,7 +18,7 @@ test('every mode creates a key that opens to the same material', async () => {
     assert.equal(key.mode, mode);
     assert.deepEqual(await openKey(blob, SECRET), key, mode);
     assert.equal(describeKey(blob).mode, mode);
-    assert.equal(blob.length, mode === 'none' ? 196 : 212, 'documented blob size');
+    assert.equal(blob.length, mode === 'none' ? 228 : 244, 'documented blob size');
   }
   const { key } = await createKey('repokey-aes-ocb', SECRET, { ...FAST, idAlgorithm: 'blake3' });
   assert.equal(key.idAlgorithm, 'blake3');
@@ -131,3 +132,29 @@ function fakeTty(isTTY: boolean): PromptInput & { type(s: string): void; rawMode
     type: (s: string) => em.emit('data', Buffer.from(s)),
   };
 }
+
+test('the repository id is sealed in the key; the fingerprint names the key material', async () => {
+  const id = 'c0ffee'.padEnd(64, '0');
+  const { key, blob } = await createKey('repokey-chacha20-poly1305', SECRET, { ...FAST, repositoryId: id });
+  assert.equal((await openKey(blob, SECRET)).repositoryId, id);
+  assert.equal((await openKey(await changePassphrase(blob, SECRET, 'other'), 'other')).repositoryId, id, 'kept by change-passphrase');
+  assert.match(keyFingerprint(key), /^[0-9a-f]{32}$/);
+  assert.notEqual(keyFingerprint((await createKey('repokey-chacha20-poly1305', SECRET, { ...FAST, repositoryId: id })).key), keyFingerprint(key));
+  await assert.rejects(createKey('none', '', { repositoryId: 'not hex' }), InvalidOptionError);
+});
+
+test('a version 1 key blob (no repository id) is refused as KeyOutdatedError', async () => {
+  // The version 1 layout of a none-mode blob: 64-byte header, 100-byte clear payload, SHA-256.
+  const header = Buffer.alloc(64);
+  header.write('CAIRNKEY', 0, 'latin1');
+  header[8] = 1;
+  header[9] = 6;
+  header.writeUInt32BE(100, 60);
+  const payload = Buffer.alloc(100);
+  payload[0] = 1;
+  payload[1] = 0;
+  payload[2] = 3;
+  const body = Buffer.concat([header, payload]);
+  const v1 = new Uint8Array(Buffer.concat([body, createHash('sha256').update(body).digest()]));
+  await assert.rejects(openKey(v1, ''), (e: unknown) => e instanceof KeyOutdatedError && e.code === 'key-outdated');
+});

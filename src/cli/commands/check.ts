@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, parsePercent, repoUrl } from '../options.js';
-import { checkArchives, listArchiveNames, type CheckArchivesReport, type CheckReport } from '../../index.js';
+import {
+  auditArchiveSet, checkArchives, listArchiveNames, repairArchiveSet, TAMPER_KINDS, type ArchiveSetFinding, type CheckArchivesReport, type CheckReport,
+} from '../../index.js';
 import { expandPlaceholders } from '../placeholders.js';
 import { emit, matchGlob, withRepository, type RepoCommandOptions } from './context.js';
 
@@ -22,6 +24,15 @@ export interface CheckSummary {
   errors: number;
   repository?: CheckReport;
   archives?: CheckArchivesReport;
+  /** The archive set against its journal and this machine's security state (with the archive check). */
+  journal?: {
+    journals: number;
+    findings: ArchiveSetFinding[];
+    /** Journal records this machine saw that are gone: a rollback or deletion made without the key. */
+    rolledBack: string[];
+    /** With --repair: the findings handled (and the rollback accepted). */
+    repaired: ArchiveSetFinding[];
+  };
 }
 
 /** Checks; any problem found is printed and makes the command fail (exit 2) unless repaired. */
@@ -29,7 +40,8 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
   if (options.repositoryOnly && options.archivesOnly) throw new UsageError('--repository-only and --archives-only exclude each other');
   if (options.verifyData && options.verifyDataSubset !== undefined) throw new UsageError('use --verify-data or --verify-data-subset, not both');
   if (options.repositoryOnly && (options.verifyData || options.verifyDataSubset !== undefined)) throw new UsageError('--verify-data needs the archive check: drop --repository-only');
-  const summary = await withRepository(options, io, { exclusive: options.repair === true, readOnly: options.repair !== true }, async (opened, progress) => {
+  const open = { exclusive: options.repair === true, readOnly: options.repair !== true, rollback: options.repair ? 'accept' as const : 'report' as const };
+  const summary = await withRepository(options, io, open, async (opened, progress) => {
     const result: CheckSummary = { errors: 0 };
     if (!options.archivesOnly) {
       result.repository = await opened.repository.check({ repair: options.repair });
@@ -44,6 +56,15 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
         onProgress: (done, total) => progress.update({ files: done, bytes: done, totalBytes: total }),
       });
       result.errors += result.archives.problems.length;
+      const audit = await auditArchiveSet(opened);
+      const repaired = options.repair ? await repairArchiveSet(opened, audit) : [];
+      const left = audit.findings.filter((f) => !repaired.includes(f));
+      result.journal = { journals: audit.journals, findings: audit.findings, rolledBack: opened.security.rolledBack, repaired };
+      result.errors += left.filter((f) => TAMPER_KINDS.has(f.kind)).length + (options.repair ? 0 : opened.security.rolledBack.length);
+      for (const f of left.filter((x) => !TAMPER_KINDS.has(x.kind))) io.warn(`${f.kind} archive "${f.archive}": ${f.reason}; "cairn check --repair" ${f.kind === 'undeleted' ? 'finishes the deletion' : 'journals it'}`);
+    } else if (opened.security.rolledBack.length > 0 && !options.repair) {
+      result.journal = { journals: 0, findings: [], rolledBack: opened.security.rolledBack, repaired: [] };
+      result.errors += opened.security.rolledBack.length;
     }
     return result;
   });
@@ -51,6 +72,8 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
     const lines = [
       ...(summary.repository?.damage ?? []).map((d) => `${d.kind} ${d.key}${d.offset === undefined ? '' : `@${d.offset}`}: ${d.reason}`),
       ...(summary.archives?.problems ?? []).map((p) => `${p.kind}${p.archive ? ` in ${p.archive}` : ''}${p.id ? ` chunk ${p.id}` : ''}: ${p.reason}`),
+      ...(summary.journal?.rolledBack ?? []).map((name) => `rollback: ${name} was seen by this machine and is gone (deleted or rolled back without the key)${options.repair ? '; accepted' : ''}`),
+      ...(summary.journal?.findings ?? []).filter((f) => TAMPER_KINDS.has(f.kind)).map((f) => `${f.kind}${f.archive === undefined ? '' : ` archive "${f.archive}"`}: ${f.reason}${summary.journal!.repaired.includes(f) ? ' (repaired)' : ''}`),
     ];
     return lines.length ? lines.join('\n') : '';
   });
@@ -67,7 +90,9 @@ export class CheckFailedError extends Error {
 }
 
 export function registerCheck(program: Command, io: CliIO): void {
-  program.command('check').description('verify the consistency of the repository and its archives')
+  program.command('check').description('verify the consistency of the repository and its archives, and the archive journal '
+    + '(archives deleted or put back without the key, rollbacks); --repair also journals vanished archives as deleted and '
+    + 'unjournaled ones as added, finishes interrupted deletions and accepts a rollback')
     .option('--repository-only', 'only check the log, segments and index')
     .option('--archives-only', 'only check the archives and item streams')
     .option('--verify-data', 'also decrypt and authenticate every chunk (reads all data)')

@@ -98,6 +98,8 @@ export interface OpenMode {
   exclusive?: boolean;
   readOnly?: boolean;
   compression?: string;
+  /** What a rollback found by the local security state does: refused unless `check` asks to see or accept it. */
+  rollback?: 'refuse' | 'report' | 'accept';
 }
 
 /** The request line of the session's store, and the estimated cost line when prices are known. */
@@ -119,6 +121,8 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
       exclusive: mode.exclusive,
       readOnly: mode.readOnly,
       compression: mode.compression,
+      keyFile: io.env.CAIRN_KEY_FILE || undefined,
+      rollback: mode.rollback,
       env: io.env,
     });
     try {

@@ -1,6 +1,6 @@
 /** `cairn rcreate`: create a new, empty repository with a key of the chosen mode. */
 import type { Command } from 'commander';
-import { initRepository, readPassphrase } from '../../index.js';
+import { initRepository, keyFilePath, readPassphrase } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { globalsOf, parseEncryption, repoUrl } from '../options.js';
 import { emit, openCliStore, type RepoCommandOptions } from './context.js';
@@ -11,18 +11,21 @@ export interface RcreateOptions extends RepoCommandOptions {
 }
 
 /** Creates the repository; refuses (EREPOSITORY_EXISTS) when one is already there, leaving it unchanged. */
-export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ id: string; encryption: string }> {
+export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ id: string; encryption: string; keyFile?: string }> {
   const backend = await openCliStore(options.repo, io);
   try {
     const opened = await initRepository(backend, {
       encryption: options.encryption,
       passphrase: () => readPassphrase({ env: io.env, confirm: true }),
       appendOnly: options.appendOnly,
+      keyFile: io.env.CAIRN_KEY_FILE || undefined,
       env: io.env,
     });
-    const result = { id: opened.repository.config.id, encryption: opened.key.mode };
+    const id = opened.repository.config.id;
+    const keyFile = opened.key.mode.startsWith('keyfile-') ? io.env.CAIRN_KEY_FILE || keyFilePath(id, io.env) : undefined;
+    const result = { id, encryption: opened.key.mode, ...(keyFile ? { keyFile } : {}) };
     await opened.close();
-    emit(io, options, result, () => `created repository ${result.id} (${result.encryption})`);
+    emit(io, options, result, () => `created repository ${id} (${result.encryption})${keyFile ? `\nkey file: ${keyFile} (back it up: without it and its passphrase the backups cannot be read)` : ''}`);
     return result;
   } finally {
     await backend.close();

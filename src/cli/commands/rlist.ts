@@ -1,6 +1,6 @@
 /** `cairn rlist`: the archives of the repository, oldest first. */
 import type { Command } from 'commander';
-import { isoTime, listArchives } from '../../index.js';
+import { auditArchiveSet, isoTime, listArchives, type ArchiveSetFinding } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { formatTemplate, localTime } from '../format.js';
 import { globalsOf, repoUrl } from '../options.js';
@@ -17,16 +17,26 @@ export interface RlistOptions extends RepoCommandOptions {
 /** An archive as listed. */
 export interface ListedArchive { name: string; time: string; end: string; host: string; user: string; checkpoint: boolean; comment: string }
 
-/** Lists archives (one line each, `--format` template, or JSON `{ archives: [...] }`). */
+/** A journal finding as `rlist` warns of it (exit 1): an archive whose record went away or back without the key. */
+export function findingLine(f: ArchiveSetFinding): string {
+  return `${f.archive === undefined ? 'archive journal' : `archive "${f.archive}"`}: ${f.reason} (${f.kind}); run "cairn check"`;
+}
+
+/**
+ * Lists archives (one line each, `--format` template, or JSON `{ archives: [...], warnings: [...] }`). Archives that
+ * vanished or were put back without the key (see `auditArchiveSet`) are warnings: exit code 1.
+ */
 export async function runRlist(options: RlistOptions, io: CliIO): Promise<ListedArchive[]> {
   return withRepository(options, io, { readOnly: true }, async (opened) => {
+    const warnings = (await auditArchiveSet(opened)).findings.filter((f) => f.kind !== 'unjournaled');
+    for (const f of warnings) io.warn(findingLine(f));
     const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
     const archives = (await listArchives(opened))
       .filter((r) => match(r.name))
       .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
       .map((r) => ({ name: r.name, time: isoTime(r.start), end: isoTime(r.end), host: r.host, user: r.user, checkpoint: r.checkpoint, comment: r.comment }));
     const template = options.short ? '{name}{NL}' : options.format;
-    emit(io, options, { archives }, () => archives.map((a) => (template
+    emit(io, options, { archives, warnings: warnings.map((f) => ({ kind: f.kind, archive: f.archive, reason: f.reason })) }, () => archives.map((a) => (template
       ? formatTemplate(template, { ...a })
       : `${a.name.padEnd(36)} ${localTime(new Date(a.time))}  ${a.host}${a.checkpoint ? ' (checkpoint)' : ''}\n`)).join(''));
     return archives;

@@ -1,5 +1,5 @@
 /** Creating, opening and re-sealing keys: the operations behind `rcreate`, every open, and `key change-passphrase`. */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '../errors.js';
 import type { IdAlgorithm } from '../ids.js';
 import { DEFAULT_KDF, type KdfParams } from './kdf.js';
@@ -11,6 +11,8 @@ export interface CreateKeyOptions {
   kdf?: KdfParams;
   /** 'hmac-sha256' (default) or 'blake3'; ignored in mode `none` (ids are SHA-256 there). */
   idAlgorithm?: Exclude<IdAlgorithm, 'sha256'>;
+  /** The repository the key is for (64 hex digits), sealed into the blob; default all zeros (a key for no repository). */
+  repositoryId?: string;
 }
 
 /** Makes fresh random key material for `mode` and seals it; `blob` goes to the repository or a key file. */
@@ -28,7 +30,9 @@ export async function createKey(mode: KeyMode, passphrase: string, options: Crea
     encryptionKey: none ? new Uint8Array(32) : new Uint8Array(randomBytes(32)),
     macKey: none ? new Uint8Array(32) : new Uint8Array(randomBytes(32)),
     chunkerSeed: none ? new Uint8Array(32) : new Uint8Array(randomBytes(32)),
+    repositoryId: options.repositoryId ?? '0'.repeat(64),
   };
+  if (!/^[0-9a-f]{64}$/.test(key.repositoryId)) throw new InvalidOptionError('the repository id must be 64 lowercase hex digits');
   return { key, blob: await sealKeyBlob(key, passphrase, options.kdf ?? DEFAULT_KDF) };
 }
 
@@ -51,4 +55,13 @@ export async function changePassphrase(blob: Uint8Array, oldPassphrase: string, 
 /** The mode and Argon2id parameters of a blob, without a passphrase. */
 export function describeKey(blob: Uint8Array): { mode: KeyMode; kdf: KdfParams | undefined } {
   return inspectKeyBlob(blob);
+}
+
+/**
+ * A short, stable name of the key material (32 hex digits): HMAC-SHA256 keyed by the MAC key over a fixed label and
+ * the other two secrets. It reveals nothing usable about them, and differs for any other key; the local security
+ * state keeps it to notice a swapped key. In mode `none` every key has the same fingerprint (there is no secret).
+ */
+export function keyFingerprint(key: KeyMaterial): string {
+  return createHmac('sha256', key.macKey).update('cairn fingerprint\0').update(key.encryptionKey).update(key.chunkerSeed).digest('hex').slice(0, 32);
 }

@@ -35,6 +35,8 @@ export interface KeyMaterial {
   readonly encryptionKey: Uint8Array;
   readonly macKey: Uint8Array;
   readonly chunkerSeed: Uint8Array;
+  /** The id (64 hex digits) of the repository this key belongs to, sealed in the key blob with the secrets. */
+  readonly repositoryId: string;
 }
 
 /** True when the key blob lives in the repository (`repokey-*`, `authenticated`), false for `keyfile-*` and `none`. */
