@@ -41,6 +41,8 @@ export interface OpenRepositoryOptions extends EngineCodecOptions {
   passphrase: PassphraseSource;
   exclusive?: boolean;
   readOnly?: boolean;
+  /** Do not read the index objects (for `check({ repair: true })`, which rebuilds them). */
+  skipIndex?: boolean;
   keyFile?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -86,7 +88,7 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
 
 /** Opens a repository and its key; a wrong passphrase rejects with the engine's `WrongPassphraseError`. */
 export async function openRepository(backend: Backend, options: OpenRepositoryOptions): Promise<OpenedRepository> {
-  const repository = await Repository.open(backend, { exclusive: options.exclusive, readOnly: options.readOnly });
+  const repository = await Repository.open(backend, { exclusive: options.exclusive, readOnly: options.readOnly, skipIndex: options.skipIndex });
   try {
     let blob = await repository.getKeyBlob();
     if (!blob) {

@@ -10,5 +10,5 @@ export type { CheckOptions, CheckReport, Damage } from './check.js';
 export type { LockOptions } from './locks.js';
 export {
   RepositoryError, NotARepositoryError, RepositoryExistsError, UnsupportedVersionError, LockedError, LockLostError,
-  AppendOnlyError, IntegrityError, IdNotFoundError, RepositoryStateError, type RepositoryErrorCode,
+  AppendOnlyError, IntegrityError, IndexDamagedError, ConfigInvalidError, IdNotFoundError, RepositoryStateError, type RepositoryErrorCode,
 } from './errors.js';

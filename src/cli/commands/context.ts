@@ -20,6 +20,8 @@ export interface OpenMode {
   exclusive?: boolean;
   readOnly?: boolean;
   compression?: string;
+  /** Do not read the index objects: `check --repair` rebuilds them from the segments. */
+  skipIndex?: boolean;
 }
 
 /** Opens the repository, runs `work`, and closes repository and backend whatever happens. */
@@ -31,6 +33,7 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
       passphrase: () => readPassphrase({ env: io.env }),
       exclusive: mode.exclusive,
       readOnly: mode.readOnly,
+      skipIndex: mode.skipIndex,
       compression: mode.compression,
       env: io.env,
     });
@@ -43,6 +46,11 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
     progress.stop();
     await backend.close();
   }
+}
+
+/** Warns about an archive record that cannot be read and is skipped (exit code 1 then). */
+export function warnUnreadable(io: CliIO): (name: string, error: Error) => void {
+  return (name, error) => io.warn(`skipping archive ${JSON.stringify(name)}: its record cannot be read (${error.message.split('\n')[0]}); "cairn check --repair" moves it to quarantine/`);
 }
 
 /** Prints `result` as one JSON document with --json, else the human text. */

@@ -1,0 +1,88 @@
+// End to end: a damaged or hostile repository (index object, archive record, config) fails with one
+// true line, and `check --repair` gets the user out of it without trusting what was damaged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cairn, describeTree, assertSameTree, ok, oneLine, workspace } from './helpers.js';
+
+async function repoWithArchive(ws: { dir: string; repo: string }, encryption = 'repokey'): Promise<string> {
+  const src = join(ws.dir, 'src');
+  await mkdir(src);
+  await writeFile(join(src, 'a.txt'), 'alpha\n'.repeat(100));
+  await writeFile(join(src, 'b.bin'), randomBytes(200_000));
+  await ok(['-r', ws.repo, 'rcreate', '--encryption', encryption]);
+  await ok(['-r', ws.repo, 'create', 'a1', '.'], { cwd: src });
+  return src;
+}
+
+test('a damaged index object: commands fail with one line pointing at check --repair, which rebuilds it (F4)', async () => {
+  const ws = await workspace();
+  try {
+    const src = await repoWithArchive(ws);
+    const indexDir = join(ws.repo, 'index');
+    const [name] = await readdir(indexDir);
+    const path = join(indexDir, name!);
+    const bytes = await readFile(path);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    await writeFile(path, bytes);
+    for (const args of [['rlist'], ['check']]) {
+      const r = await cairn(['-r', ws.repo, ...args]);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(oneLine(r.stderr), /check --repair/);
+    }
+    const repaired = await cairn(['-r', ws.repo, '--json', 'check', '--repair']);
+    assert.equal(repaired.code, 0, repaired.stderr);
+    const report = JSON.parse(repaired.stdout) as { repository: { repaired: { quarantined: string[] } } };
+    assert.ok(report.repository.repaired.quarantined.some((k) => k.startsWith('quarantine/index-')));
+    await ok(['-r', ws.repo, 'check']);
+    const target = join(ws.dir, 'restored');
+    await mkdir(target);
+    await ok(['-r', ws.repo, 'extract', 'a1', '--target', target]);
+    assertSameTree(await describeTree(target), await describeTree(src));
+  } finally {
+    await ws.cleanup();
+  }
+});
+
+async function filesUnder(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+}
+
+test('a junk archive record is skipped with a warning by rlist and prune, blocks compact from deleting, and check --repair quarantines it', async () => {
+  const ws = await workspace();
+  try {
+    const src = await repoWithArchive(ws);
+    await writeFile(join(src, 'c.bin'), randomBytes(100_000));
+    await ok(['-r', ws.repo, 'create', 'a2', '.'], { cwd: src });
+    await ok(['-r', ws.repo, 'delete', 'a2']); // leaves chunks only compact would free
+    await writeFile(join(ws.repo, 'records', 'archive-zzz'), randomBytes(300));
+
+    const listed = await cairn(['-r', ws.repo, '--json', 'rlist']);
+    assert.equal(listed.code, 1, listed.stderr);
+    assert.match(oneLine(listed.stderr), /warning: .*"zzz"/);
+    assert.deepEqual((JSON.parse(listed.stdout) as { archives: { name: string }[] }).archives.map((a) => a.name), ['a1']);
+    const pruned = await cairn(['-r', ws.repo, 'prune', '--keep-last', '1', '--dry-run']);
+    assert.equal(pruned.code, 1, pruned.stderr);
+    assert.match(oneLine(pruned.stderr), /"zzz"/);
+
+    const before = await filesUnder(join(ws.repo, 'data'));
+    const compacted = await cairn(['-r', ws.repo, 'compact']);
+    assert.equal(compacted.code, 2);
+    assert.match(oneLine(compacted.stderr), /"zzz".*nothing was deleted/);
+    assert.deepEqual(await filesUnder(join(ws.repo, 'data')), before);
+
+    const checked = await cairn(['-r', ws.repo, '--json', 'check', '--archives-only']);
+    assert.equal(checked.code, 2);
+    const report = JSON.parse(checked.stdout) as { archives: { problems: { archive: string; kind: string }[] } };
+    assert.deepEqual(report.archives.problems.map((p) => [p.kind, p.archive]), [['record', 'zzz']]);
+    await ok(['-r', ws.repo, 'check', '--repair']);
+    assert.deepEqual(await readdir(join(ws.repo, 'quarantine')), ['records-archive-zzz']);
+    assert.equal((await ok(['-r', ws.repo, 'rlist', '--short'])).trim(), 'a1');
+    await ok(['-r', ws.repo, 'compact']);
+    await ok(['-r', ws.repo, 'check']);
+  } finally {
+    await ws.cleanup();
+  }
+});
