@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cairn, describeTree, assertSameTree, ok, oneLine, workspace } from './helpers.js';
+import { compressionFrame, zstdZeros } from '../helpers/bombs.js';
 
 async function repoWithArchive(ws: { dir: string; repo: string }, encryption = 'repokey'): Promise<string> {
   const src = join(ws.dir, 'src');
@@ -82,6 +83,34 @@ test('a junk archive record is skipped with a warning by rlist and prune, blocks
     assert.equal((await ok(['-r', ws.repo, 'rlist', '--short'])).trim(), 'a1');
     await ok(['-r', ws.repo, 'compact']);
     await ok(['-r', ws.repo, 'check']);
+  } finally {
+    await ws.cleanup();
+  }
+});
+
+test('a 33 KB record that would expand to 1 GiB is refused quickly and within bounded memory (F5)', async () => {
+  const ws = await workspace();
+  try {
+    await ok(['-r', ws.repo, 'rcreate', '--encryption', 'authenticated']);
+    const GiB = 1024 * 1024 * 1024;
+    const record = Buffer.concat([Buffer.alloc(32), Buffer.from([0]), compressionFrame(2, GiB, zstdZeros(GiB))]);
+    assert.ok(record.length < 40_000);
+    await writeFile(join(ws.repo, 'records', 'archive-x'), record);
+    // The child reports its peak memory on exit (kB on Linux).
+    const probe = join(ws.dir, 'rss.mjs');
+    const out = join(ws.dir, 'rss.txt');
+    await writeFile(probe, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)));\n`);
+    const env = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim() };
+    const baseline = await cairn(['-r', ws.repo, 'rinfo'], { env });
+    assert.equal(baseline.code, 0, baseline.stderr);
+    const baseKb = Number(await readFile(out, 'utf8'));
+    const started = Date.now();
+    const r = await cairn(['-r', ws.repo, 'list', 'x'], { env });
+    assert.equal(r.code, 2);
+    oneLine(r.stderr);
+    const peakKb = Number(await readFile(out, 'utf8'));
+    assert.ok(peakKb - baseKb < 150 * 1024, `peak RSS grew by ${Math.round((peakKb - baseKb) / 1024)} MiB`);
+    assert.ok(Date.now() - started < 60_000);
   } finally {
     await ws.cleanup();
   }
