@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
 import {
   changePassphrase, createKey, describeKey, exportKey, importKey, KeyCorruptError, openKey, PassphraseUnavailableError,
   readPassphrase, WrongPassphraseError, InvalidOptionError, type KeyMode, type PromptInput,
@@ -51,6 +52,31 @@ test('a corrupt key blob is KeyCorruptError, whatever byte is damaged', async ()
   for (const bad of [blob.subarray(0, 100), new Uint8Array(0), new Uint8Array([...blob, 0]), new TextEncoder().encode('hello world, not a key at all, ........................................................................')]) {
     await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && !e.message.includes('\n'));
   }
+});
+
+test('Argon2id costs past the bounds are a corrupt key on read and refused on creation (F6)', async () => {
+  const { blob } = await createKey('repokey-aes-ocb', SECRET, FAST);
+  // A bucket writer rewrites the clear header and recomputes the SHA-256 trailer.
+  const forge = (edit: (view: DataView, b: Uint8Array) => void): Uint8Array => {
+    const b = blob.slice();
+    edit(new DataView(b.buffer), b);
+    b.set(createHash('sha256').update(b.subarray(0, b.length - 32)).digest(), b.length - 32);
+    return b;
+  };
+  const hostile = [
+    forge((v) => v.setUint32(15, 0xffffffff)),
+    forge((v) => v.setUint32(15, 17)),
+    forge((v) => v.setUint32(11, 2 * 1024 * 1024 + 1)),
+    forge((_v, b) => { b[19] = 17; }),
+  ];
+  for (const bad of hostile) {
+    const started = Date.now();
+    await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && e.code === 'key-corrupt');
+    assert.ok(Date.now() - started < 1000, 'refused before any key derivation');
+  }
+  await assert.rejects(openKey(forge((v) => v.setUint32(15, 2)), SECRET), WrongPassphraseError, 'in bounds: derived, then the AAD fails');
+  await assert.rejects(createKey('repokey-aes-ocb', SECRET, { kdf: { memoryKiB: 64, iterations: 17, parallelism: 1 } }), InvalidOptionError);
+  await createKey('repokey-aes-ocb', SECRET, { kdf: { memoryKiB: 128, iterations: 16, parallelism: 16 } });
 });
 
 test('empty passphrases and unknown modes are refused', async () => {
