@@ -27,7 +27,6 @@ const HINTS: Record<string, string> = {
   integrity: 'run "cairn check --verify-data" to find damaged chunks',
   ERECORD_UNREADABLE: 'run "cairn check" to see it; "cairn check --repair" moves it to quarantine/, then run the command again',
   'wrong-passphrase': 'check CAIRN_PASSPHRASE or CAIRN_PASSCOMMAND',
-  'passphrase-unavailable': 'set CAIRN_PASSPHRASE or CAIRN_PASSCOMMAND, or run in a terminal',
   'key-corrupt': 'restore the key from an export ("cairn key import")',
   EPERMISSION: 'check the credentials and access rights for the repository',
   ETIMEOUT: 'the storage did not answer in time; check the network and run the command again',

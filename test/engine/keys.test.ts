@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { splitCommand } from '../../src/engine/keys/split-command.js';
 import {
   changePassphrase, createKey, describeKey, exportKey, importKey, KeyCorruptError, openKey, PassphraseUnavailableError,
   readPassphrase, WrongPassphraseError, InvalidOptionError, type KeyMode, type PromptInput,
@@ -116,12 +120,33 @@ test('export and import: text and paper forms round-trip; a paper typo names its
 test('readPassphrase: CAIRN_PASSPHRASE, then CAIRN_PASSCOMMAND, else a typed error without a terminal', async () => {
   assert.equal(await readPassphrase({ env: { CAIRN_PASSPHRASE: 'from env', CAIRN_PASSCOMMAND: 'echo no' } }), 'from env');
   assert.equal(await readPassphrase({ env: { CAIRN_PASSCOMMAND: 'printf "from command\\nsecond line"' } }), 'from command');
-  await assert.rejects(readPassphrase({ env: { CAIRN_PASSCOMMAND: 'echo leaked-secret; exit 3' } }), (e: unknown) => {
+  await assert.rejects(readPassphrase({ env: { CAIRN_PASSCOMMAND: "sh -c 'echo leaked-secret; exit 3'" } }), (e: unknown) => {
     assert.ok(e instanceof PassphraseUnavailableError);
     assert.ok(!e.message.includes('leaked-secret'));
     return true;
   });
   await assert.rejects(readPassphrase({ env: {}, input: fakeTty(false) }), (e: unknown) => e instanceof PassphraseUnavailableError && e.code === 'passphrase-unavailable');
+});
+
+test('CAIRN_PASSCOMMAND is split into words like a shell would, but run without one', async () => {
+  assert.deepEqual(splitCommand(`gpg -d  'my file' "a \\"b\\" $X" c\\ d e\\;f ''`), ['gpg', '-d', 'my file', 'a "b" $X', 'c d', 'e;f', '']);
+  assert.deepEqual(splitCommand('a;b|c && d > e'), ['a;b|c', '&&', 'd', '>', 'e']);
+  for (const bad of [`'open`, `"open`, 'trailing\\']) assert.equal(splitCommand(bad), undefined, bad);
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-passcommand-'));
+  try {
+    const mark = join(dir, 'mark');
+    // Through a shell this would print "a" and create the file; without one it is printf's arguments.
+    assert.equal(await readPassphrase({ env: { CAIRN_PASSCOMMAND: `printf %s a;touch ${mark}|cat` } }), `a;touch${mark}|cat`);
+    assert.equal(await readPassphrase({ env: { CAIRN_PASSCOMMAND: `printf %s "$HOME"` } }), '$HOME');
+    await assert.rejects(stat(mark), { code: 'ENOENT' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  for (const env of [{ CAIRN_PASSCOMMAND: "printf 'x" }, { CAIRN_PASSCOMMAND: 'no-such-command-cairn' }, { CAIRN_PASSCOMMAND: 'printf ""' }, { CAIRN_PASSPHRASE: '' }]) {
+    await assert.rejects(readPassphrase({ env }), (e: unknown) => e instanceof PassphraseUnavailableError && e.code === 'passphrase-unavailable', JSON.stringify(env));
+  }
+  const { blob } = await createKey('repokey-aes-ocb', SECRET, FAST);
+  await assert.rejects(openKey(blob, ''), WrongPassphraseError);
 });
 
 test('readPassphrase on a terminal: raw mode (no echo), backspace, confirm, Ctrl-C', async () => {
