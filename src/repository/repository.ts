@@ -89,7 +89,7 @@ export class Repository {
     // The writer's session is the lock's: compaction knows a session is dead when its lock is gone.
     const session = newSessionId();
     const lock = options.lock === false ? undefined
-      : await RepositoryLock.acquire(backend, session, options.exclusive ?? false, options.lockOptions);
+      : await RepositoryLock.acquire(backend, session, options.exclusive ?? false, { ...options.lockOptions, repositoryId: config.id });
     try {
       return new Repository(backend, config, options.skipIndex ? emptyIndex() : await loadIndexOrExplain(backend), lock, options, session);
     } catch (err) {
