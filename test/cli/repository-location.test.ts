@@ -64,3 +64,29 @@ if (s3 instanceof Error) {
     await ok(['-r', s3Url(s3.env, `${root}-beside`).href, 'rcreate', '--encryption', 'none'], { env });
   });
 }
+
+test('repository objects, the key file and the files cache are private to the user (F9)', async () => {
+  const ws = await workspace();
+  try {
+    const config = join(ws.dir, 'config-home');
+    const env = { XDG_CONFIG_HOME: config };
+    await ok(['-r', ws.repo, 'rcreate', '--encryption', 'keyfile'], { env });
+    await writeFile(join(ws.dir, 'f'), 'x');
+    await ok(['-r', ws.repo, 'create', 'a', 'f'], { env, cwd: ws.dir });
+    const mode = async (p: string) => (await stat(p)).mode & 0o777;
+    const walk = async (dir: string): Promise<[string, number][]> => {
+      const out: [string, number][] = [[dir, await mode(dir)]];
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) out.push(...await walk(p));
+        else out.push([p, await mode(p)]);
+      }
+      return out;
+    };
+    for (const [path, m] of [...await walk(ws.repo), ...await walk(join(config, 'cairn')), ...await walk(join(ws.dir, 'cache', 'cairn'))]) {
+      assert.equal(m & 0o077, 0, `${path} is ${m.toString(8)}`);
+    }
+  } finally {
+    await ws.cleanup();
+  }
+});

@@ -58,22 +58,25 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
     ];
     return lines.length ? lines.join('\n') : '';
   });
-  if (summary.errors > 0) throw new CheckFailedError(summary.errors, options.repair === true);
+  if (summary.errors > 0) {
+    const repairable = (summary.repository?.damage.length ?? 0) > 0 || (summary.archives?.problems ?? []).some((p) => p.kind === 'record');
+    throw new CheckFailedError(summary.errors, options.repair === true, repairable);
+  }
   return summary;
 }
 
 /**
  * `check` found damage. The advice is what repair really does: it rebuilds the index, quarantines
  * damaged segments, index objects and unreadable archive records; it never mends an archive whose
- * chunks are missing or damaged, so after a repair it points at what is left to do instead.
+ * chunks are missing or damaged, so when only such problems are left it says what to do instead.
  */
 export class CheckFailedError extends Error {
   readonly code = 'ECHECK_FAILED';
-  constructor(count: number, repaired: boolean) {
+  constructor(count: number, repaired: boolean, repairable: boolean) {
     const problems = `${count} problem${count === 1 ? '' : 's'}`;
-    super(repaired
-      ? `check --repair left ${problems} it cannot fix (archives with missing or damaged chunks): restore the rest of such an archive with "cairn extract ARCHIVE -e PATTERN", or delete it`
-      : `check found ${problems}; "cairn check --repair" rebuilds the index and moves damaged segments, index objects and archive records to quarantine/ (archives with missing chunks stay damaged)`);
+    super(repairable && !repaired
+      ? `check found ${problems}; "cairn check --repair" rebuilds the index and moves damaged segments, index objects and archive records to quarantine/`
+      : `check${repaired ? ' --repair left' : ' found'} ${problems} that repair cannot fix (archives with missing or damaged chunks): restore the rest of such an archive with "cairn extract ARCHIVE -e PATTERN", or delete it`);
   }
 }
 
