@@ -55,8 +55,9 @@ const reason = (e: unknown): string => `${(e as { code?: string })?.code ?? 'ERR
 export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesOptions = {}): Promise<CheckArchivesReport> {
   const report: CheckArchivesReport = { ok: true, archives: 0, items: 0, referencedChunks: 0, verifiedChunks: 0, problems: [] };
   const referenced = new Map<string, { id: Uint8Array; size: number; archive: string }>();
-  const archives = options.archives?.map((name) => ({ name, record: undefined as string | undefined })) ?? await listArchiveRecords(ctx);
-  for (const { name, record: stored } of archives) {
+  const stored = await listArchiveRecords(ctx);
+  const archives = options.archives?.map((name) => ({ name, record: stored.find((a) => a.name === name)?.record })) ?? stored;
+  for (const { name, record: recordKey } of archives) {
     let record;
     try {
       record = await readRecord(ctx, name);
@@ -65,7 +66,7 @@ export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesO
       report.problems.push(problem);
       if (options.repair && isUnreadableRecord(e)) {
         if (!ctx.repository.quarantineRecord) throw new Error('this repository cannot quarantine records', { cause: e });
-        problem.quarantined = await ctx.repository.quarantineRecord(stored ?? recordName(name));
+        problem.quarantined = await ctx.repository.quarantineRecord(recordKey ?? recordName(name));
       }
       continue;
     }

@@ -70,6 +70,9 @@ test('a junk archive record is skipped with a warning by rlist and prune, blocks
     const pruned = await cairn(['-r', ws.repo, 'prune', '--keep-last', '1', '--dry-run']);
     assert.equal(pruned.code, 1, pruned.stderr);
     assert.match(pruned.stderr, /"zzz"/);
+    const info = await cairn(['-r', ws.repo, '--json', 'info']);
+    assert.equal(info.code, 1, info.stderr);
+    assert.deepEqual((JSON.parse(info.stdout) as { archives: { name: string }[] }).archives.map((a) => a.name), ['a1']);
 
     const before = await filesUnder(join(ws.repo, 'data'));
     const compacted = await cairn(['-r', ws.repo, 'compact']);
