@@ -29,9 +29,10 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
   if (options.repositoryOnly && options.archivesOnly) throw new UsageError('--repository-only and --archives-only exclude each other');
   if (options.verifyData && options.verifyDataSubset !== undefined) throw new UsageError('use --verify-data or --verify-data-subset, not both');
   if (options.repositoryOnly && (options.verifyData || options.verifyDataSubset !== undefined)) throw new UsageError('--verify-data needs the archive check: drop --repository-only');
-  // Repair never reads the index objects: it rebuilds them from the segment headers, so a damaged
-  // one cannot stop it.
-  const summary = await withRepository(options, io, { exclusive: options.repair === true, readOnly: options.repair !== true, skipIndex: options.repair === true }, async (opened, progress) => {
+  // Repair of the repository never reads the index objects: it rebuilds them from the segment
+  // headers, so a damaged one cannot stop it. (--archives-only needs the index as it is.)
+  const rebuild = options.repair === true && !options.archivesOnly;
+  const summary = await withRepository(options, io, { exclusive: options.repair === true, readOnly: options.repair !== true, skipIndex: rebuild }, async (opened, progress) => {
     const result: CheckSummary = { errors: 0 };
     if (!options.archivesOnly) {
       result.repository = await opened.repository.check({ repair: options.repair });
