@@ -9,7 +9,7 @@ export * from './store/index.js';
 export {
   Repository, FORMAT_VERSION, DEFAULT_SEGMENT_SIZE,
   RepositoryError, NotARepositoryError, RepositoryExistsError, UnsupportedVersionError, LockedError, LockLostError,
-  AppendOnlyError, IntegrityError, IdNotFoundError, RepositoryStateError,
+  AppendOnlyError, IntegrityError, IndexDamagedError, ConfigInvalidError, IdNotFoundError, RepositoryStateError,
   type RepositoryErrorCode, type RepositoryConfig, type CompactOptions, type CompactReport, type CheckOptions, type CheckReport,
   type Damage, type LockOptions,
 } from './repository/index.js';

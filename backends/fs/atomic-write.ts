@@ -1,7 +1,9 @@
 /**
  * Atomic file creation for the fs backend: write a hidden temp file in the target folder,
  * fsync it, then rename (overwrite) or link (create-only) it into place and fsync the folder.
- * Temp names start with "." and so can never be keys (see src/store/keys.ts).
+ * Temp names start with "." and so can never be keys (see src/store/keys.ts). Objects are created
+ * 0600 and folders 0700 (Borg's umask 077): the store holds the sealed key, which must not be
+ * readable by other local users.
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
@@ -10,6 +12,10 @@ import { errnoOf } from './errors.js';
 
 /** Every temp file of the fs backend starts with this. */
 export const TEMP_PREFIX = '.tmp-';
+/** Mode of every object (file) the fs backend creates. */
+export const FILE_MODE = 0o600;
+/** Mode of every folder the fs backend creates, the root included. */
+export const DIR_MODE = 0o700;
 
 /** A fresh temp path in `dir`. */
 export function tempPathIn(dir: string): string {
@@ -37,7 +43,7 @@ export async function ensureDirs(root: string, dir: string): Promise<void> {
   for (const part of parts) {
     const next = join(current, part);
     try {
-      await mkdir(next);
+      await mkdir(next, DIR_MODE);
       await syncDir(current);
     } catch (err) {
       if (errnoOf(err) !== 'EEXIST') throw err;
@@ -57,7 +63,7 @@ export async function writeAtomic(root: string, path: string, bytes: Uint8Array,
     const temp = tempPathIn(dir);
     let handle;
     try {
-      handle = await open(temp, 'wx', 0o644);
+      handle = await open(temp, 'wx', FILE_MODE);
     } catch (err) {
       if (errnoOf(err) !== 'ENOENT' || attempt >= 5) throw err;
       await ensureDirs(root, dir);

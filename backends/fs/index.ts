@@ -8,7 +8,7 @@ import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions
 import { AlreadyExistsError, BackendError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
-import { TEMP_PREFIX, syncDir, writeAtomic } from './atomic-write.js';
+import { DIR_MODE, TEMP_PREFIX, syncDir, writeAtomic } from './atomic-write.js';
 import { errnoOf, translateError } from './errors.js';
 import { walkSorted } from './walk.js';
 
@@ -150,7 +150,7 @@ export class FsBackend implements Backend {
 
   async create(): Promise<void> {
     try {
-      await mkdir(this.#root, { recursive: true });
+      await mkdir(this.#root, { recursive: true, mode: DIR_MODE });
       await syncDir(dirname(this.#root));
     } catch (err) {
       throw translateError(err, 'create');

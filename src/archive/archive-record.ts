@@ -134,7 +134,20 @@ export async function readRecord(ctx: ArchiveContext, name: string): Promise<Arc
 
 /** Names of every archive (finished and checkpoints), sorted by name. */
 export async function listArchiveNames(ctx: ArchiveContext): Promise<string[]> {
-  const names: string[] = [];
-  for await (const record of ctx.repository.listRecords(RECORD_PREFIX)) names.push(nameOfRecord(record));
-  return names.sort();
+  return (await listArchiveRecords(ctx)).map((a) => a.name);
+}
+
+/** Every archive's name with the repository record that holds it (`archive-…`), sorted by name. */
+export async function listArchiveRecords(ctx: ArchiveContext): Promise<{ name: string; record: string }[]> {
+  const out: { name: string; record: string }[] = [];
+  for await (const record of ctx.repository.listRecords(RECORD_PREFIX)) out.push({ name: nameOfRecord(record), record });
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * True for the errors of `readRecord` that mean the record itself is bad (does not authenticate or
+ * decode, or its name is not an archive name), as opposed to a storage failure worth retrying.
+ */
+export function isUnreadableRecord(error: unknown): error is ArchiveCorruptError | ArchiveNameError {
+  return error instanceof ArchiveCorruptError || error instanceof ArchiveNameError;
 }

@@ -4,7 +4,7 @@
  * of them) is read, authenticated and decrypted. Problems are collected, never thrown one by one.
  */
 import { randomInt } from 'node:crypto';
-import { listArchiveNames, readRecord } from './archive-record.js';
+import { isUnreadableRecord, listArchiveRecords, readRecord, recordName } from './archive-record.js';
 import { readItems } from './item-stream.js';
 import { batchOpener, batchReader } from './chunk-batch.js';
 import type { ArchiveContext } from './ports.js';
@@ -16,6 +16,12 @@ export interface CheckArchivesOptions {
   verifyData?: boolean;
   /** With verifyData: a random sample of this percentage of referenced chunks (0 < N ≤ 100). */
   subsetPercent?: number;
+  /**
+   * Move each archive record that cannot be read (does not authenticate or decode, or bears a name
+   * no archive can have) to `quarantine/` (needs the exclusive lock). Nothing else is changed:
+   * archives with missing or damaged chunks stay as they are.
+   */
+  repair?: boolean;
   onProgress?(done: number, total: number): void;
 }
 
@@ -25,6 +31,8 @@ export interface ArchiveProblem {
   id?: string;
   kind: 'record' | 'item-stream' | 'missing-chunk' | 'corrupt-chunk';
   reason: string;
+  /** For a `record` problem repaired: where the record was moved (`quarantine/records-…`). */
+  quarantined?: string;
 }
 
 export interface CheckArchivesReport {
@@ -47,12 +55,19 @@ const reason = (e: unknown): string => `${(e as { code?: string })?.code ?? 'ERR
 export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesOptions = {}): Promise<CheckArchivesReport> {
   const report: CheckArchivesReport = { ok: true, archives: 0, items: 0, referencedChunks: 0, verifiedChunks: 0, problems: [] };
   const referenced = new Map<string, { id: Uint8Array; size: number; archive: string }>();
-  for (const name of options.archives ?? await listArchiveNames(ctx)) {
+  const stored = await listArchiveRecords(ctx);
+  const archives = options.archives?.map((name) => ({ name, record: stored.find((a) => a.name === name)?.record })) ?? stored;
+  for (const { name, record: recordKey } of archives) {
     let record;
     try {
       record = await readRecord(ctx, name);
     } catch (e) {
-      report.problems.push({ archive: name, kind: 'record', reason: reason(e) });
+      const problem: ArchiveProblem = { archive: name, kind: 'record', reason: reason(e) };
+      report.problems.push(problem);
+      if (options.repair && isUnreadableRecord(e)) {
+        if (!ctx.repository.quarantineRecord) throw new Error('this repository cannot quarantine records', { cause: e });
+        problem.quarantined = await ctx.repository.quarantineRecord(recordKey ?? recordName(name));
+      }
       continue;
     }
     report.archives += 1;

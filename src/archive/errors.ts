@@ -8,6 +8,7 @@ export type ArchiveErrorCode =
   | 'EARCHIVE_NOT_FOUND'
   | 'EARCHIVE_NAME'
   | 'EARCHIVE_CORRUPT'
+  | 'ERECORD_UNREADABLE'
   | 'EUNSAFE_PATH'
   | 'EPATTERN'
   | 'EKEY_MISSING'
@@ -58,6 +59,19 @@ export class ArchiveNameError extends ArchiveError {
 export class ArchiveCorruptError extends ArchiveError {
   constructor(what: string, options?: { cause?: unknown }) {
     super('EARCHIVE_CORRUPT', `archive data is damaged: ${what}; run check`, options);
+  }
+}
+
+/**
+ * An archive record that cannot be read (does not authenticate, does not decode, or has a name no
+ * archive can have) stopped an operation that must see every archive: `compact` deletes nothing
+ * then, since that archive may reference chunks that would look unreferenced.
+ */
+export class RecordUnreadableError extends ArchiveError {
+  readonly archive: string;
+  constructor(archive: string, options?: { cause?: unknown }) {
+    super('ERECORD_UNREADABLE', `the record of archive ${JSON.stringify(archive)} cannot be read, so no chunk can be known to be unreferenced: nothing was deleted`, options);
+    this.archive = archive;
   }
 }
 

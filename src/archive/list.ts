@@ -2,16 +2,32 @@
  * Listing: the archives of a repository, the items of one archive, and the two output forms the
  * CLI prints (a Borg-like `--format` template and one JSON object per line).
  */
-import { listArchiveNames, readRecord, type ArchiveRecord } from './archive-record.js';
+import { isUnreadableRecord, listArchiveNames, readRecord, type ArchiveRecord } from './archive-record.js';
+import type { ArchiveError } from './errors.js';
 import { itemKind, pathText, type Item } from './item.js';
 import { readItems } from './item-stream.js';
 import { compilePatterns } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
 
+export interface ListArchivesOptions {
+  /**
+   * Called for each record that cannot be read (does not authenticate or decode, or has a name no
+   * archive can have), which is then left out. Without it, such a record rejects the whole list.
+   */
+  onUnreadable?(name: string, error: ArchiveError): void;
+}
+
 /** Every archive's record (checkpoints included, marked), oldest first. */
-export async function listArchives(ctx: ArchiveContext): Promise<ArchiveRecord[]> {
+export async function listArchives(ctx: ArchiveContext, options: ListArchivesOptions = {}): Promise<ArchiveRecord[]> {
   const records: ArchiveRecord[] = [];
-  for (const name of await listArchiveNames(ctx)) records.push(await readRecord(ctx, name));
+  for (const name of await listArchiveNames(ctx)) {
+    try {
+      records.push(await readRecord(ctx, name));
+    } catch (error) {
+      if (!options.onUnreadable || !isUnreadableRecord(error)) throw error;
+      options.onUnreadable(name, error);
+    }
+  }
   return records.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.name < b.name ? -1 : 1));
 }
 

@@ -22,6 +22,8 @@ export interface ChunkRepository {
   getRecord(name: string): Promise<Uint8Array | undefined>;
   listRecords(prefix: string): AsyncIterable<string>;
   deleteRecord(name: string): Promise<void>;
+  /** Moves a record that cannot be read aside (to `quarantine/`); needs the exclusive lock. */
+  quarantineRecord?(name: string): Promise<string>;
 }
 
 /** Which chunker parameters to use: file contents, or the (smaller-chunked) item stream. */

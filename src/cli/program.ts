@@ -29,7 +29,8 @@ const EPILOG = `
 Environment:
   CAIRN_REPO            repository, when -r/--repo is not given
   CAIRN_PASSPHRASE      passphrase of the key
-  CAIRN_PASSCOMMAND     command that prints the passphrase (used when CAIRN_PASSPHRASE is unset)
+  CAIRN_PASSCOMMAND     command that prints the passphrase (used when CAIRN_PASSPHRASE is unset;
+                        run without a shell: use sh -c '...' for pipes)
   CAIRN_NEW_PASSPHRASE  new passphrase for "key change-passphrase"
   CAIRN_KEY_FILE        key file of a keyfile-mode repository (what --key-file sets)
   CAIRN_SECURITY_DIR    where this machine remembers each repository's key and journals

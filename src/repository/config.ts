@@ -6,12 +6,16 @@ import { randomBytes } from 'node:crypto';
 import type { Backend } from '../store/backend.js';
 import { AlreadyExistsError, NotFoundError, StoreMissingError } from '../store/errors.js';
 import { CONFIG_KEY } from './layout.js';
-import { NotARepositoryError, RepositoryExistsError, UnsupportedVersionError } from './errors.js';
+import { ConfigInvalidError, NotARepositoryError, RepositoryExistsError, UnsupportedVersionError } from './errors.js';
 
 /** The format version this code writes and the newest it reads. */
 export const FORMAT_VERSION = 1;
 export const DEFAULT_SEGMENT_SIZE = 32 * 1024 * 1024;
 const FORMAT = 'cairn-repository';
+/** Bounds of `segmentSize`, checked on creation and on every read (the config is untrusted input). */
+export const MIN_SEGMENT_SIZE = 4096;
+export const MAX_SEGMENT_SIZE = 0xffff_0000;
+const validSegmentSize = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= MIN_SEGMENT_SIZE && (n as number) <= MAX_SEGMENT_SIZE;
 
 export interface RepositoryConfig {
   /** 64 lowercase hex digits, random at creation. */
@@ -26,9 +30,7 @@ export interface RepositoryConfig {
 /** Writes a fresh config; `RepositoryExistsError` when the store already holds one. */
 export async function writeConfig(backend: Backend, options: { segmentSize?: number; appendOnly?: boolean; id?: string }): Promise<RepositoryConfig> {
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-  if (!Number.isSafeInteger(segmentSize) || segmentSize < 4096 || segmentSize > 0xffff_0000) {
-    throw new RangeError(`segmentSize must be an integer from 4096 to ${0xffff_0000}`);
-  }
+  if (!validSegmentSize(segmentSize)) throw new RangeError(`segmentSize must be an integer from ${MIN_SEGMENT_SIZE} to ${MAX_SEGMENT_SIZE}`);
   if (options.id !== undefined && !/^[0-9a-f]{64}$/.test(options.id)) throw new RangeError('a repository id is 64 lowercase hex digits');
   const config: RepositoryConfig = { id: options.id ?? randomBytes(32).toString('hex'), version: FORMAT_VERSION, segmentSize, appendOnly: options.appendOnly ?? false };
   const bytes = new TextEncoder().encode(JSON.stringify({ format: FORMAT, ...config }) + '\n');
@@ -41,7 +43,10 @@ export async function writeConfig(backend: Backend, options: { segmentSize?: num
   return config;
 }
 
-/** Reads and validates the config, with a one-line error for a non-repository or a newer format. */
+/**
+ * Reads and validates the config, with a one-line error for a non-repository or a newer format,
+ * and `ConfigInvalidError` for a field out of its bounds.
+ */
 export async function readConfig(backend: Backend): Promise<RepositoryConfig> {
   let bytes: Uint8Array;
   try {
@@ -68,6 +73,9 @@ export async function readConfig(backend: Backend): Promise<RepositoryConfig> {
   }
   if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id) || !Number.isSafeInteger(segmentSize) || typeof appendOnly !== 'boolean') {
     throw new NotARepositoryError(`${backend.location}: config is malformed`);
+  }
+  if (!validSegmentSize(segmentSize)) {
+    throw new ConfigInvalidError(`${backend.location}: config has segmentSize ${String(segmentSize)}, outside ${MIN_SEGMENT_SIZE}..${MAX_SEGMENT_SIZE}`);
   }
   return Object.freeze({ id, version: version as number, segmentSize: segmentSize as number, appendOnly });
 }

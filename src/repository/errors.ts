@@ -12,6 +12,8 @@ export type RepositoryErrorCode =
   | 'ELOCK_LOST'
   | 'EAPPEND_ONLY'
   | 'EINTEGRITY'
+  | 'EINDEX_DAMAGED'
+  | 'ECONFIG_INVALID'
   | 'ENOT_FOUND_ID'
   | 'EREPOSITORY_STATE';
 
@@ -57,7 +59,7 @@ export class AppendOnlyError extends RepositoryError {
 
 /** Stored bytes failed a checksum or digest, or a structure is malformed. Never returned as data. */
 export class IntegrityError extends RepositoryError {
-  override readonly code = 'EINTEGRITY';
+  override readonly code: RepositoryErrorCode = 'EINTEGRITY';
   /** Backend key of the damaged object, and the byte offset of the damage when known. */
   readonly key: string | undefined;
   readonly offset: number | undefined;
@@ -67,6 +69,20 @@ export class IntegrityError extends RepositoryError {
     this.key = where.key;
     this.offset = where.offset;
   }
+}
+
+/**
+ * An index object failed its checks when the repository was opened. The index is a cache of the
+ * log: `check({ repair: true })` on a repository opened with `skipIndex` rebuilds it from the
+ * segments without reading it.
+ */
+export class IndexDamagedError extends IntegrityError {
+  override readonly code: RepositoryErrorCode = 'EINDEX_DAMAGED';
+}
+
+/** The `config` object holds a value out of its bounds (a damaged or hostile config). */
+export class ConfigInvalidError extends RepositoryError {
+  override readonly code = 'ECONFIG_INVALID';
 }
 
 /** `get` of an id the repository does not hold. */

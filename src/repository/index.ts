@@ -7,8 +7,8 @@ export type { RepositoryConfig } from './config.js';
 export { FORMAT_VERSION, DEFAULT_SEGMENT_SIZE } from './config.js';
 export type { CompactOptions, CompactReport } from './compaction.js';
 export type { CheckOptions, CheckReport, Damage } from './check.js';
-export type { LockOptions } from './locks.js';
+export { lockOwner, type LockOptions } from './locks.js';
 export {
   RepositoryError, NotARepositoryError, RepositoryExistsError, UnsupportedVersionError, LockedError, LockLostError,
-  AppendOnlyError, IntegrityError, IdNotFoundError, RepositoryStateError, type RepositoryErrorCode,
+  AppendOnlyError, IntegrityError, IndexDamagedError, ConfigInvalidError, IdNotFoundError, RepositoryStateError, type RepositoryErrorCode,
 } from './errors.js';

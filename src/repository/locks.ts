@@ -4,6 +4,7 @@
  * and considered stale (breakable) when their time is older than `staleMs`. Taking a lock writes
  * first and looks for conflicts second, so of two racing clients at least one sees the other.
  */
+import { createHmac } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Backend } from '../store/backend.js';
 import { AlreadyExistsError, NotFoundError } from '../store/errors.js';
@@ -16,9 +17,27 @@ export interface LockOptions {
   staleMs?: number;
   /** How often the holder rewrites its lock. Default staleMs / 6. */
   refreshMs?: number;
+  /** Salt of the host id in lock objects (see `lockOwner`); `Repository.open` passes the repository id. */
+  repositoryId?: string;
 }
 
+/**
+ * A lock object's JSON: the session, its kind, the holder's clock time, and who holds it: `host`
+ * is `lockOwner`'s host id (not the host name), `pid` the holder's process id.
+ */
 interface LockContent { session: string; exclusive: boolean; time: number; host: string; pid: number }
+
+/**
+ * Who a lock object says holds it: a host id and the process id. Lock objects are readable by
+ * anyone who can list the store, so the host name is not written in clear: the host id is
+ * HMAC-SHA256(key = "cairn-lock-host:" + repository id, host name), 16 hex digits, which any
+ * process on the same machine recomputes to tell its own host's locks (and so whether the pid can
+ * be checked locally). It hides the name from a reader, not from one who guesses it (the
+ * repository id is not secret). The pid stays in clear: it only means something on that host.
+ */
+export function lockOwner(repositoryId = ''): { host: string; pid: number } {
+  return { host: createHmac('sha256', `cairn-lock-host:${repositoryId}`).update(hostname()).digest('hex').slice(0, 16), pid: process.pid };
+}
 
 /** A held lock. `check()` throws `LockLostError` once the lock object vanished or was taken over. */
 export class RepositoryLock {
@@ -42,7 +61,7 @@ export class RepositoryLock {
   /** Takes a shared (writer) or exclusive (compaction, repair) lock for `session`; `LockedError` on conflict. */
   static async acquire(backend: Backend, session: string, exclusive: boolean, options: LockOptions = {}): Promise<RepositoryLock> {
     const staleMs = options.staleMs ?? 30 * 60_000;
-    const content = { session, exclusive, host: hostname(), pid: process.pid };
+    const content = { session, exclusive, ...lockOwner(options.repositoryId) };
     const key = exclusive ? EXCLUSIVE_LOCK_KEY : sharedLockKey(session);
     const body = () => new TextEncoder().encode(JSON.stringify({ ...content, time: Date.now() }));
     try {
@@ -50,7 +69,7 @@ export class RepositoryLock {
     } catch (err) {
       if (!(err instanceof AlreadyExistsError)) throw err;
       const holder = await readLock(backend, key);
-      if (holder && !isStale(holder, staleMs)) throw new LockedError(`repository is locked exclusively by ${describe(holder)}`);
+      if (holder && !isStale(holder, staleMs)) throw new LockedError(`repository is locked exclusively by ${describe(holder, options.repositoryId)}`);
       await deleteAll(backend, [key]);
       await backend.put(key, body(), { ifAbsent: true }).catch((e: unknown) => {
         throw e instanceof AlreadyExistsError ? new LockedError('repository is locked exclusively by another client', { cause: e }) : e;
@@ -61,7 +80,7 @@ export class RepositoryLock {
       for (const other of conflicts) {
         const holder = await readLock(backend, other);
         if (!holder) continue;
-        if (!isStale(holder, staleMs)) throw new LockedError(`repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${describe(holder)}`);
+        if (!isStale(holder, staleMs)) throw new LockedError(`repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${describe(holder, options.repositoryId)}`);
         if (exclusive) await deleteAll(backend, [other]); // break the stale writer lock: its owner will see it gone
       }
     } catch (err) {
@@ -131,6 +150,7 @@ function isStale(lock: LockContent, staleMs: number): boolean {
   return Date.now() - lock.time > staleMs;
 }
 
-function describe(lock: LockContent): string {
-  return `session ${lock.session} (host ${lock.host}, pid ${lock.pid})`;
+function describe(lock: LockContent, repositoryId?: string): string {
+  const here = lockOwner(repositoryId).host === lock.host;
+  return `session ${lock.session} (${here ? 'this host' : `host id ${lock.host}`}, pid ${lock.pid})`;
 }

@@ -6,7 +6,7 @@
 import type { Backend } from '../store/backend.js';
 import { NotFoundError } from '../store/errors.js';
 import { AppendOnlyError } from './errors.js';
-import { RECORDS_PREFIX } from './layout.js';
+import { QUARANTINE_PREFIX, RECORDS_PREFIX } from './layout.js';
 
 /** The object's bytes, or undefined when it does not exist. */
 export async function getOptional(backend: Backend, key: string): Promise<Uint8Array | undefined> {
@@ -35,4 +35,16 @@ export async function* listRecords(backend: Backend, prefix: string): AsyncItera
 export async function deleteRecord(backend: Backend, appendOnly: boolean, name: string): Promise<void> {
   if (appendOnly) throw new AppendOnlyError(`the repository is append-only: record ${name} cannot be deleted`);
   await backend.delete(RECORDS_PREFIX + name);
+}
+
+/**
+ * Moves `records/<name>` to `quarantine/records-<name>` (copied whole first, then deleted) and
+ * returns the quarantine key. Allowed in append-only mode, like the rest of repair: the record is
+ * kept, only set aside.
+ */
+export async function quarantineRecord(backend: Backend, name: string): Promise<string> {
+  const key = `${QUARANTINE_PREFIX}records-${name}`;
+  await backend.put(key, await backend.get(RECORDS_PREFIX + name));
+  await backend.delete(RECORDS_PREFIX + name);
+  return key;
 }

@@ -7,7 +7,7 @@ import type { Backend } from '../store/backend.js';
 import { NotFoundError } from '../store/errors.js';
 import { readConfig, writeConfig, type RepositoryConfig } from './config.js';
 import { loadDigests } from './digests.js';
-import { AppendOnlyError, IdNotFoundError, IntegrityError, RepositoryStateError } from './errors.js';
+import { AppendOnlyError, IdNotFoundError, IndexDamagedError, IntegrityError, RepositoryStateError } from './errors.js';
 import { ChunkIndex } from './index-table.js';
 import { encodeIndex, KIND_DELTA } from './index-format.js';
 import { loadIndex, SegmentTable, type LoadedIndex } from './index-load.js';
@@ -82,7 +82,8 @@ export class Repository {
 
   /**
    * Opens a repository: reads the config (`NotARepositoryError`, `UnsupportedVersionError`), takes
-   * a lock (`LockedError`), loads the index (`IntegrityError` if an index object is damaged).
+   * a lock (`LockedError`), loads the index (`IndexDamagedError` if an index object is damaged:
+   * open again with `skipIndex` and repair).
    */
   static async open(backend: Backend, options: OpenOptions = {}): Promise<Repository> {
     await loadDigests();
@@ -90,9 +91,9 @@ export class Repository {
     // The writer's session is the lock's: compaction knows a session is dead when its lock is gone.
     const session = newSessionId();
     const lock = options.lock === false ? undefined
-      : await RepositoryLock.acquire(backend, session, options.exclusive ?? false, options.lockOptions);
+      : await RepositoryLock.acquire(backend, session, options.exclusive ?? false, { ...options.lockOptions, repositoryId: config.id });
     try {
-      return new Repository(backend, config, options.skipIndex ? emptyIndex() : await loadIndex(backend), lock, options, session);
+      return new Repository(backend, config, options.skipIndex ? emptyIndex() : await loadIndexOrExplain(backend), lock, options, session);
     } catch (err) {
       await lock?.release().catch(() => undefined);
       throw err;
@@ -346,6 +347,16 @@ export class Repository {
     await records.deleteRecord(this.#backend, this.config.appendOnly, name);
   }
 
+  /**
+   * Repair of the layer above: moves a record it cannot read to `quarantine/records-<name>` and
+   * returns that key. Needs the exclusive lock; allowed in append-only mode (nothing is lost).
+   */
+  async quarantineRecord(name: string): Promise<string> {
+    this.#writableStore();
+    this.#needExclusive('quarantining a record');
+    return records.quarantineRecord(this.#backend, name);
+  }
+
   /** Drops any uncommitted transaction, waits for background uploads, releases the lock. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -400,6 +411,16 @@ export class Repository {
     this.#txnPuts = new ChunkIndex();
     this.#txnDeletes = new ChunkIndex();
     this.#txnEntries = 0;
+  }
+}
+
+/** `loadIndex`, with a damaged index object reported as such (the segments may well be intact). */
+async function loadIndexOrExplain(backend: Backend): Promise<LoadedIndex> {
+  try {
+    return await loadIndex(backend);
+  } catch (err) {
+    if (err instanceof IntegrityError) throw new IndexDamagedError(err.message, { key: err.key, offset: err.offset, cause: err });
+    throw err;
   }
 }
 

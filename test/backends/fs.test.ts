@@ -1,7 +1,7 @@
 /** Runs the conformance suite on the fs backend in a temp folder, plus the fs-only rules. */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { mkdtemp, rm, writeFile, readdir, utimes } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, readdir, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFsBackend, translateError } from '../../backends/fs/index.js';
@@ -62,6 +62,24 @@ describe('fs backend specifics', () => {
       assert.deepEqual(await b.get(fresh), new Uint8Array([1]));
       await b.delete(fresh);
     }
+    await b.destroy();
+  });
+
+  test('objects are created 0600 and folders 0700, whatever the umask (F9)', async () => {
+    const root = join(base, 'private', 'repo');
+    const b = createFsBackend(root);
+    const umask = process.umask(0);
+    try {
+      await b.create();
+      await b.put('keys/repokey', new Uint8Array(10), { ifAbsent: true });
+      await b.put('data/00/seg', new Uint8Array(10));
+      await b.put('data/00/seg', new Uint8Array(20));
+    } finally {
+      process.umask(umask);
+    }
+    const mode = async (p: string) => (await stat(p)).mode & 0o777;
+    for (const dir of [join(base, 'private'), root, join(root, 'keys'), join(root, 'data'), join(root, 'data', '00')]) assert.equal(await mode(dir), 0o700, dir);
+    for (const file of [join(root, 'keys', 'repokey'), join(root, 'data', '00', 'seg')]) assert.equal(await mode(file), 0o600, file);
     await b.destroy();
   });
 

@@ -1,8 +1,9 @@
 /** Compression frames: byte-exact headers, round trips of every algorithm, auto's skip, and damaged frames. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inflateSync } from 'node:zlib';
-import { compressFrame, decompressFrame, loadRawCodecs, parseCompression, formatCompression } from '../../src/engine/compress/index.js';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { compressFrame, decompressFrame, loadRawCodecs, parseCompression, formatCompression, MAX_RAW_LENGTH } from '../../src/engine/compress/index.js';
+import { compressionFrame, zstdZeros } from '../helpers/bombs.js';
 import { IntegrityError, InvalidOptionError, UnsupportedFormatError } from '../../src/engine/index.js';
 import { binaryish, randomish, textish } from './data.js';
 
@@ -74,4 +75,28 @@ test('compression specs parse, normalize and reject nonsense', () => {
   for (const bad of ['brotli', 'zstd,0', 'zstd,23', 'zlib,10', 'lz4,3', 'auto,none', 'zstd,x', '']) {
     assert.throws(() => parseCompression(bad), (e: unknown) => e instanceof InvalidOptionError && e.code === 'invalid-option', bad);
   }
+});
+
+test('decompression bombs are refused before any decoder allocates (F5)', async () => {
+  const codecs = await loadRawCodecs();
+  // The hand-made frame is real zstd: a small one decodes to what it says.
+  assert.deepEqual(decompressFrame(codecs, compressionFrame(2, 256 * 1024, zstdZeros(256 * 1024))), new Uint8Array(256 * 1024));
+  const GiB = 1024 * 1024 * 1024;
+  const bomb = zstdZeros(GiB);
+  assert.ok(bomb.length < 40_000);
+  const rssBefore = process.memoryUsage().rss;
+  const started = Date.now();
+  const cases: [string, Uint8Array][] = [
+    ['rawLength past the largest chunk', compressionFrame(2, GiB, bomb)],
+    ['zstd content size past rawLength', compressionFrame(2, 1000, bomb)],
+    ['zstd frame without a content size', compressionFrame(2, 128 * 1024, Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00, 1, 0, 0]))],
+    ['lz4 size prefix past rawLength', compressionFrame(1, 1000, Uint8Array.from([0, 0, 0, 0x40, 0x10, 0]))],
+    ['lz4 body shorter than its prefix', compressionFrame(1, 1000, Uint8Array.from([0xe8, 3]))],
+    ['zlib past rawLength', compressionFrame(3, 1000, new Uint8Array(deflateSync(Buffer.alloc(10 * 1024 * 1024))))],
+    ['none past the largest chunk', compressionFrame(0, MAX_RAW_LENGTH + 1, new Uint8Array(10))],
+  ];
+  for (const [what, bytes] of cases) assert.throws(() => decompressFrame(codecs, bytes), IntegrityError, what);
+  assert.ok(Date.now() - started < 2000, 'refused at once');
+  assert.ok(process.memoryUsage().rss - rssBefore < 100 * 1024 * 1024, 'nothing near the announced size was allocated');
+  assert.throws(() => compressFrame(codecs, parseCompression('none'), new Uint8Array(MAX_RAW_LENGTH + 1)), RangeError);
 });

@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { splitCommand } from '../../src/engine/keys/split-command.js';
 import {
   changePassphrase, createKey, describeKey, exportKey, importKey, KeyCorruptError, KeyOutdatedError, keyFingerprint, openKey, PassphraseUnavailableError,
   readPassphrase, WrongPassphraseError, InvalidOptionError, type KeyMode, type PromptInput,
@@ -54,6 +58,31 @@ test('a corrupt key blob is KeyCorruptError, whatever byte is damaged', async ()
   }
 });
 
+test('Argon2id costs past the bounds are a corrupt key on read and refused on creation (F6)', async () => {
+  const { blob } = await createKey('repokey-aes-ocb', SECRET, FAST);
+  // A bucket writer rewrites the clear header and recomputes the SHA-256 trailer.
+  const forge = (edit: (view: DataView, b: Uint8Array) => void): Uint8Array => {
+    const b = blob.slice();
+    edit(new DataView(b.buffer), b);
+    b.set(createHash('sha256').update(b.subarray(0, b.length - 32)).digest(), b.length - 32);
+    return b;
+  };
+  const hostile = [
+    forge((v) => v.setUint32(15, 0xffffffff)),
+    forge((v) => v.setUint32(15, 17)),
+    forge((v) => v.setUint32(11, 2 * 1024 * 1024 + 1)),
+    forge((_v, b) => { b[19] = 17; }),
+  ];
+  for (const bad of hostile) {
+    const started = Date.now();
+    await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && e.code === 'key-corrupt');
+    assert.ok(Date.now() - started < 1000, 'refused before any key derivation');
+  }
+  await assert.rejects(openKey(forge((v) => v.setUint32(15, 2)), SECRET), WrongPassphraseError, 'in bounds: derived, then the AAD fails');
+  await assert.rejects(createKey('repokey-aes-ocb', SECRET, { kdf: { memoryKiB: 64, iterations: 17, parallelism: 1 } }), InvalidOptionError);
+  await createKey('repokey-aes-ocb', SECRET, { kdf: { memoryKiB: 128, iterations: 16, parallelism: 16 } });
+});
+
 test('empty passphrases and unknown modes are refused', async () => {
   await assert.rejects(createKey('repokey-aes-ocb', '', FAST), InvalidOptionError);
   await assert.rejects(createKey('nonsense' as KeyMode, SECRET, FAST), InvalidOptionError);
@@ -91,12 +120,33 @@ test('export and import: text and paper forms round-trip; a paper typo names its
 test('readPassphrase: CAIRN_PASSPHRASE, then CAIRN_PASSCOMMAND, else a typed error without a terminal', async () => {
   assert.equal(await readPassphrase({ env: { CAIRN_PASSPHRASE: 'from env', CAIRN_PASSCOMMAND: 'echo no' } }), 'from env');
   assert.equal(await readPassphrase({ env: { CAIRN_PASSCOMMAND: 'printf "from command\\nsecond line"' } }), 'from command');
-  await assert.rejects(readPassphrase({ env: { CAIRN_PASSCOMMAND: 'echo leaked-secret; exit 3' } }), (e: unknown) => {
+  await assert.rejects(readPassphrase({ env: { CAIRN_PASSCOMMAND: "sh -c 'echo leaked-secret; exit 3'" } }), (e: unknown) => {
     assert.ok(e instanceof PassphraseUnavailableError);
     assert.ok(!e.message.includes('leaked-secret'));
     return true;
   });
   await assert.rejects(readPassphrase({ env: {}, input: fakeTty(false) }), (e: unknown) => e instanceof PassphraseUnavailableError && e.code === 'passphrase-unavailable');
+});
+
+test('CAIRN_PASSCOMMAND is split into words like a shell would, but run without one', async () => {
+  assert.deepEqual(splitCommand(`gpg -d  'my file' "a \\"b\\" $X" c\\ d e\\;f ''`), ['gpg', '-d', 'my file', 'a "b" $X', 'c d', 'e;f', '']);
+  assert.deepEqual(splitCommand('a;b|c && d > e'), ['a;b|c', '&&', 'd', '>', 'e']);
+  for (const bad of [`'open`, `"open`, 'trailing\\']) assert.equal(splitCommand(bad), undefined, bad);
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-passcommand-'));
+  try {
+    const mark = join(dir, 'mark');
+    // Through a shell this would print "a" and create the file; without one it is printf's arguments.
+    assert.equal(await readPassphrase({ env: { CAIRN_PASSCOMMAND: `printf %s a;touch ${mark}|cat` } }), `a;touch${mark}|cat`);
+    assert.equal(await readPassphrase({ env: { CAIRN_PASSCOMMAND: `printf %s "$HOME"` } }), '$HOME');
+    await assert.rejects(stat(mark), { code: 'ENOENT' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  for (const env of [{ CAIRN_PASSCOMMAND: "printf 'x" }, { CAIRN_PASSCOMMAND: 'no-such-command-cairn' }, { CAIRN_PASSCOMMAND: 'printf ""' }, { CAIRN_PASSPHRASE: '' }]) {
+    await assert.rejects(readPassphrase({ env }), (e: unknown) => e instanceof PassphraseUnavailableError && e.code === 'passphrase-unavailable', JSON.stringify(env));
+  }
+  const { blob } = await createKey('repokey-aes-ocb', SECRET, FAST);
+  await assert.rejects(openKey(blob, ''), WrongPassphraseError);
 });
 
 test('readPassphrase on a terminal: raw mode (no echo), backspace, confirm, Ctrl-C', async () => {

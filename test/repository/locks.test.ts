@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LockedError, LockLostError, Repository } from '../../src/repository/index.js';
+import { hostname } from 'node:os';
+import { LockedError, LockLostError, Repository, lockOwner } from '../../src/repository/index.js';
 import { STORES, idOf, valueOf } from './helpers.js';
 
 for (const store of STORES) {
@@ -20,6 +21,24 @@ for (const store of STORES) {
         const left: string[] = [];
         for await (const { key } of backend.list('locks/')) left.push(key);
         assert.deepEqual(left, []);
+      } finally { await s.cleanup(); }
+    });
+
+    test('lock objects hold a host id this machine recomputes and the pid, never the host name', async () => {
+      const s = await store.make();
+      try {
+        const repo = await Repository.create(s.client());
+        const backend = s.client();
+        const texts: string[] = [];
+        for await (const { key } of backend.list('locks/')) texts.push(new TextDecoder().decode(await backend.get(key)));
+        assert.equal(texts.length, 1);
+        assert.ok(!texts[0].includes(JSON.stringify(hostname())), texts[0]);
+        const lock = JSON.parse(texts[0]) as { host: string; pid: number };
+        assert.deepEqual({ host: lock.host, pid: lock.pid }, lockOwner(repo.config.id));
+        assert.match(lock.host, /^[0-9a-f]{16}$/);
+        assert.notEqual(lockOwner('another repository').host, lock.host, 'salted per repository');
+        await assert.rejects(Repository.open(s.client(), { exclusive: true }), LockedError);
+        await repo.close();
       } finally { await s.cleanup(); }
     });
 

@@ -40,7 +40,10 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
   if (options.repositoryOnly && options.archivesOnly) throw new UsageError('--repository-only and --archives-only exclude each other');
   if (options.verifyData && options.verifyDataSubset !== undefined) throw new UsageError('use --verify-data or --verify-data-subset, not both');
   if (options.repositoryOnly && (options.verifyData || options.verifyDataSubset !== undefined)) throw new UsageError('--verify-data needs the archive check: drop --repository-only');
-  const open = { exclusive: options.repair === true, readOnly: options.repair !== true, rollback: options.repair ? 'accept' as const : 'report' as const };
+  // Repair of the repository never reads the index objects: it rebuilds them from the segment
+  // headers, so a damaged one cannot stop it. (--archives-only needs the index as it is.)
+  const rebuild = options.repair === true && !options.archivesOnly;
+  const open = { exclusive: options.repair === true, readOnly: options.repair !== true, skipIndex: rebuild, rollback: options.repair ? 'accept' as const : 'report' as const };
   const summary = await withRepository(options, io, open, async (opened, progress) => {
     const result: CheckSummary = { errors: 0 };
     if (!options.archivesOnly) {
@@ -53,9 +56,11 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
         archives: options.globArchives === undefined ? undefined : (await listArchiveNames(opened)).filter(match),
         verifyData: options.verifyData || options.verifyDataSubset !== undefined,
         subsetPercent: options.verifyDataSubset,
+        repair: options.repair,
         onProgress: (done, total) => progress.update({ files: done, bytes: done, totalBytes: total }),
       });
-      result.errors += result.archives.problems.length;
+      // A record moved to quarantine is repaired; every other archive problem stays (see --help).
+      result.errors += result.archives.problems.filter((p) => p.quarantined === undefined).length;
       const audit = await auditArchiveSet(opened);
       const repaired = options.repair ? await repairArchiveSet(opened, audit) : [];
       const left = audit.findings.filter((f) => !repaired.includes(f));
@@ -71,21 +76,31 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
   emit(io, options, summary, () => {
     const lines = [
       ...(summary.repository?.damage ?? []).map((d) => `${d.kind} ${d.key}${d.offset === undefined ? '' : `@${d.offset}`}: ${d.reason}`),
-      ...(summary.archives?.problems ?? []).map((p) => `${p.kind}${p.archive ? ` in ${p.archive}` : ''}${p.id ? ` chunk ${p.id}` : ''}: ${p.reason}`),
+      ...(summary.archives?.problems ?? []).map((p) => `${p.kind}${p.archive ? ` in ${p.archive}` : ''}${p.id ? ` chunk ${p.id}` : ''}: ${p.reason}${p.quarantined ? ` (moved to ${p.quarantined})` : ''}`),
       ...(summary.journal?.rolledBack ?? []).map((name) => `rollback: ${name} was seen by this machine and is gone (deleted or rolled back without the key)${options.repair ? '; accepted' : ''}`),
       ...(summary.journal?.findings ?? []).filter((f) => TAMPER_KINDS.has(f.kind)).map((f) => `${f.kind}${f.archive === undefined ? '' : ` archive "${f.archive}"`}: ${f.reason}${summary.journal!.repaired.includes(f) ? ' (repaired)' : ''}`),
     ];
     return lines.length ? lines.join('\n') : '';
   });
-  if (summary.errors > 0) throw new CheckFailedError(summary.errors, options.repair === true);
+  if (summary.errors > 0) {
+    const repairable = (summary.repository?.damage.length ?? 0) > 0 || (summary.archives?.problems ?? []).some((p) => p.kind === 'record');
+    throw new CheckFailedError(summary.errors, options.repair === true, repairable);
+  }
   return summary;
 }
 
-/** `check` found damage. */
+/**
+ * `check` found damage. The advice is what repair really does: it rebuilds the index, quarantines
+ * damaged segments, index objects and unreadable archive records; it never mends an archive whose
+ * chunks are missing or damaged, so when only such problems are left it says what to do instead.
+ */
 export class CheckFailedError extends Error {
   readonly code = 'ECHECK_FAILED';
-  constructor(count: number, repaired: boolean) {
-    super(`check found ${count} problem${count === 1 ? '' : 's'}${repaired ? ' (repaired what could be repaired)' : '; "cairn check --repair" fixes what can be fixed'}`);
+  constructor(count: number, repaired: boolean, repairable: boolean) {
+    const problems = `${count} problem${count === 1 ? '' : 's'}`;
+    super(repairable && !repaired
+      ? `check found ${problems}; "cairn check --repair" rebuilds the index and moves damaged segments, index objects and archive records to quarantine/`
+      : `check${repaired ? ' --repair left' : ' found'} ${problems} that repair cannot fix (archives with missing or damaged chunks): restore the rest of such an archive with "cairn extract ARCHIVE -e PATTERN", or delete it`);
   }
 }
 
@@ -97,7 +112,7 @@ export function registerCheck(program: Command, io: CliIO): void {
     .option('--archives-only', 'only check the archives and item streams')
     .option('--verify-data', 'also decrypt and authenticate every chunk (reads all data)')
     .option('--verify-data-subset <percent>', 'decrypt and authenticate a random sample of the chunks', parsePercent)
-    .option('--repair', 'fix what can be fixed (rebuilds the index, drops references to missing chunks); takes the exclusive lock')
+    .option('--repair', 'rebuild the index from the segments without reading it; move damaged segments (their good entries are kept), index objects and unreadable archive records to quarantine/; archives with missing chunks are not changed; takes the exclusive lock')
     .option('-a, --glob-archives <glob>', 'only check archives whose name matches the glob')
     .action(async (opts: Omit<CheckCommandOptions, 'repo'>, cmd: Command) => {
       const g = globalsOf(cmd);

@@ -98,6 +98,8 @@ export interface OpenMode {
   exclusive?: boolean;
   readOnly?: boolean;
   compression?: string;
+  /** Do not read the index objects: `check --repair` rebuilds them from the segments. */
+  skipIndex?: boolean;
   /** What a rollback found by the local security state does: refused unless `check` asks to see or accept it. */
   rollback?: 'refuse' | 'report' | 'accept';
 }
@@ -120,6 +122,7 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
       passphrase: () => readPassphrase({ env: io.env }),
       exclusive: mode.exclusive,
       readOnly: mode.readOnly,
+      skipIndex: mode.skipIndex,
       compression: mode.compression,
       keyFile: io.env.CAIRN_KEY_FILE || undefined,
       rollback: mode.rollback,
@@ -138,6 +141,11 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
     progress.stop();
     await backend.close();
   }
+}
+
+/** Warns about an archive record that cannot be read and is skipped (exit code 1 then). */
+export function warnUnreadable(io: CliIO): (name: string, error: Error) => void {
+  return (name, error) => io.warn(`skipping archive ${JSON.stringify(name)}: its record cannot be read (${error.message.split('\n')[0]}); "cairn check --repair" moves it to quarantine/`);
 }
 
 /**

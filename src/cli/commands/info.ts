@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { archiveInfo, isoTime, listArchiveNames, type ArchiveInfo } from '../../index.js';
+import { archiveInfo, isUnreadableRecord, isoTime, readArchive, listArchiveNames, type ArchiveInfo } from '../../index.js';
 import { expandPlaceholders } from '../placeholders.js';
 import { resolveArchiveName } from '../archive-name.js';
-import { emit, matchGlob, withRepository, type RepoCommandOptions } from './context.js';
+import { emit, matchGlob, warnUnreadable, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface InfoOptions extends RepoCommandOptions {
   name?: string;
@@ -18,7 +18,19 @@ export async function runInfo(options: InfoOptions, io: CliIO): Promise<ArchiveI
     const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
     const names = options.name !== undefined ? [await resolveArchiveName(opened, options.name)] : (await listArchiveNames(opened)).filter(match);
     const infos: ArchiveInfo[] = [];
-    for (const name of names) infos.push(await archiveInfo(opened, name));
+    const skip = warnUnreadable(io);
+    for (const name of names) {
+      // One named archive fails as is; of all archives, a record that cannot be read is skipped with a warning.
+      if (options.name === undefined) {
+        const readable = await readArchive(opened, name).then(() => true, (error: unknown) => {
+          if (!isUnreadableRecord(error)) throw error;
+          skip(name, error);
+          return false;
+        });
+        if (!readable) continue;
+      }
+      infos.push(await archiveInfo(opened, name));
+    }
     const view = infos.map((i) => ({
       name: i.name, start: isoTime(i.start), end: isoTime(i.end), duration: i.duration, host: i.host, user: i.user,
       command: i.command.join(' '), comment: i.comment, checkpoint: i.checkpoint, items: i.itemCount, ...i.stats,

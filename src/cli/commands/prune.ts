@@ -5,7 +5,7 @@ import { applyPrunePolicy, deleteArchives, listArchives, type PruneDecision, typ
 import { jsonLine } from '../format.js';
 import { globalsOf, parseCount, repoUrl } from '../options.js';
 import { expandPlaceholders } from '../placeholders.js';
-import { matchGlob, withRepository, type RepoCommandOptions } from './context.js';
+import { matchGlob, warnUnreadable, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface PruneOptions extends RepoCommandOptions {
   rules: PruneRules;
@@ -21,7 +21,7 @@ export async function runPrune(options: PruneOptions, io: CliIO, now = new Date(
   applyPrunePolicy([], options.rules, { now }); // refuses missing or bad rules before the repository is opened
   const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
   return withRepository(options, io, { exclusive: !options.dryRun, readOnly: options.dryRun }, async (opened) => {
-    const archives = (await listArchives(opened)).filter((r) => match(r.name))
+    const archives = (await listArchives(opened, { onUnreadable: warnUnreadable(io) })).filter((r) => match(r.name))
       .map((r) => ({ name: r.name, time: new Date(Number(r.start / 1_000_000n)), checkpoint: r.checkpoint }));
     const decision = applyPrunePolicy(archives, options.rules, { now });
     if (options.list || options.json) {

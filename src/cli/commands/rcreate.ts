@@ -4,16 +4,24 @@ import { initRepository, keyFilePath, readPassphrase } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { globalsOf, parseEncryption, repoUrl } from '../options.js';
 import { emit, openCliStore, type RepoCommandOptions } from './context.js';
+import { UsageError } from '../errors.js';
+import { enclosingRepository } from '../nesting.js';
+import { redactUrl } from '../../index.js';
 
 export interface RcreateOptions extends RepoCommandOptions {
   encryption: string;
   appendOnly?: boolean;
 }
 
-/** Creates the repository; refuses (EREPOSITORY_EXISTS) when one is already there, leaving it unchanged. */
+/**
+ * Creates the repository; refuses (EREPOSITORY_EXISTS) when one is already there, and (EUSAGE) a
+ * location inside another repository, leaving everything unchanged.
+ */
 export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ id: string; encryption: string; keyFile?: string }> {
   const backend = await openCliStore(options.repo, io);
   try {
+    const outer = await enclosingRepository(options.repo, io.env);
+    if (outer !== undefined) throw new UsageError(`${redactUrl(options.repo)} lies inside the repository ${redactUrl(outer)}: choose a location outside it`);
     const opened = await initRepository(backend, {
       encryption: options.encryption,
       passphrase: () => readPassphrase({ env: io.env, confirm: true }),

@@ -5,7 +5,7 @@ import type { CliIO } from '../io.js';
 import { formatTemplate, localTime } from '../format.js';
 import { globalsOf, repoUrl } from '../options.js';
 import { expandPlaceholders } from '../placeholders.js';
-import { emit, matchGlob, withRepository, type RepoCommandOptions } from './context.js';
+import { emit, matchGlob, warnUnreadable, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface RlistOptions extends RepoCommandOptions {
   /** Glob on archive names (`*` does not cross "/"); placeholders are expanded. */
@@ -31,7 +31,7 @@ export async function runRlist(options: RlistOptions, io: CliIO): Promise<Listed
     const warnings = (await auditArchiveSet(opened)).findings.filter((f) => f.kind !== 'unjournaled');
     for (const f of warnings) io.warn(findingLine(f));
     const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
-    const archives = (await listArchives(opened))
+    const archives = (await listArchives(opened, { onUnreadable: warnUnreadable(io) }))
       .filter((r) => match(r.name))
       .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
       .map((r) => ({ name: r.name, time: isoTime(r.start), end: isoTime(r.end), host: r.host, user: r.user, checkpoint: r.checkpoint, comment: r.comment }));

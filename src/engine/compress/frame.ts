@@ -6,13 +6,22 @@
  *   offset 2  u32 BE  length of the uncompressed chunk
  *   offset 6  ...     body: none = the bytes; lz4 = lz4_flex size-prepended block (u32 LE length + LZ4 block);
  *                     zstd = one zstd frame (RFC 8878) with content size; zlib = RFC 1950 stream
+ *
+ * The uncompressed length is at most MAX_RAW_LENGTH (the largest chunk). A reader refuses a larger
+ * one, and a body whose own size field (LZ4 prefix, zstd frame content size) differs from it,
+ * before any decoder runs, and caps every decoder's output at it: in the modes without encryption
+ * the frame is read before it is authenticated, so it may come from anyone who can write the store.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { IntegrityError, UnsupportedFormatError } from '../errors.js';
 import type { RawCodecs } from './libs.js';
 import { ALGORITHM_IDS, type Algorithm, type CompressionSpec } from './spec.js';
+import { MAX_CHUNK_LIMIT } from '../chunker/params.js';
+import { zstdContentSize } from './zstd-header.js';
 
 export const FRAME_HEADER_SIZE = 6;
+/** The largest uncompressed length a frame may have: the largest chunk the chunker can cut. */
+export const MAX_RAW_LENGTH = MAX_CHUNK_LIMIT;
 
 /** A frame as two parts so a caller can feed them to a cipher without concatenating. */
 export interface FrameParts {
@@ -26,6 +35,7 @@ const AUTO_MIN_SAVING = 0.03;
 
 /** Compresses one chunk per `spec`; falls back to `none` whenever compression would not make it smaller. */
 export function compressFrame(codecs: RawCodecs, spec: CompressionSpec, data: Uint8Array): FrameParts {
+  if (data.length > MAX_RAW_LENGTH) throw new RangeError(`a chunk of ${data.length} bytes is larger than the largest chunk (${MAX_RAW_LENGTH} bytes)`);
   let algorithm: Algorithm = spec.algorithm;
   if (spec.auto && algorithm !== 'none' && !looksCompressible(codecs, data)) algorithm = 'none';
   let body = data;
@@ -55,6 +65,8 @@ export function decompressFrame(codecs: RawCodecs, frame: Uint8Array): Uint8Arra
   if ((frame[0] <= 1 && level !== 0) || (frame[0] === 2 && (level < 1 || level > 22)) || (frame[0] === 3 && level > 9)) {
     throw new IntegrityError('compression frame has a non-canonical level byte');
   }
+  if (rawLength > MAX_RAW_LENGTH) throw new IntegrityError(`compression frame claims ${rawLength} bytes, more than the largest chunk`);
+  checkBodySize(frame[0], body, rawLength);
   let out: Uint8Array;
   try {
     switch (frame[0]) {
@@ -70,6 +82,14 @@ export function decompressFrame(codecs: RawCodecs, frame: Uint8Array): Uint8Arra
   }
   if (out.length !== rawLength) throw new IntegrityError(`decompressed ${out.length} bytes, header says ${rawLength}`);
   return out;
+}
+
+/** The size the body itself announces must be the frame's: the decoders allocate what it says. */
+function checkBodySize(algorithm: number, body: Uint8Array, rawLength: number): void {
+  let announced: number | undefined = rawLength;
+  if (algorithm === 1) announced = body.length < 4 ? undefined : new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+  else if (algorithm === 2) announced = zstdContentSize(body);
+  if (announced !== rawLength) throw new IntegrityError(`compressed body announces ${announced ?? 'no'} size, the frame header ${rawLength} bytes`);
 }
 
 function compressBody(codecs: RawCodecs, algorithm: Algorithm, level: number, data: Uint8Array): Uint8Array {

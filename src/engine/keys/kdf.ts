@@ -14,11 +14,19 @@ export interface KdfParams {
 /** RFC 9106's second recommended option (64 MiB, t = 3, p = 4): strong for 2026 yet ~1 s on a small machine. */
 export const DEFAULT_KDF: KdfParams = Object.freeze({ memoryKiB: 64 * 1024, iterations: 3, parallelism: 4 });
 
+/**
+ * The largest Argon2id costs cairn writes or reads. The blob's header is not secret and a bucket
+ * writer can rewrite it (and its checksum): unbounded costs from it would hang the client for
+ * years (t = 2³²−1) or exhaust its memory. 16 × the default time and 32 × its memory is ample.
+ */
+export const MAX_KDF: KdfParams = Object.freeze({ memoryKiB: 2 * 1024 * 1024, iterations: 16, parallelism: 16 });
+
+/** Refuses parameters outside 8·p KiB..2 GiB of memory, 1..16 iterations, 1..16 lanes (InvalidOptionError). */
 export function checkKdfParams(p: KdfParams): void {
   const ok = Number.isInteger(p.memoryKiB) && Number.isInteger(p.iterations) && Number.isInteger(p.parallelism)
-    && p.parallelism >= 1 && p.parallelism <= 255 && p.iterations >= 1 && p.iterations <= 2 ** 32 - 1
-    && p.memoryKiB >= 8 * p.parallelism && p.memoryKiB <= 4 * 1024 * 1024;
-  if (!ok) throw new InvalidOptionError('Argon2id parameters out of range (memory 8·p KiB..4 GiB, iterations >= 1, parallelism 1..255)');
+    && p.parallelism >= 1 && p.parallelism <= MAX_KDF.parallelism && p.iterations >= 1 && p.iterations <= MAX_KDF.iterations
+    && p.memoryKiB >= 8 * p.parallelism && p.memoryKiB <= MAX_KDF.memoryKiB;
+  if (!ok) throw new InvalidOptionError('Argon2id parameters out of range (memory 8·p KiB..2 GiB, iterations 1..16, parallelism 1..16)');
 }
 
 /**

@@ -77,6 +77,8 @@ export function inspectKeyBlob(blob: Uint8Array): KeyBlobInfo {
 export async function openKeyBlob(blob: Uint8Array, passphrase: string): Promise<KeyMaterial> {
   const { info, header, sealed } = parse(blob);
   if (!info.kdf) return decodePayload(sealed, info.mode);
+  // No blob is ever sealed under an empty passphrase (createKey refuses one).
+  if (passphrase === '') throw new WrongPassphraseError();
   const kek = await deriveKek(passphrase, header.subarray(20, 36), info.kdf);
   let payload: Uint8Array;
   try {

@@ -1,6 +1,12 @@
-/** Getting the passphrase: CAIRN_PASSPHRASE, else CAIRN_PASSCOMMAND's first output line, else a no-echo terminal prompt. */
-import { exec } from 'node:child_process';
+/**
+ * Getting the passphrase: CAIRN_PASSPHRASE, else CAIRN_PASSCOMMAND's first output line, else a
+ * no-echo terminal prompt. The command is split into words as a POSIX shell would (quotes and
+ * backslashes) but run without a shell, as Borg and restic do: `;`, `|`, `$VAR` and the like are
+ * passed to the program as plain text.
+ */
+import { execFile } from 'node:child_process';
 import { PassphraseUnavailableError } from '../errors.js';
+import { splitCommand } from './split-command.js';
 
 /** A terminal input as process.stdin is one; tests pass a fake. */
 export interface PromptInput {
@@ -24,28 +30,43 @@ export interface ReadPassphraseOptions {
   commandTimeoutMs?: number;
 }
 
-/** Resolves to the passphrase; PassphraseUnavailableError (code 'passphrase-unavailable') when none can be had. */
+/**
+ * Resolves to the passphrase; PassphraseUnavailableError (code 'passphrase-unavailable') when none
+ * can be had, or when the one found is empty (no key mode that asks for a passphrase accepts one).
+ */
 export async function readPassphrase(options: ReadPassphraseOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
-  if (env.CAIRN_PASSPHRASE !== undefined) return env.CAIRN_PASSPHRASE;
-  if (env.CAIRN_PASSCOMMAND) return runPassCommand(env.CAIRN_PASSCOMMAND, env, options.commandTimeoutMs ?? 60_000);
+  if (env.CAIRN_PASSPHRASE !== undefined) return nonEmpty(env.CAIRN_PASSPHRASE, 'CAIRN_PASSPHRASE is set but empty: set it to the passphrase');
+  if (env.CAIRN_PASSCOMMAND) {
+    const line = await runPassCommand(env.CAIRN_PASSCOMMAND, env, options.commandTimeoutMs ?? 60_000);
+    return nonEmpty(line, 'CAIRN_PASSCOMMAND printed an empty first line: make it print the passphrase');
+  }
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stderr;
   if (!input.isTTY || !input.setRawMode) throw new PassphraseUnavailableError('set CAIRN_PASSPHRASE or CAIRN_PASSCOMMAND, or run on a terminal');
   const prompt = options.prompt ?? 'Enter passphrase: ';
-  const first = await promptNoEcho(input, output, prompt);
+  const first = nonEmpty(await promptNoEcho(input, output, prompt), 'an empty passphrase was entered: type the passphrase');
   if (!options.confirm) return first;
   const second = await promptNoEcho(input, output, 'Enter the same passphrase again: ');
-  if (first !== second) throw new PassphraseUnavailableError('the two passphrases differ');
+  if (first !== second) throw new PassphraseUnavailableError('the two passphrases differ: type the same one twice');
   return first;
 }
 
+function nonEmpty(passphrase: string, why: string): string {
+  if (passphrase === '') throw new PassphraseUnavailableError(why);
+  return passphrase;
+}
+
 function runPassCommand(command: string, env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
+  const argv = splitCommand(command);
+  if (argv === undefined) return Promise.reject(new PassphraseUnavailableError('CAIRN_PASSCOMMAND has an unterminated quote or a trailing backslash: fix its quoting'));
+  if (argv.length === 0) return Promise.reject(new PassphraseUnavailableError('CAIRN_PASSCOMMAND names no command: set it to a command that prints the passphrase'));
   return new Promise((resolve, reject) => {
-    exec(command, { env, timeout, encoding: 'utf8', maxBuffer: 64 * 1024 }, (err, stdout) => {
+    execFile(argv[0], argv.slice(1), { env, timeout, encoding: 'utf8', maxBuffer: 64 * 1024, shell: false }, (err, stdout) => {
       // The command's output may hold the secret, so neither it nor stderr goes into the error.
-      if (err) reject(new PassphraseUnavailableError(`CAIRN_PASSCOMMAND failed (exit ${String(err.code ?? err.signal ?? 'error')})`));
-      else resolve(stdout.split(/\r?\n/)[0]);
+      if (!err) return resolve(stdout.split(/\r?\n/)[0]);
+      const how = err.code === 'ENOENT' ? `"${argv[0]}" was not found` : err.killed ? `timed out after ${timeout} ms` : `exit ${String(err.code ?? err.signal ?? 'error')}`;
+      reject(new PassphraseUnavailableError(`CAIRN_PASSCOMMAND failed (${how}): run it by hand to see why (it runs without a shell: use sh -c '…' for pipes)`));
     });
   });
 }
