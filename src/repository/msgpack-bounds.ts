@@ -9,47 +9,59 @@ import { DecodeError, Decoder } from '@msgpack/msgpack';
 
 const plain = new Decoder();
 
-/** Header size, payload size and number of child values of the value whose first byte is at `at`; undefined when cut short. */
-function header(b: Uint8Array, at: number): [head: number, payload: number, children: number] | undefined {
+/** What `header()` found: header size, payload size and number of child values (scratch, to allocate nothing per value). */
+let head = 0;
+let payload = 0;
+let children = 0;
+
+/** Big-endian unsigned length of `n` bytes after the type byte at `at`, or -1 when cut short. */
+function length(b: Uint8Array, at: number, n: number): number {
+  if (b.length - at < 1 + n) return -1;
+  if (n === 1) return b[at + 1];
+  if (n === 2) return (b[at + 1] << 8) | b[at + 2];
+  return b[at + 1] * 0x1000000 + ((b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4]);
+}
+
+/** Reads the header of the value whose first byte is at `at` into head/payload/children; false when cut short. */
+function header(b: Uint8Array, at: number): boolean {
   const t = b[at];
-  const left = b.length - at;
-  const u = (n: number) => (left < 1 + n ? -1 : n === 1 ? b[at + 1] : n === 2 ? (b[at + 1] << 8) | b[at + 2] : ((b[at + 1] << 24) >>> 0) + ((b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4]));
-  const sized = (n: number, extra: number, kind: 'bytes' | 'array' | 'map'): [number, number, number] | undefined => {
-    const v = u(n);
-    if (v < 0) return undefined;
-    if (kind === 'array') return [1 + n, 0, v];
-    if (kind === 'map') return [1 + n, 0, 2 * v];
-    return [1 + n + extra, v, 0];
-  };
-  if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) return [1, 0, 0];
-  if (t >= 0x80 && t <= 0x8f) return [1, 0, 2 * (t & 0x0f)];
-  if (t >= 0x90 && t <= 0x9f) return [1, 0, t & 0x0f];
-  if (t >= 0xa0 && t <= 0xbf) return [1, t & 0x1f, 0];
+  head = 1; payload = 0; children = 0;
+  if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) return true;
+  if (t <= 0x8f) { children = 2 * (t & 0x0f); return true; }
+  if (t <= 0x9f) { children = t & 0x0f; return true; }
+  if (t <= 0xbf) { payload = t & 0x1f; return true; }
+  // [bytes of the length field, extra header bytes (ext type), what the length counts: 0 bytes, 1 array items, 2 map entries]
+  let n: number;
+  let extra = 0;
+  let kind = 0;
   switch (t) {
-    case 0xc4: return sized(1, 0, 'bytes');
-    case 0xc5: return sized(2, 0, 'bytes');
-    case 0xc6: return sized(4, 0, 'bytes');
-    case 0xc7: return sized(1, 1, 'bytes');
-    case 0xc8: return sized(2, 1, 'bytes');
-    case 0xc9: return sized(4, 1, 'bytes');
-    case 0xca: case 0xce: case 0xd2: return [5, 0, 0];
-    case 0xcb: case 0xcf: case 0xd3: return [9, 0, 0];
-    case 0xcc: case 0xd0: return [2, 0, 0];
-    case 0xcd: case 0xd1: return [3, 0, 0];
-    case 0xd4: return [3, 0, 0];
-    case 0xd5: return [4, 0, 0];
-    case 0xd6: return [6, 0, 0];
-    case 0xd7: return [10, 0, 0];
-    case 0xd8: return [18, 0, 0];
-    case 0xd9: return sized(1, 0, 'bytes');
-    case 0xda: return sized(2, 0, 'bytes');
-    case 0xdb: return sized(4, 0, 'bytes');
-    case 0xdc: return sized(2, 0, 'array');
-    case 0xdd: return sized(4, 0, 'array');
-    case 0xde: return sized(2, 0, 'map');
-    case 0xdf: return sized(4, 0, 'map');
+    case 0xc4: case 0xd9: n = 1; break;
+    case 0xc5: case 0xda: n = 2; break;
+    case 0xc6: case 0xdb: n = 4; break;
+    case 0xc7: n = 1; extra = 1; break;
+    case 0xc8: n = 2; extra = 1; break;
+    case 0xc9: n = 4; extra = 1; break;
+    case 0xdc: n = 2; kind = 1; break;
+    case 0xdd: n = 4; kind = 1; break;
+    case 0xde: n = 2; kind = 2; break;
+    case 0xdf: n = 4; kind = 2; break;
+    case 0xcc: case 0xd0: head = 2; return true;
+    case 0xcd: case 0xd1: head = 3; return true;
+    case 0xca: case 0xce: case 0xd2: head = 5; return true;
+    case 0xcb: case 0xcf: case 0xd3: head = 9; return true;
+    case 0xd4: head = 3; return true;
+    case 0xd5: head = 4; return true;
+    case 0xd6: head = 6; return true;
+    case 0xd7: head = 10; return true;
+    case 0xd8: head = 18; return true;
     default: throw new DecodeError(`invalid msgpack byte 0x${t.toString(16)}`);
   }
+  const v = length(b, at, n);
+  if (v < 0) return false;
+  head = 1 + n + extra;
+  if (kind === 0) payload = v;
+  else children = kind === 1 ? v : 2 * v;
+  return true;
 }
 
 /**
@@ -64,36 +76,38 @@ export class MsgpackSplitter {
   /** Values still to read to complete the current top-level value (0: at a boundary). */
   #pending = 0;
 
-  /** Appends `bytes` and returns the top-level values completed by them (views valid until the next call). */
+  /** Appends `bytes` and returns the top-level values completed by them (views of bytes never overwritten). */
   push(bytes: Uint8Array): Uint8Array[] {
-    if (this.#start > 0 && this.#start >= this.#end / 2) {
-      this.#buf.copyWithin(0, this.#start, this.#end);
-      this.#end -= this.#start;
-      this.#at -= this.#start;
-      this.#start = 0;
-    }
     if (this.#end + bytes.length > this.#buf.length) {
-      const grown = new Uint8Array(Math.max(this.#end + bytes.length, this.#buf.length * 2));
-      grown.set(this.#buf.subarray(0, this.#end));
+      // A new buffer, never a shift in place: decoded `bin` values are views of the bytes they came from.
+      const kept = this.#end - this.#start;
+      const grown = new Uint8Array(Math.max(kept + bytes.length, kept * 2, 4096));
+      grown.set(this.#buf.subarray(this.#start, this.#end));
       this.#buf = grown;
+      this.#at -= this.#start;
+      this.#end = kept;
+      this.#start = 0;
     }
     this.#buf.set(bytes, this.#end);
     this.#end += bytes.length;
     const view = this.#buf.subarray(0, this.#end);
+    const end = this.#end;
     const out: Uint8Array[] = [];
+    let { start, at, pending } = { start: this.#start, at: this.#at, pending: this.#pending };
     for (;;) {
-      if (this.#pending === 0) {
-        if (this.#at >= this.#end) break;
-        this.#start = this.#at;
-        this.#pending = 1;
+      if (pending === 0) {
+        if (at >= end) break;
+        start = at;
+        pending = 1;
       }
-      const h = header(view, this.#at);
-      if (!h || this.#at + h[0] + h[1] > this.#end) break;
-      this.#at += h[0] + h[1];
-      this.#pending += h[2] - 1;
-      if (this.#pending === 0) out.push(view.subarray(this.#start, this.#at));
+      if (at >= end || !header(view, at) || at + head + payload > end) break;
+      at += head + payload;
+      pending += children - 1;
+      if (pending === 0) out.push(view.subarray(start, at));
     }
-    if (this.#pending === 0) this.#start = this.#at;
+    this.#start = pending === 0 ? at : start;
+    this.#at = at;
+    this.#pending = pending;
     return out;
   }
 
