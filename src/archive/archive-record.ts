@@ -103,6 +103,22 @@ export async function recordExists(ctx: ArchiveContext, name: string): Promise<b
   return (await ctx.repository.getRecord(recordName(name))) !== undefined;
 }
 
+/**
+ * True when every field has the type and range of the layout above (optional text, counts and flags may be
+ * absent): an authenticated record still comes from any key holder, and in mode `none` from anyone.
+ */
+function wellTyped(w: Record<string, unknown>): boolean {
+  const text = (v: unknown) => v === undefined || typeof v === 'string';
+  const count = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
+  const stats = w.stats ?? {};
+  return isShowableTime(w.start) && isShowableTime(w.end) && text(w.host) && text(w.user) && text(w.comment)
+    && (w.command === undefined || (Array.isArray(w.command) && w.command.every((c) => typeof c === 'string')))
+    && (w.checkpoint === undefined || typeof w.checkpoint === 'boolean')
+    && Array.isArray(w.items) && w.items.every((id) => id instanceof Uint8Array && id.length === 32)
+    && typeof stats === 'object' && stats !== null && !Array.isArray(stats)
+    && ['files', 'original', 'compressed', 'deduplicated', 'chunks'].every((k) => count((stats as Record<string, unknown>)[k]));
+}
+
 /** Reads, authenticates and decodes an archive record; missing → `ArchiveNotFoundError`. */
 export async function readRecord(ctx: ArchiveContext, name: string): Promise<ArchiveRecord> {
   const bytes = await ctx.repository.getRecord(recordName(name));
@@ -125,22 +141,6 @@ export async function readRecord(ctx: ArchiveContext, name: string): Promise<Arc
     items: w.items as Uint8Array[],
     stats: { files: s.files ?? 0, original: s.original ?? 0, compressed: s.compressed ?? 0, deduplicated: s.deduplicated ?? 0, chunks: s.chunks ?? 0 },
   };
-}
-
-/**
- * True when every field has the type and range of the layout above (optional text, counts and flags may be
- * absent): an authenticated record still comes from any key holder, and in mode `none` from anyone.
- */
-function wellTyped(w: Record<string, unknown>): boolean {
-  const text = (v: unknown) => v === undefined || typeof v === 'string';
-  const count = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
-  const stats = w.stats ?? {};
-  return isShowableTime(w.start) && isShowableTime(w.end) && text(w.host) && text(w.user) && text(w.comment)
-    && (w.command === undefined || (Array.isArray(w.command) && w.command.every((c) => typeof c === 'string')))
-    && (w.checkpoint === undefined || typeof w.checkpoint === 'boolean')
-    && Array.isArray(w.items) && w.items.every((id) => id instanceof Uint8Array && id.length === 32)
-    && typeof stats === 'object' && stats !== null && !Array.isArray(stats)
-    && ['files', 'original', 'compressed', 'deduplicated', 'chunks'].every((k) => count((stats as Record<string, unknown>)[k]));
 }
 
 /** Names of every archive (finished and checkpoints), sorted by name. */
