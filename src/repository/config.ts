@@ -26,7 +26,7 @@ export interface RepositoryConfig {
 /** Writes a fresh config; `RepositoryExistsError` when the store already holds one. */
 export async function writeConfig(backend: Backend, options: { segmentSize?: number; appendOnly?: boolean }): Promise<RepositoryConfig> {
   const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-  if (!validSegmentSize(segmentSize)) {
+  if (!Number.isSafeInteger(segmentSize) || segmentSize < 4096 || segmentSize > 0xffff_0000) {
     throw new RangeError(`segmentSize must be an integer from 4096 to ${0xffff_0000}`);
   }
   const config: RepositoryConfig = { id: randomBytes(32).toString('hex'), version: FORMAT_VERSION, segmentSize, appendOnly: options.appendOnly ?? false };
@@ -65,13 +65,8 @@ export async function readConfig(backend: Backend): Promise<RepositoryConfig> {
   if ((version as number) > FORMAT_VERSION) {
     throw new UnsupportedVersionError(`${backend.location} uses repository format version ${version}; this cairn reads up to ${FORMAT_VERSION}: upgrade cairn`);
   }
-  if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id) || !validSegmentSize(segmentSize) || typeof appendOnly !== 'boolean') {
+  if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id) || !Number.isSafeInteger(segmentSize) || typeof appendOnly !== 'boolean') {
     throw new NotARepositoryError(`${backend.location}: config is malformed`);
   }
   return Object.freeze({ id, version: version as number, segmentSize: segmentSize as number, appendOnly });
-}
-
-/** A segment size a writer may choose: read back from the (untrusted) config, anything else is malformed. */
-function validSegmentSize(n: unknown): n is number {
-  return Number.isSafeInteger(n) && (n as number) >= 4096 && (n as number) <= 0xffff_0000;
 }
