@@ -12,10 +12,10 @@ import { makeTargets } from './targets.js';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string' }, time: { type: 'string' }, target: { type: 'string' }, seed: { type: 'string' },
-    child: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    hang: { type: 'string' }, child: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   },
 });
-const usage = 'usage: npm run fuzz -- [--runs N] [--time SECONDS] [--target PREFIX] [--seed N]   (per target; default --runs 2000)';
+const usage = 'usage: npm run fuzz -- [--runs N] [--time SECONDS] [--target PREFIX] [--seed N] [--hang SECONDS]\n  (per target; default --runs 2000; a target silent for its budget + --hang seconds (default 120) is a hang)';
 
 interface Line { start?: string; seed?: number; stats?: RunStats; failure?: { target: string; seed: number; message: string } }
 
@@ -44,7 +44,7 @@ async function child(): Promise<void> {
 
 async function parent(): Promise<number> {
   const budget = values.time ? Number(values.time) * 1000 : Number(values.runs ?? 2000) * 50;
-  const silence = budget + 120_000;
+  const silence = budget + Number(values.hang ?? 120) * 1000;
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...process.argv.slice(2)];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const all: RunStats[] = [];

@@ -77,6 +77,8 @@ async function seedMode(mode: Mode, dir: string, tree: string): Promise<ModeSeed
   const repo = await initRepository(await openBackend(location), {
     encryption: mode, passphrase: PASSPHRASE, kdf: SEED_KDF, compression: COMPRESSION[mode], workers: 0, segmentSize: 64 * 1024,
     chunker: { min: 1024, avg: 4096, max: 16384 },
+    // Key files and any local state of these throw-away repositories stay in the temp folder.
+    env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config') },
   });
   const archive = `seed-${mode}`;
   await createArchive(repo, { name: archive, paths: [tree], noFilesCache: true, cacheDir: join(dir, 'cache'), comment: 'fuzz seed', xattrs: false });
