@@ -19,8 +19,9 @@
  * The name inside must equal the record's name, so records cannot be swapped undetected.
  */
 import { ArchiveCorruptError, ArchiveExistsError, ArchiveNameError, ArchiveNotFoundError } from './errors.js';
-import { recordCodec } from './item.js';
+import { isShowableTime, recordCodec } from './item.js';
 import type { ArchiveContext } from './ports.js';
+import { decodeBounded } from '../repository/index.js';
 
 export const RECORD_PREFIX = 'archive-';
 const MAX_ESCAPED = 120;
@@ -109,6 +110,22 @@ export async function recordExists(ctx: ArchiveContext, name: string): Promise<b
   return (await ctx.repository.getRecord(recordName(name))) !== undefined;
 }
 
+/**
+ * True when every field has the type and range of the layout above (optional text, counts and flags may be
+ * absent): an authenticated record still comes from any key holder, and in mode `none` from anyone.
+ */
+function wellTyped(w: Record<string, unknown>): boolean {
+  const text = (v: unknown) => v === undefined || typeof v === 'string';
+  const count = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
+  const stats = w.stats ?? {};
+  return isShowableTime(w.start) && isShowableTime(w.end) && text(w.host) && text(w.user) && text(w.comment)
+    && (w.command === undefined || (Array.isArray(w.command) && w.command.every((c) => typeof c === 'string')))
+    && (w.checkpoint === undefined || typeof w.checkpoint === 'boolean')
+    && Array.isArray(w.items) && w.items.every((id) => id instanceof Uint8Array && id.length === 32)
+    && typeof stats === 'object' && stats !== null && !Array.isArray(stats)
+    && ['files', 'original', 'compressed', 'deduplicated', 'chunks'].every((k) => count((stats as Record<string, unknown>)[k]));
+}
+
 /** Reads, authenticates and decodes an archive record; missing → `ArchiveNotFoundError`. */
 export async function readRecord(ctx: ArchiveContext, name: string): Promise<ArchiveRecord> {
   const bytes = await ctx.repository.getRecord(recordName(name));
@@ -118,11 +135,12 @@ export async function readRecord(ctx: ArchiveContext, name: string): Promise<Arc
     const id = bytes.subarray(0, 32);
     const plaintext = await ctx.codec.open(id, bytes.subarray(32));
     if (!Buffer.from(ctx.codec.chunkId(plaintext)).equals(id)) throw new Error('record id mismatch');
-    w = recordCodec.decoder().decode(plaintext) as Record<string, unknown>;
+    w = decodeBounded(plaintext, recordCodec.decoder()) as Record<string, unknown>;
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new Error('record is not a map');
   } catch (cause) {
     throw new ArchiveCorruptError(`record of archive "${name}" does not authenticate`, { cause });
   }
-  if (w.v !== 1 || w.name !== name || !Array.isArray(w.items)) throw new ArchiveCorruptError(`record of archive "${name}" is not a valid archive record`);
+  if (w.v !== 1 || w.name !== name || !wellTyped(w)) throw new ArchiveCorruptError(`record of archive "${name}" is not a valid archive record`);
   const s = (w.stats ?? {}) as Record<string, number>;
   return {
     name, start: w.start as bigint, end: w.end as bigint, host: String(w.host ?? ''), user: String(w.user ?? ''),

@@ -6,6 +6,7 @@ import type { ChunkWriter } from './chunk-writer.js';
 import { createItemDecoder, encodeItem, itemFromWire, type Item } from './item.js';
 import type { ArchiveContext } from './ports.js';
 import { ArchiveCorruptError } from './errors.js';
+import { MsgpackSplitter } from '../repository/index.js';
 
 /** Bytes buffered before chunking; chunks ending before the last cut are final. */
 const BATCH = 4 * 1024 * 1024;
@@ -84,7 +85,11 @@ export async function* readItems(ctx: ArchiveContext, ids: readonly Uint8Array[]
     }
   }
   try {
-    for await (const wire of createItemDecoder().decodeStream(bytes())) yield itemFromWire(wire);
+    // Each item is decoded once all of it is there: the decoder never allocates for contents a header only promises.
+    const splitter = new MsgpackSplitter();
+    const decoder = createItemDecoder();
+    for await (const chunk of bytes()) for (const value of splitter.push(chunk)) yield itemFromWire(decoder.decode(value));
+    splitter.finish();
   } catch (error) {
     if (error instanceof TypeError || (error as Error)?.name === 'DecodeError' || error instanceof RangeError) {
       throw new ArchiveCorruptError('item stream does not decode', { cause: error });

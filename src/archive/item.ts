@@ -19,6 +19,7 @@
  * Readers ignore keys they do not know, so later versions can add fields.
  */
 import { Decoder, Encoder, ExtData, ExtensionCodec, decodeTimestampToTimeSpec, encodeTimeSpecToTimestamp } from '@msgpack/msgpack';
+import { decodeAllBounded } from '../repository/index.js';
 
 /** A chunk of a file's contents: its id (keyed MAC of the plaintext) and plaintext length. */
 export interface ChunkRef {
@@ -169,13 +170,22 @@ export function encodeItem(item: Item): Uint8Array {
   return encoder.encode(toWire(item));
 }
 
+/** Every `uint` of the layout: a negative, fractional or inexact number is damage (or a forged item). */
 function num(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`item field ${field} must be an integer`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TypeError(`item field ${field} must be an unsigned integer`);
   return value;
 }
 
+/** Largest |time| in nanoseconds that a Date can show (8.64e15 ms): list, diff and extract turn times into dates. */
+const MAX_TIME_NS = 8_640_000_000_000_000_000_000n;
+
+/** True for a decoded timestamp (nanoseconds) within the range of a Date. */
+export function isShowableTime(value: unknown): value is bigint {
+  return typeof value === 'bigint' && value <= MAX_TIME_NS && value >= -MAX_TIME_NS;
+}
+
 function time(value: unknown, field: string): bigint {
-  if (typeof value !== 'bigint') throw new TypeError(`item field ${field} must be a timestamp`);
+  if (!isShowableTime(value)) throw new TypeError(`item field ${field} must be a timestamp within the range of a date`);
   return value;
 }
 
@@ -222,7 +232,7 @@ export function createItemDecoder(): Decoder {
 /** Decodes every item in `bytes` (a whole item stream, or a prefix that ends on an item boundary). */
 export function decodeItems(bytes: Uint8Array): Item[] {
   const out: Item[] = [];
-  for (const wire of createItemDecoder().decodeMulti(bytes)) out.push(itemFromWire(wire));
+  for (const wire of decodeAllBounded(bytes, createItemDecoder())) out.push(itemFromWire(wire));
   return out;
 }
 

@@ -6,10 +6,11 @@
  * Record bytes: id [32] | sealed envelope (bound to id) of the msgpack map
  *   { "v": 1, "chunker": { "min", "avg", "max" } | { "fixed" } }
  */
-import type { ChunkerOptions } from '../engine/index.js';
+import { resolveChunkerOptions, type ChunkerOptions } from '../engine/index.js';
 import { ArchiveCorruptError } from './errors.js';
 import { recordCodec } from './item.js';
 import type { ArchiveContext } from './ports.js';
+import { decodeBounded } from '../repository/index.js';
 
 export const SETTINGS_RECORD = 'settings';
 
@@ -37,10 +38,18 @@ export async function readSettings(ctx: ArchiveContext): Promise<ArchiveSettings
   if (!bytes) throw new ArchiveCorruptError('the repository settings record (records/settings) is missing');
   try {
     const plaintext = await ctx.codec.open(bytes.subarray(0, 32), bytes.subarray(32));
-    const w = recordCodec.decoder().decode(plaintext) as { v?: number; chunker?: ChunkerOptions };
+    const w = decodeBounded(plaintext, recordCodec.decoder()) as { v?: number; chunker?: unknown } | null;
+    if (typeof w !== 'object' || w === null) throw new Error('settings are not a map');
     if (w.v !== 1) throw new Error(`settings version ${w.v}`);
-    return w.chunker ? { chunker: w.chunker } : {};
+    return w.chunker === undefined || w.chunker === null ? {} : { chunker: validChunker(w.chunker) };
   } catch (cause) {
     throw new ArchiveCorruptError('the repository settings record does not authenticate', { cause });
   }
+}
+
+/** The stored chunker sizes if a writer could have chosen them (`resolveChunkerOptions` throws otherwise), copied field by field. */
+function validChunker(value: unknown): ChunkerOptions {
+  if (typeof value !== 'object' || Array.isArray(value)) throw new Error('chunker is not a map');
+  const resolved = resolveChunkerOptions(value as ChunkerOptions);
+  return 'fixed' in resolved ? { fixed: resolved.fixed } : { min: resolved.min, avg: resolved.avg, max: resolved.max };
 }

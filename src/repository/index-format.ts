@@ -8,7 +8,8 @@
  *   deletes: header.deletes × id [32]
  *   xxh64 u64 of every byte before it
  */
-import { decode, encode } from '@msgpack/msgpack';
+import { encode } from '@msgpack/msgpack';
+import { decodeBounded } from './msgpack-bounds.js';
 import { xxh64 } from './digests.js';
 import { IntegrityError } from './errors.js';
 import { ID_SIZE } from './segment-format.js';
@@ -84,7 +85,7 @@ export function decodeIndex(bytes: Uint8Array, key: string): IndexObject {
   if (16 + headLength > end) throw bad('truncated header', 12);
   let header: IndexHeader;
   try {
-    header = decode(bytes.subarray(16, 16 + headLength)) as IndexHeader;
+    header = decodeBounded(bytes.subarray(16, 16 + headLength)) as IndexHeader;
   } catch (cause) {
     throw new IntegrityError(`index object ${key}: undecodable header`, { key, offset: 16, cause });
   }

@@ -3,6 +3,7 @@
  * (see docs/format/repository.md). The archive layer uses only what is exported here.
  */
 export { Repository, type CreateOptions, type OpenOptions } from './repository.js';
+export { MsgpackSplitter, decodeBounded, decodeAllBounded } from './msgpack-bounds.js';
 export type { RepositoryConfig } from './config.js';
 export { FORMAT_VERSION, DEFAULT_SEGMENT_SIZE } from './config.js';
 export type { CompactOptions, CompactReport } from './compaction.js';

@@ -10,7 +10,8 @@
  * crc32 = CRC32(size|tag|id|xxh64), so a header (49 bytes) is checked without reading its value.
  * DELETE and COMMIT: crc32 = CRC32(every byte after the crc32 field).
  */
-import { decode, encode } from '@msgpack/msgpack';
+import { encode } from '@msgpack/msgpack';
+import { decodeBounded } from './msgpack-bounds.js';
 import { crc32, xxh64 } from './digests.js';
 import { IntegrityError } from './errors.js';
 
@@ -24,6 +25,11 @@ export const DELETE_SIZE = 41;
 export const MIN_HEADER_SIZE = 9;
 /** Largest entry accepted: a size field beyond this is damage, not data. */
 export const MAX_ENTRY_SIZE = 0xffff_ffff;
+/**
+ * Largest COMMIT entry accepted (its map takes under 100 bytes): without this bound, resynchronizing after damage
+ * checksummed up to the rest of the segment at every candidate offset, quadratic in a crafted segment's size.
+ */
+export const MAX_COMMIT_SIZE = 1024;
 
 /** What a COMMIT entry says: the transaction covers `data/<session>/<first..last>`. */
 export interface CommitInfo {
@@ -103,7 +109,7 @@ export function readHeader(bytes: Uint8Array, offset: number, available = bytes.
     return { tag, size, id: bytes.slice(offset + 9, offset + 41), digest: view.getBigUint64(41, true) };
   }
   if (tag === TAG_DELETE || tag === TAG_COMMIT) {
-    if (tag === TAG_DELETE ? size !== DELETE_SIZE : size < MIN_HEADER_SIZE) return 'bad entry size';
+    if (tag === TAG_DELETE ? size !== DELETE_SIZE : size < MIN_HEADER_SIZE || size > MAX_COMMIT_SIZE) return 'bad entry size';
     if (size > available || size > bytes.length - offset) return 'truncated entry';
     if (crc32(bytes.subarray(offset + 4, offset + size)) !== stored) return 'checksum mismatch';
     return tag === TAG_DELETE ? { tag, size, id: bytes.slice(offset + 9, offset + 41) } : { tag, size };
@@ -128,7 +134,8 @@ export function openPut(entry: Uint8Array, id: Uint8Array, where: { key: string;
 /** Decodes the body of a COMMIT entry whose header already passed `readHeader`. */
 export function decodeCommit(entry: Uint8Array): CommitInfo | undefined {
   try {
-    const m = decode(entry.subarray(MIN_HEADER_SIZE)) as Partial<CommitInfo>;
+    const m = decodeBounded(entry.subarray(MIN_HEADER_SIZE)) as Partial<CommitInfo> | null;
+    if (typeof m !== 'object' || m === null) return undefined;
     const ok = typeof m.session === 'string' && /^[0-9a-f]{16}$/.test(m.session)
       && [m.first, m.last, m.entries, m.time].every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
     return ok ? (m as CommitInfo) : undefined;
