@@ -1,7 +1,7 @@
 // The fuzz targets: one per parser of repository bytes. Each takes an input, runs the parser as the
 // library does, and resolves when the result is valid or the error is one of the typed errors the
 // parser may throw; anything else (a TypeError, a RangeError, a wrong byte, an invalid value) throws
-// a ContractError. Inputs that hit a finding being fixed on another branch are excluded by name.
+// a ContractError. (The `excluded` hook names inputs of a finding not fixed yet; none is excluded now.)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
@@ -9,13 +9,13 @@ import { createMemoryBackend } from '../../backends/memory/index.js';
 import { ArchiveCorruptError, itemKind, readArchive, readSettings, type ArchiveContext, type ArchiveRecord, type ChunkRepository, type Item } from '../../src/archive/index.js';
 import { readItems } from '../../src/archive/item-stream.js';
 import { decompressFrame, loadRawCodecs, type RawCodecs } from '../../src/engine/compress/index.js';
-import { IntegrityError as ChunkIntegrityError, KeyCorruptError, MAX_CHUNK_LIMIT, resolveChunkerOptions, UnsupportedFormatError, WrongPassphraseError } from '../../src/engine/index.js';
+import { IntegrityError as ChunkIntegrityError, KeyCorruptError, resolveChunkerOptions, UnsupportedFormatError, WrongPassphraseError } from '../../src/engine/index.js';
 import { checkKdfParams } from '../../src/engine/keys/kdf.js';
 import { inspectKeyBlob, openKeyBlob } from '../../src/engine/keys/key-blob.js';
 import type { KeyMaterial } from '../../src/engine/keys/modes.js';
 import { readConfig } from '../../src/repository/config.js';
 import { crc32, loadDigests, xxh64 } from '../../src/repository/digests.js';
-import { NotARepositoryError, IntegrityError, UnsupportedVersionError } from '../../src/repository/errors.js';
+import { ConfigInvalidError, NotARepositoryError, IntegrityError, UnsupportedVersionError } from '../../src/repository/errors.js';
 import { decodeIndex, KIND_DELTA, KIND_FULL } from '../../src/repository/index-format.js';
 import { DELETE_SIZE, ID_SIZE, openPut, PUT_HEADER_SIZE, TAG_COMMIT, TAG_DELETE, TAG_PUT2 } from '../../src/repository/segment-format.js';
 import { scanSegment } from '../../src/repository/segment-scan.js';
@@ -73,69 +73,11 @@ async function contract<T>(what: string, allowed: readonly Allowed[], parse: () 
 const isUint = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 const equalBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
-// ---- known findings fixed on other branches ----------------------------------------------------------
+// ---- the bounds of review finding F6: a key blob beyond them is corrupt ------------------------------------
 
-/**
- * F5 (security review, fixed on branch sec-misc): decompression before authentication has no output cap.
- * A frame whose header or codec size field promises more than a chunk's maximum (or, for lz4 and zstd,
- * more than the header's length) makes the decoder allocate that much before any check. Remove this
- * exclusion when the fix is merged: the targets' assertions (exact length, typed error, bounded memory) stay.
- */
-export function knownF5(frame: Uint8Array): string | undefined {
-  if (frame.length < 6) return undefined;
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const rawLength = view.getUint32(2, false);
-  if (rawLength > MAX_CHUNK_LIMIT) return 'F5';
-  const body = frame.subarray(6);
-  if (frame[0] === 1 && body.length >= 4 && view.getUint32(6, true) > rawLength) return 'F5';
-  if (frame[0] === 2) {
-    const size = zstdContentSize(body);
-    if (size !== undefined && size > rawLength) return 'F5';
-  }
-  return undefined;
-}
-
-/** The content size a zstd frame header declares (RFC 8878 §3.1.1.1), or undefined when absent or unreadable. */
-function zstdContentSize(body: Uint8Array): number | undefined {
-  if (body.length < 5 || body[0] !== 0x28 || body[1] !== 0xb5 || body[2] !== 0x2f || body[3] !== 0xfd) return undefined;
-  const fhd = body[4];
-  const single = (fhd >> 5) & 1;
-  const fcsSize = [single ? 1 : 0, 2, 4, 8][fhd >> 6];
-  const at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3];
-  if (fcsSize === 0 || body.length < at + fcsSize) return undefined;
-  let value = 0;
-  for (let i = fcsSize - 1; i >= 0; i--) value = value * 256 + body[at + i];
-  return fcsSize === 2 ? value + 256 : value;
-}
-
-/** F6's bounds as the review proposes them (iterations <= 16, memory <= 2 GiB): a blob beyond them is corrupt. */
+/** F6's bounds (iterations <= 16, memory <= 2 GiB), as src/engine/keys/kdf.ts enforces them on read. */
 export const F6_MAX_ITERATIONS = 16;
 export const F6_MAX_MEMORY_KIB = 2 * 1024 * 1024;
-
-/**
- * F6 (security review, fixed on branch sec-misc): Argon2id parameters read from the key blob are unbounded
- * (2^32-1 iterations hang the client). Remove this exclusion when the fix is merged: the key-blob target
- * then checks that inspect rejects such a blob.
- */
-export function knownF6(blob: Uint8Array): string | undefined {
-  if (blob.length < 64 || blob[10] !== 1) return undefined;
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  return view.getUint32(15) > F6_MAX_ITERATIONS || view.getUint32(11) > F6_MAX_MEMORY_KIB ? 'F6' : undefined;
-}
-
-/**
- * Low finding "segmentSize is not validated when the config is read" (security review, fixed on branch sec-misc
- * with ConfigInvalidError, code ECONFIG_INVALID): a config that parses but whose segmentSize is outside
- * 4096..0xffff0000. When merged, delete this exclusion and add that error to the config target's allowed list.
- */
-export function knownConfigSegmentSize(bytes: Uint8Array): string | undefined {
-  try {
-    const size = (JSON.parse(Buffer.from(bytes).toString()) as { segmentSize?: unknown })?.segmentSize;
-    return Number.isSafeInteger(size) && ((size as number) < 4096 || (size as number) > 0xffff_0000) ? 'segmentSize' : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 // ---- what an attacker who can write the bucket does after mutating: recompute the unkeyed checksums -----
 
@@ -254,7 +196,6 @@ function keyBlobTarget(seeds: Uint8Array[], keys: KeyMaterial[]): FuzzTarget {
     allowed: [...keyErrors, { type: WrongPassphraseError, codes: ['wrong-passphrase'] }],
     input: withReseal(mutatedBytes(seeds), resealKeyBlob),
     bytes: identity,
-    excluded: knownF6,
     async run(blob) {
       let cheap = false;
       await contract('inspectKeyBlob', keyErrors, () => inspectKeyBlob(blob), (info) => {
@@ -287,10 +228,9 @@ function configTarget(seeds: Uint8Array[]): FuzzTarget {
     });
   return {
     name: 'config',
-    allowed: [{ type: NotARepositoryError, codes: ['ENOT_A_REPOSITORY'] }, { type: UnsupportedVersionError, codes: ['EUNSUPPORTED_VERSION'] }],
+    allowed: [{ type: NotARepositoryError, codes: ['ENOT_A_REPOSITORY'] }, { type: UnsupportedVersionError, codes: ['EUNSUPPORTED_VERSION'] }, { type: ConfigInvalidError, codes: ['ECONFIG_INVALID'] }],
     input: fc.oneof(fields, mutatedBytes(seeds)),
     bytes: identity,
-    excluded: knownConfigSegmentSize,
     async run(bytes) {
       const backend = createMemoryBackend('memory:fuzz');
       await backend.create();
@@ -432,8 +372,6 @@ function envelopeTarget(seeds: ModeSeeds): FuzzTarget<{ chunk: number; stored: U
     allowed: CHUNK_ERRORS,
     input: fc.record({ chunk: fc.nat({ max: seeds.chunks.length - 1 }), stored: mutatedBytes(stored) }),
     bytes: (i) => i.stored,
-    // Modes without encryption store 0x00 | frame, decompressed before the id check (F5); the AEAD modes refuse suite 0 first.
-    excluded: ({ stored: s }) => (s[0] === 0 && seeds.repo.key.suite === 'none' ? knownF5(s.subarray(1)) : undefined),
     async run({ chunk, stored: s }) {
       const { id, plaintext } = seeds.chunks[chunk];
       await contract('open', CHUNK_ERRORS, () => seeds.repo.codec.open(id, s), (p) => assert.ok(equalBytes(p, plaintext), 'a tampered chunk opened to other bytes'));
@@ -447,7 +385,6 @@ function frameTarget(seeds: Uint8Array[], codecs: RawCodecs): FuzzTarget {
     allowed: CHUNK_ERRORS,
     input: mutatedBytes(seeds),
     bytes: identity,
-    excluded: knownF5,
     async run(frame) {
       await contract('decompressFrame', CHUNK_ERRORS, () => decompressFrame(codecs, frame), (out) => {
         assert.ok(out instanceof Uint8Array);
