@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { RECORD_PREFIX, nameOfRecord, recordName } from './archive-record.js';
 import { recordCodec } from './item.js';
+import { decodeBounded } from '../repository/index.js';
 import type { ArchiveContext, ChunkRepository } from './ports.js';
 
 export const JOURNAL_PREFIX = 'journal-';
@@ -189,7 +190,8 @@ async function readJournal(ctx: Omit<ArchiveContext, 'journal'>, recordName: str
     const id = bytes.subarray(0, 32);
     const plaintext = await ctx.codec.open(id, bytes.subarray(32));
     if (!Buffer.from(ctx.codec.chunkId(plaintext)).equals(id)) throw new Error('id mismatch');
-    w = recordCodec.decoder().decode(plaintext) as Record<string, unknown>;
+    w = decodeBounded(plaintext, recordCodec.decoder()) as Record<string, unknown>;
+    if (w === null || typeof w !== 'object' || Array.isArray(w)) throw new Error('not a map');
   } catch {
     throw new Error('does not authenticate');
   }
