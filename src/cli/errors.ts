@@ -16,6 +16,7 @@ export class UsageError extends Error {
 const HINTS: Record<string, string> = {
   ENOT_A_REPOSITORY: 'check -r/--repo or CAIRN_REPO, or create one with "cairn -r REPO rcreate --encryption repokey"',
   EREPOSITORY_EXISTS: 'choose another location, or use the existing repository',
+  ESTORE_NOT_EMPTY: 'choose a new or empty folder (or prefix) for the repository; cairn never writes among other files',
   ENO_REPOSITORY_STORE: 'check -r/--repo or CAIRN_REPO (the folder or bucket does not exist)',
   EUNSUPPORTED_VERSION: 'this repository needs a newer cairn',
   ELOCKED: 'another cairn is using the repository; wait for it to finish (stale locks expire on their own)',
