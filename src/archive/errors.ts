@@ -10,7 +10,8 @@ export type ArchiveErrorCode =
   | 'EARCHIVE_CORRUPT'
   | 'EUNSAFE_PATH'
   | 'EPATTERN'
-  | 'EKEY_MISSING';
+  | 'EKEY_MISSING'
+  | 'ENO_SOURCE';
 
 /** Base class of every archive error. */
 export class ArchiveError extends Error {

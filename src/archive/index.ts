@@ -14,7 +14,7 @@ export { compilePattern, compilePatterns, type PathMatcher } from './patterns.js
 export { archiveRootPath, type Warning } from './walk.js';
 export { FilesCache, repositoryCacheDir } from './files-cache.js';
 export { recordName, readRecord as readArchive, listArchiveNames, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
-export { createArchive, type CreateOptions, type CreateProgress, type CreateResult, type CreateStats } from './create.js';
+export { createArchive, NoSourceError, type StreamSource, type CreateOptions, type CreateProgress, type CreateResult, type CreateStats } from './create.js';
 export { extractArchive, type ExtractOptions, type ExtractResult } from './extract.js';
 export { listArchives, listItems, itemJson, formatItem, modeText, isoTime, DEFAULT_ITEM_FORMAT } from './list.js';
 export { archiveInfo, type ArchiveInfo } from './info.js';

@@ -79,17 +79,26 @@ async function* readFile(fsPath: Buffer, expected: BigIntStats): AsyncGenerator<
 
 /** Reads, chunks and stores a file's contents; returns its chunk list in order. */
 export async function storeFile(ctx: ArchiveContext, writer: ChunkWriter, fsPath: Buffer, stat: BigIntStats): Promise<ChunkRef[]> {
+  return storeStream(ctx, writer, readFile(fsPath, stat), Number(stat.size) >= SMALL_FILE);
+}
+
+/**
+ * Chunks and stores a stream of fresh buffers (a file, standard input); returns its chunk list in
+ * order. `large` sends it through the worker pipeline, whose window is the only buffer: memory stays
+ * bounded whatever the stream's length.
+ */
+export async function storeStream(ctx: ArchiveContext, writer: ChunkWriter, source: AsyncIterable<Uint8Array>, large: boolean): Promise<ChunkRef[]> {
   const refs: Promise<ChunkRef>[] = [];
   const inFlight = new Set<Promise<ChunkRef>>();
-  if (ctx.codec.storeChunks && Number(stat.size) >= SMALL_FILE) {
+  if (ctx.codec.storeChunks && large) {
     const list: ChunkRef[] = [];
     // Awaiting each put keeps the pipeline's window as the only buffer (backpressure end to end).
-    for await (const c of ctx.codec.storeChunks(readFile(fsPath, stat), (id) => writer.known(id))) {
+    for await (const c of ctx.codec.storeChunks(source, (id) => writer.known(id))) {
       list.push(c.stored ? await writer.putSealed(c.id, c.size, c.stored) : { id: c.id, size: c.size });
     }
     return list;
   }
-  for await (const chunk of ctx.codec.chunks(readFile(fsPath, stat), 'data')) {
+  for await (const chunk of ctx.codec.chunks(source, 'data')) {
     const p = writer.store(chunk);
     refs.push(p);
     inFlight.add(p);

@@ -44,6 +44,11 @@ const ERRNO: Record<string, string> = {
   EROFS: 'read-only file system',
 };
 
+/** An errno code in words (`ENOENT` → `no such file or folder`), or undefined for other codes. */
+export function errnoText(code: string): string | undefined {
+  return ERRNO[code];
+}
+
 /** Hides credentials that URLs in messages may carry (user:password@, signed query parameters). */
 export function redactSecrets(text: string): string {
   return text

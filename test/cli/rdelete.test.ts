@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { cairn, ok, workspace } from './helpers.js';
+import { cairn, cairnOnTerminal, ok, workspace } from './helpers.js';
 
 async function tree(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -63,6 +63,19 @@ test('rdelete of a repository holding only cairn objects removes its folder', as
     await ok(['-r', ws.repo, 'rcreate', '-e', 'none']);
     const r = await cairn(['-r', ws.repo, 'rdelete', '--yes']);
     assert.equal(r.code, 0, r.stderr);
+    await assert.rejects(stat(ws.repo), { code: 'ENOENT' });
+  } finally { await ws.cleanup(); }
+});
+
+test('on a terminal, rdelete deletes only after the repository location is typed', async () => {
+  const ws = await workspace();
+  try {
+    await ok(['-r', ws.repo, 'rcreate', '-e', 'repokey']);
+    const wrong = await cairnOnTerminal(['-r', ws.repo, 'rdelete'], 'yes\n');
+    assert.equal(wrong.code, 2, wrong.stdout);
+    assert.ok((await stat(join(ws.repo, 'config'))).isFile());
+    const right = await cairnOnTerminal(['-r', ws.repo, 'rdelete'], `${ws.repo}\n`);
+    assert.equal(right.code, 0, right.stdout);
     await assert.rejects(stat(ws.repo), { code: 'ENOENT' });
   } finally { await ws.cleanup(); }
 });
