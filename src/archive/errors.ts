@@ -11,7 +11,8 @@ export type ArchiveErrorCode =
   | 'EUNSAFE_PATH'
   | 'EPATTERN'
   | 'EKEY_MISSING'
-  | 'ENO_SOURCE';
+  | 'ENO_SOURCE'
+  | 'EINTERRUPTED';
 
 /** Base class of every archive error. */
 export class ArchiveError extends Error {
@@ -62,5 +63,21 @@ export class UnsafePathError extends ArchiveError {
 export class PatternError extends ArchiveError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('EPATTERN', message, options);
+  }
+}
+
+/**
+ * The operation stopped because the process was told to (`signal` is its name, e.g. `SIGINT`).
+ * `checkpoint` names the checkpoint archive that keeps what was stored, when data was stored.
+ */
+export class InterruptedError extends ArchiveError {
+  readonly signal: string;
+  readonly checkpoint: string | undefined;
+  constructor(signal: string, checkpoint?: string) {
+    super('EINTERRUPTED', checkpoint !== undefined
+      ? `interrupted by ${signal}: what was stored is kept in the checkpoint archive "${checkpoint}"; run the same command again to continue (it reuses the stored data)`
+      : `interrupted by ${signal}: nothing was stored, the repository is unchanged`);
+    this.signal = signal;
+    this.checkpoint = checkpoint;
   }
 }

@@ -4,7 +4,7 @@
  */
 export type { ArchiveContext, ChunkCodec, ChunkPurpose, ChunkRepository } from './ports.js';
 export {
-  ArchiveError, ArchiveExistsError, ArchiveNotFoundError, ArchiveNameError, ArchiveCorruptError, UnsafePathError, PatternError,
+  ArchiveError, ArchiveExistsError, ArchiveNotFoundError, ArchiveNameError, ArchiveCorruptError, UnsafePathError, PatternError, InterruptedError,
   type ArchiveErrorCode,
 } from './errors.js';
 export {

@@ -19,7 +19,7 @@ const HINTS: Record<string, string> = {
   ESTORE_NOT_EMPTY: 'choose a new or empty folder (or prefix) for the repository; cairn never writes among other files',
   ENO_REPOSITORY_STORE: 'check -r/--repo or CAIRN_REPO (the folder or bucket does not exist)',
   EUNSUPPORTED_VERSION: 'this repository needs a newer cairn',
-  ELOCKED: 'another cairn is using the repository; wait for it to finish (stale locks expire on their own)',
+  ELOCKED: 'wait for it to finish; if it no longer runs (another machine, or killed), remove its lock with "cairn break-lock"',
   ELOCK_LOST: 'the repository lock was broken by another client; run the command again',
   EAPPEND_ONLY: 'the repository is append-only; this operation would remove data',
   EINTEGRITY: 'run "cairn check" to see the damage, "cairn check --repair" to fix what can be fixed',

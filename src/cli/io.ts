@@ -4,6 +4,7 @@
  * in-process and capture everything they print.
  */
 import { createInterface } from 'node:readline/promises';
+import type { Interrupt } from './signals.js';
 
 /** Where a command writes and what it may read from its surroundings. */
 export interface CliIO {
@@ -26,12 +27,12 @@ export interface CliIO {
   stdinIsTTY?: boolean;
   /** Asks `question` on the terminal and resolves to the typed line; undefined when there is no terminal. */
   readLine?(question: string): Promise<string | undefined>;
-  /** Aborted by the first SIGINT/SIGTERM (reason: the signal's name); absent when run in-process. */
-  interrupt?: AbortSignal;
+  /** The first SIGINT/SIGTERM, for commands that stop cleanly (see signals.ts); absent when run in-process. */
+  interrupt?: Interrupt;
 }
 
 /** The `CliIO` of the running process; `interrupt` comes from `watchSignals()`. */
-export function createProcessIO(interrupt?: AbortSignal): CliIO {
+export function createProcessIO(interrupt?: Interrupt): CliIO {
   let warnings = 0;
   // A reader that stops early (`cairn list NAME | head`) closes the pipe: drop further output, as
   // other tools do, instead of dying on an unhandled EPIPE; the command still finishes normally.

@@ -4,6 +4,8 @@
  * and considered stale (breakable) when their time is older than `staleMs`. Taking a lock writes
  * first and looks for conflicts second, so of two racing clients at least one sees the other.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Backend } from '../store/backend.js';
 import { AlreadyExistsError, NotFoundError } from '../store/errors.js';
@@ -18,7 +20,26 @@ export interface LockOptions {
   refreshMs?: number;
 }
 
-interface LockContent { session: string; exclusive: boolean; time: number; host: string; pid: number }
+/**
+ * A lock object's JSON. `time` is the last refresh, `since` when it was taken; `hostId` identifies
+ * the holder's machine (see `localHostId`), so a later process there can tell a dead holder.
+ */
+interface LockContent { session: string; exclusive: boolean; time: number; since?: number; host: string; hostId?: string; pid: number }
+
+/** A lock as `listLocks` reports it. */
+export interface LockInfo {
+  key: string;
+  session: string;
+  exclusive: boolean;
+  host: string;
+  pid: number;
+  /** Epoch ms when taken (older locks: their last refresh), last refreshed, and when it turns stale. */
+  since: number;
+  refreshed: number;
+  expires: number;
+  /** Held by a process of this machine that no longer runs (removed by the next open). */
+  dead: boolean;
+}
 
 /** A held lock. `check()` throws `LockLostError` once the lock object vanished or was taken over. */
 export class RepositoryLock {
@@ -42,7 +63,8 @@ export class RepositoryLock {
   /** Takes a shared (writer) or exclusive (compaction, repair) lock for `session`; `LockedError` on conflict. */
   static async acquire(backend: Backend, session: string, exclusive: boolean, options: LockOptions = {}): Promise<RepositoryLock> {
     const staleMs = options.staleMs ?? 30 * 60_000;
-    const content = { session, exclusive, host: hostname(), pid: process.pid };
+    await removeDeadLocks(backend);
+    const content = { session, exclusive, host: hostname(), hostId: localHostId(), pid: process.pid, since: Date.now() };
     const key = exclusive ? EXCLUSIVE_LOCK_KEY : sharedLockKey(session);
     const body = () => new TextEncoder().encode(JSON.stringify({ ...content, time: Date.now() }));
     try {
@@ -50,7 +72,7 @@ export class RepositoryLock {
     } catch (err) {
       if (!(err instanceof AlreadyExistsError)) throw err;
       const holder = await readLock(backend, key);
-      if (holder && !isStale(holder, staleMs)) throw new LockedError(`repository is locked exclusively by ${describe(holder)}`);
+      if (holder && !isStale(holder, staleMs)) throw new LockedError(`repository is locked exclusively by ${describe(holder, staleMs)}`);
       await deleteAll(backend, [key]);
       await backend.put(key, body(), { ifAbsent: true }).catch((e: unknown) => {
         throw e instanceof AlreadyExistsError ? new LockedError('repository is locked exclusively by another client', { cause: e }) : e;
@@ -61,7 +83,7 @@ export class RepositoryLock {
       for (const other of conflicts) {
         const holder = await readLock(backend, other);
         if (!holder) continue;
-        if (!isStale(holder, staleMs)) throw new LockedError(`repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${describe(holder)}`);
+        if (!isStale(holder, staleMs)) throw new LockedError(`repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${describe(holder, staleMs)}`);
         if (exclusive) await deleteAll(backend, [other]); // break the stale writer lock: its owner will see it gone
       }
     } catch (err) {
@@ -131,6 +153,70 @@ function isStale(lock: LockContent, staleMs: number): boolean {
   return Date.now() - lock.time > staleMs;
 }
 
-function describe(lock: LockContent): string {
-  return `session ${lock.session} (host ${lock.host}, pid ${lock.pid})`;
+function describe(lock: LockContent, staleMs: number): string {
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  return `cairn pid ${lock.pid} on host ${lock.host} (session ${lock.session}) since ${iso(lock.since ?? lock.time)}; `
+    + `the lock expires at ${iso(lock.time + staleMs)} unless its holder refreshes it`;
+}
+
+let hostIdCache: string | undefined;
+
+/**
+ * An id of this machine that any process here recomputes alike: a hash of the host name and the
+ * systemd/D-Bus machine id (when readable). Lock objects carry it, so `heldByDeadProcess` can tell
+ * that a lock's pid belongs to this machine. Two containers sharing both would be one machine.
+ */
+export function localHostId(): string {
+  if (hostIdCache === undefined) {
+    let machineId = '';
+    for (const path of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+      try { machineId = readFileSync(path, 'utf8').trim(); break; } catch { /* not on this system */ }
+    }
+    hostIdCache = createHash('sha256').update(`cairn-lock-host\0${hostname()}\0${machineId}`).digest('hex').slice(0, 32);
+  }
+  return hostIdCache;
+}
+
+/**
+ * True when the lock was taken on this machine by a process that no longer exists. The only host
+ * check of the lock code. A pid reused by another process counts as alive (the lock then waits for
+ * its timeout); a permission error means the process exists.
+ */
+export function heldByDeadProcess(lock: { hostId?: string; pid: number }): boolean {
+  if (lock.hostId !== localHostId() || !Number.isSafeInteger(lock.pid) || lock.pid <= 0) return false;
+  try {
+    process.kill(lock.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Deletes the locks whose holder was a process of this machine that has ended (killed, crashed). */
+async function removeDeadLocks(backend: Backend): Promise<void> {
+  const dead: string[] = [];
+  for await (const { key } of backend.list(LOCKS_PREFIX)) {
+    const holder = await readLock(backend, key);
+    if (holder && heldByDeadProcess(holder)) dead.push(key);
+  }
+  await deleteAll(backend, dead);
+}
+
+/** Every lock object of the repository, with its holder as far as the lock says. */
+export async function listLocks(backend: Backend, staleMs = 30 * 60_000): Promise<LockInfo[]> {
+  const out: LockInfo[] = [];
+  for await (const { key } of backend.list(LOCKS_PREFIX)) {
+    const holder = await readLock(backend, key);
+    if (!holder) continue;
+    out.push({
+      key, session: holder.session, exclusive: holder.exclusive, host: holder.host, pid: holder.pid,
+      since: holder.since ?? holder.time, refreshed: holder.time, expires: holder.time + staleMs, dead: heldByDeadProcess(holder),
+    });
+  }
+  return out;
+}
+
+/** Deletes the lock objects `keys` (`cairn break-lock`); their holders fail their next commit with `LockLostError`. */
+export async function breakLocks(backend: Backend, keys: string[]): Promise<void> {
+  await deleteAll(backend, keys.filter((k) => k.startsWith(LOCKS_PREFIX)));
 }

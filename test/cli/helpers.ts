@@ -20,9 +20,9 @@ function command(): string[] {
   return process.env.CAIRN_TEST_BUILT === '1' ? [join(root, 'dist/src/cli/main.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')];
 }
 
-/** Starts `cairn ARGS`; the caller waits or kills. */
-export function startCairn(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-  return spawn(process.execPath, [...command(), ...args], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `cairn ARGS`; the caller waits or kills. Standard input is empty unless `stdin: 'pipe'`. */
+export function startCairn(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore' } = {}): ChildProcess {
+  return spawn(process.execPath, [...command(), ...args], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs `cairn ARGS` to completion. */

@@ -2,7 +2,7 @@
  * What every repository command shares: opening the repository named on the command line with its
  * key (passphrase from the environment or a prompt), always closing it, progress, and output.
  */
-import { openBackend, openRepository, readPassphrase, type OpenedRepository } from '../../index.js';
+import { InterruptedError, openBackend, openRepository, readPassphrase, type OpenedRepository } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
 import { jsonLine } from '../format.js';
@@ -20,12 +20,19 @@ export interface OpenMode {
   exclusive?: boolean;
   readOnly?: boolean;
   compression?: string;
+  /** `work` watches `io.interrupt` itself and stops cleanly (create); otherwise a signal abandons it. */
+  handlesInterrupt?: boolean;
 }
 
-/** Opens the repository, runs `work`, and closes repository and backend whatever happens. */
+/**
+ * Opens the repository, runs `work`, and closes repository and backend whatever happens. On
+ * SIGINT/SIGTERM a command that does not handle the interrupt itself is abandoned with
+ * `InterruptedError`: the repository is closed (its lock released) and the progress bar stopped.
+ */
 export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, mode: OpenMode, work: (opened: OpenedRepository, progress: Progress) => Promise<T>): Promise<T> {
   const backend = await openBackend(options.repo, { env: io.env });
   const progress = createProgress(io, options);
+  const released = io.interrupt?.hold();
   try {
     const opened = await openRepository(backend, {
       passphrase: () => readPassphrase({ env: io.env }),
@@ -35,12 +42,25 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
       env: io.env,
     });
     try {
-      return await work(opened, progress);
+      const signal = io.interrupt?.signal;
+      if (signal?.aborted) throw new InterruptedError(String(signal.reason));
+      if (!signal || mode.handlesInterrupt) return await work(opened, progress);
+      let onAbort = (): void => undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(new InterruptedError(String(signal.reason)));
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return await Promise.race([work(opened, progress), aborted]);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
     } finally {
       await opened.close();
     }
   } finally {
     progress.stop();
+    released?.();
     await backend.close();
   }
 }

@@ -48,11 +48,11 @@ export async function runCreate(options: CreateCommandOptions, io: CliIO): Promi
   if (fromStdin && io.stdinIsTTY) throw new UsageError('"-" reads standard input, but it is a terminal: pipe the data in, e.g. pg_dump mydb | cairn create db -');
   if (fromStdin && !io.stdin) throw new UsageError('"-" (standard input) is not available here');
   const stdin = fromStdin ? { name: options.stdinName ?? 'stdin', mode: options.stdinMode ?? 0o644, data: io.stdin!() } : undefined;
-  return withRepository(options, io, { compression: options.compression }, async (opened, progress) => {
+  return withRepository(options, io, { compression: options.compression, handlesInterrupt: true }, async (opened, progress) => {
     const result = await createArchive(opened, {
       name, paths: fromStdin ? [] : options.paths, stdin, exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches,
       comment: options.comment, command: options.command, noFilesCache: options.filesCache === false,
-      checkpointInterval: options.checkpointInterval,
+      checkpointInterval: options.checkpointInterval, signal: io.interrupt?.signal,
       onWarning: (w) => io.warn(`${w.path}: ${errnoText(w.code) ?? w.message}`),
       onProgress: (p) => progress.update({ files: p.files, bytes: p.original }),
     });
