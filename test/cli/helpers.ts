@@ -159,22 +159,27 @@ export async function cairnWithInput(args: string[], input: AsyncIterable<Uint8A
   return { code: await closed, stdout, stderr };
 }
 
+/** Starts `cairn ARGS` on a pseudo-terminal (util-linux `script`); write to its stdin to type, e.g. "\x03" for Ctrl-C. */
+export function startOnTerminal(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const line = [process.execPath, ...command(), ...args].map(quote).join(' ');
+  return spawn('script', ['-qec', line, '/dev/null'], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
 /**
  * Runs `cairn ARGS` on a pseudo-terminal (util-linux `script`): standard input, output and error are
  * a TTY, and `typed` is what the user types. Output of both streams arrives mixed, in `stdout`.
  */
 export async function cairnOnTerminal(args: string[], typed: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const line = [process.execPath, ...command(), ...args].map(quote).join(' ');
-  const child = spawn('script', ['-qec', line, '/dev/null'], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = startOnTerminal(args, options);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  child.stdin.on('error', () => undefined);
-  child.stdin.write(typed);
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdin!.on('error', () => undefined);
+  child.stdin!.write(typed);
   // script passes its exit status through (-e); stdin stays open until then, as a terminal's would.
   const code = await new Promise<number>((done) => child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1))));
-  child.stdin.destroy();
+  child.stdin!.destroy();
   return { code, stdout, stderr };
 }

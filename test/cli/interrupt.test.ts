@@ -9,7 +9,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
-import { cairn, cairnWithInput, ok, startCairn, workspace } from './helpers.js';
+import { cairn, cairnWithInput, ok, startCairn, startOnTerminal, workspace } from './helpers.js';
 
 const locks = async (repo: string): Promise<string[]> => readdir(join(repo, 'locks')).catch(() => []);
 const archives = async (repo: string): Promise<string[]> =>
@@ -129,5 +129,32 @@ test('a live holder: "locked" names its pid; break-lock needs confirmation, then
       child.kill('SIGTERM');
       await done;
     }
+  } finally { await ws.cleanup(); }
+});
+
+test('Ctrl-C on a terminal during create: the progress bar is stopped, cursor and line wrapping restored, exit 130', async () => {
+  const ws = await workspace();
+  try {
+    await ok(['-r', ws.repo, 'rcreate', '-e', 'repokey']);
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    for (let i = 0; i < 4; i++) await writeFile(join(src, `big-${i}`), randomBytes(16 << 20));
+    const child = startOnTerminal(['-r', ws.repo, 'create', 'tty', src]);
+    let screen = '';
+    child.stdout!.on('data', (d: Buffer) => { screen += d.toString('latin1'); });
+    child.stderr!.resume();
+    child.stdin!.on('error', () => undefined);
+    const closed = once(child, 'close') as Promise<[number | null]>;
+    // The bar hides the cursor when it starts (after the first file); then the user presses Ctrl-C.
+    for (let i = 0; i < 1200 && !screen.includes('\x1b[?25l') && child.exitCode === null; i++) await sleep(50);
+    assert.ok(screen.includes('\x1b[?25l'), `no progress bar appeared: ${JSON.stringify(screen)}`);
+    child.stdin!.write('\x03');
+    const [code] = await closed;
+    child.stdin!.destroy();
+    assert.equal(code, 130, JSON.stringify(screen));
+    const after = screen.slice(screen.lastIndexOf('\x1b[?25l'));
+    assert.ok(after.includes('\x1b[?25h'), 'cursor shown again');
+    assert.ok(after.includes('\x1b[?7h'), 'line wrapping back on');
+    assert.deepEqual(await locks(ws.repo), []);
   } finally { await ws.cleanup(); }
 });
