@@ -72,7 +72,7 @@ export async function runCreate(options: CreateCommandOptions, io: CliIO): Promi
 
 export function registerCreate(program: Command, io: CliIO): void {
   program.command('create')
-    .description('back up PATHs into a new archive NAME ({hostname}, {now}, {user} are expanded); "-" backs up standard input as one file')
+    .description('back up PATHs into a new archive NAME ({hostname}, {now}, {user} are expanded); "-" backs up standard input as one file; Ctrl-C keeps what was stored as NAME.checkpoint (exit 130)')
     .argument('<name>', 'archive name, e.g. "{hostname}-{now}"')
     .argument('<paths...>', 'files and folders to back up, or "-" alone for standard input (pg_dump db | cairn create db -); when none can be read, no archive is written (exit 2)')
     .option('-e, --exclude <pattern>', 'exclude paths matching the pattern (fm:, sh:, re:, pp: styles; repeatable)', collect)
@@ -85,7 +85,7 @@ export function registerCreate(program: Command, io: CliIO): void {
     .option('--no-files-cache', 'read every file, even those the files cache knows as unchanged')
     .option('--no-stats', 'do not print the totals at the end')
     .option('--stdin-name <name>', 'with "-": the file name standard input gets in the archive', 'stdin')
-    .option('--stdin-mode <octal>', 'with "-": its mode (owner: you; time: now)', parseMode, 0o644)
+    .option('--stdin-mode <octal>', 'with "-": its mode (default: 0644; owner: you; time: now)', parseMode)
     .action(async (name: string, paths: string[], opts: Omit<CreateCommandOptions, 'repo' | 'name' | 'paths'>, cmd: Command) => {
       const g = globalsOf(cmd);
       await runCreate({ ...opts, name, paths, command: ['cairn', ...process.argv.slice(2).map(redactSecrets)], repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
