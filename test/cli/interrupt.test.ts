@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { cairn, cairnWithInput, ok, startCairn, startOnTerminal, workspace } from './helpers.js';
 
-const locks = async (repo: string): Promise<string[]> => readdir(join(repo, 'locks')).catch(() => []);
+/** Lock objects of a folder repository (temp files of a write in progress, dot-names, are not objects). */
+const locks = async (repo: string): Promise<string[]> => (await readdir(join(repo, 'locks')).catch(() => [])).filter((n) => !n.startsWith('.'));
 const archives = async (repo: string): Promise<string[]> =>
   (JSON.parse(await ok(['-r', repo, '--json', 'rlist'])) as { archives: { name: string; checkpoint: boolean }[] }).archives.map((a) => `${a.name}${a.checkpoint ? ' (checkpoint)' : ''}`);
 
