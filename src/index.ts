@@ -7,11 +7,11 @@
 export { openBackend, redactUrl } from '../backends/index.js';
 export * from './store/index.js';
 export {
-  Repository, FORMAT_VERSION, DEFAULT_SEGMENT_SIZE,
-  RepositoryError, NotARepositoryError, RepositoryExistsError, UnsupportedVersionError, LockedError, LockLostError,
+  Repository, FORMAT_VERSION, DEFAULT_SEGMENT_SIZE, listLocks, breakLocks,
+  RepositoryError, NotARepositoryError, RepositoryExistsError, StoreNotEmptyError, UnsupportedVersionError, LockedError, LockLostError,
   AppendOnlyError, IntegrityError, IndexDamagedError, ConfigInvalidError, IdNotFoundError, RepositoryStateError,
   type RepositoryErrorCode, type RepositoryConfig, type CompactOptions, type CompactReport, type CheckOptions, type CheckReport,
-  type Damage, type LockOptions,
+  type Damage, type LockOptions, type LockInfo, type DestroyReport,
 } from './repository/index.js';
 export type { CreateOptions as RepositoryCreateOptions, OpenOptions as RepositoryOpenOptions } from './repository/index.js';
 export {

@@ -6,15 +6,15 @@
 import { hostname, userInfo } from 'node:os';
 import { recordExists, recordName, writeRecord, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
 import { ChunkWriter } from './chunk-writer.js';
-import { ArchiveExistsError } from './errors.js';
+import { ArchiveError, ArchiveExistsError, InterruptedError } from './errors.js';
 import { FilesCache, repositoryCacheDir } from './files-cache.js';
 import { pathText, type ChunkRef, type Item } from './item.js';
 import { ItemStreamWriter } from './item-stream.js';
 import { loadOwners } from './owners.js';
 import { compilePatterns } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
-import { itemFromStat, readLinkTarget, storeFile } from './read-item.js';
-import { walk, type WalkEntry, type Warning } from './walk.js';
+import { itemFromStat, readLinkTarget, storeFile, storeStream } from './read-item.js';
+import { archiveRootPath, walk, type WalkEntry, type Warning } from './walk.js';
 import { isSmallFile, SMALL_FILE, storeSmallFile } from './small-file.js';
 import { createXattrAccess } from './xattrs.js';
 
@@ -23,8 +23,10 @@ export type { Warning } from './walk.js';
 export interface CreateOptions {
   /** Archive name; an existing name → `ArchiveExistsError` before anything is written. */
   name: string;
-  /** Files and folders to back up, in this order. */
+  /** Files and folders to back up, in this order (may be empty when `stdin` is given). */
   paths: readonly string[];
+  /** A stream stored as one regular file before `paths` (`cairn create NAME -`). */
+  stdin?: StreamSource;
   /** Borg-style patterns (see patterns.ts); a match excludes the path and everything below. */
   exclude?: readonly string[];
   oneFileSystem?: boolean;
@@ -48,8 +50,25 @@ export interface CreateOptions {
   xattrs?: boolean;
   /** Large files (>= 128 KiB) read at the same time (default 4); up to 64 entries are in flight in all. */
   concurrency?: number;
+  /**
+   * Stops the backup when aborted (reason: a signal name such as `SIGINT`): reading stops, the
+   * items finished so far and the data stored are committed as the checkpoint archive
+   * `<name>.checkpoint` (when anything was stored), and `InterruptedError` is thrown.
+   */
+  signal?: AbortSignal;
   onWarning?(warning: Warning): void;
   onProgress?(progress: CreateProgress): void;
+}
+
+/**
+ * A stream backed up as a regular file named `name` (e.g. `pg_dump | cairn create db -`): mode
+ * `mode` (default 0o644), owned by the user running the backup, modified "now" (the archive start).
+ */
+export interface StreamSource {
+  name: string;
+  mode?: number;
+  /** Fresh buffers; read as they are chunked, so memory stays bounded. */
+  data: AsyncIterable<Uint8Array>;
 }
 
 /** Reported after each item. */
@@ -86,6 +105,7 @@ const nowNs = (): bigint => BigInt(Date.now()) * NS_PER_MS;
 export async function createArchive(ctx: ArchiveContext, options: CreateOptions): Promise<CreateResult> {
   const started = performance.now();
   const start = nowNs();
+  const stdinPath = options.stdin && streamPath(options.stdin.name);
   if (await recordExists(ctx, options.name)) throw new ArchiveExistsError(options.name);
   const exclude = options.exclude?.length ? compilePatterns(options.exclude) : undefined;
   const stats: CreateStats = { files: 0, original: 0, compressed: 0, deduplicated: 0, chunks: 0, filesRead: 0, filesUnchanged: 0, items: 0, durationMs: 0 };
@@ -111,7 +131,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     }
     stats.filesRead += 1;
     const small = isSmallFile(ctx, entry.stat);
-    const chunks = await (small ? storeSmallFile : storeFile)(ctx, writer, entry.fsPath, entry.stat);
+    const chunks = small ? await storeSmallFile(ctx, writer, entry.fsPath, entry.stat) : await storeFile(ctx, writer, entry.fsPath, entry.stat, options.signal);
     // A file modified within the last second may change again unnoticed in the same mtime tick.
     if (entry.stat.mtimeNs < start - 1_000_000_000n) cache.remember(entry.archivePath, entry.stat, chunks);
     item.size = chunks.reduce((n, c) => n + c.size, 0);
@@ -140,7 +160,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
       return item;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException)?.code;
-      if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code) || code.startsWith('EARCHIVE')) throw error;
+      if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code) || code.startsWith('EARCHIVE') || error instanceof InterruptedError) throw error;
       const p = Buffer.from(entry.archivePath).toString();
       warn({ path: p, code, message: `cannot read ${p}: ${code}` });
       return undefined;
@@ -151,20 +171,30 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   let lastCheckpoint = performance.now();
   let bytesAtCheckpoint = 0;
   const intervalMs = (options.checkpointInterval ?? 1800) * 1000;
-  const maybeCheckpoint = async (): Promise<void> => {
-    const due = (intervalMs > 0 && performance.now() - lastCheckpoint >= intervalMs)
-      || (options.checkpointBytes !== undefined && stats.deduplicated - bytesAtCheckpoint >= options.checkpointBytes);
-    if (!due) return;
+  const checkpoint = async (snapshot?: Uint8Array[]): Promise<void> => {
     // No put may run during a commit (the repository's contract): let the files in flight finish first.
     await Promise.allSettled(queue);
-    const items = await stream.snapshot();
-    await ctx.repository.commit();
+    const items = snapshot ?? await stream.snapshot();
+    if (!snapshot) await ctx.repository.commit();
     // An append-only repository cannot overwrite the checkpoint record: the commit alone then
     // keeps the stored chunks for the next run (which finds them through `has`).
     if (!ctx.repository.config.appendOnly) await writeRecord(ctx, record(true, items), { ifAbsent: false });
     await cache.save();
     lastCheckpoint = performance.now();
     bytesAtCheckpoint = stats.deduplicated;
+  };
+  const maybeCheckpoint = async (): Promise<void> => {
+    const due = (intervalMs > 0 && performance.now() - lastCheckpoint >= intervalMs)
+      || (options.checkpointBytes !== undefined && stats.deduplicated - bytesAtCheckpoint >= options.checkpointBytes);
+    if (due) await checkpoint();
+  };
+  const interrupted = (): boolean => options.signal?.aborted === true;
+  /** Keeps what was stored (a checkpoint, when this run stored data) and returns the error to throw. */
+  const stop = async (committedItems?: Uint8Array[]): Promise<InterruptedError> => {
+    const reason = String(options.signal?.reason);
+    if (stats.chunks === 0 && !committedItems) return new InterruptedError(reason);
+    await checkpoint(committedItems);
+    return new InterruptedError(reason, `${options.name}.checkpoint`);
   };
 
   const emit = async (item: Item | undefined): Promise<void> => {
@@ -186,8 +216,21 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     if (large.shift()) largeInFlight -= 1;
     await emit(await queue.shift());
   };
+  let rootsRead = 0;
   try {
-    for await (const entry of walk(options.paths, { exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches, onWarning: warn })) {
+    if (options.stdin) {
+      const item = streamItem(stdinPath!, options.stdin.mode ?? 0o644, start, owners);
+      item.chunks = await storeStream(ctx, writer, options.stdin.data, true, options.signal);
+      item.size = item.chunks.reduce((n, c) => n + c.size, 0);
+      stats.filesRead += 1;
+      // A Ctrl-C also ends the producer (`pg_dump | cairn create db -`): its stream ends early, so it
+      // is not kept as a complete file.
+      if (interrupted()) throw new InterruptedError(String(options.signal?.reason));
+      await emit(item);
+    }
+    const walkOptions = { exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches, onWarning: warn, onRoot: () => { rootsRead += 1; } };
+    for await (const entry of walk(options.paths, walkOptions)) {
+      if (interrupted()) break;
       const task = build(entry);
       task.catch(() => undefined);
       queue.push(task);
@@ -196,7 +239,14 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
       if (isLarge) largeInFlight += 1;
       while (queue.length >= entriesLimit || largeInFlight >= limit) await next();
     }
-    while (queue.length > 0) await next();
+    while (queue.length > 0 && !interrupted()) await next();
+    if (interrupted()) throw new InterruptedError(String(options.signal?.reason));
+    // Nothing read at all: an empty archive would pass for a backup (and count towards prune's keep rules).
+    if (!options.stdin && rootsRead === 0) throw new NoSourceError(options.paths);
+  } catch (error) {
+    await Promise.allSettled(queue);
+    if (interrupted()) throw await stop();
+    throw error;
   } finally {
     // Let in-flight work settle so no put races a later commit by the caller.
     await Promise.allSettled(queue);
@@ -204,6 +254,8 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
 
   const items = await stream.finish();
   await ctx.repository.commit();
+  // Interrupted while finishing: the data is committed, but the archive is kept as a checkpoint only.
+  if (interrupted()) throw await stop(items);
   const final = record(false, items);
   const finalId = await writeRecord(ctx, final, { ifAbsent: true });
   // Journaled after the record exists: an interruption in between leaves an unjournaled archive, never a false "vanished".
@@ -212,4 +264,30 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   await cache.save();
   stats.durationMs = performance.now() - started;
   return { archive: final, stats, warnings };
+}
+
+/** Not one source could be read (all missing or unreadable): no archive is written. */
+export class NoSourceError extends ArchiveError {
+  constructor(paths: readonly string[]) {
+    super('ENO_SOURCE', `nothing to back up: none of ${paths.map((p) => JSON.stringify(p)).join(', ') || 'the sources'} could be read (see the warnings above); no archive was written`);
+  }
+}
+
+/** The archive path of a stream's name; the name must leave a path once normalized. */
+function streamPath(name: string): Uint8Array {
+  const path = archiveRootPath(name);
+  if (path === '') throw new ArchiveError('EARCHIVE_NAME', `invalid name ${JSON.stringify(name)} for standard input: give a file name, e.g. --stdin-name dump.sql`);
+  return Buffer.from(path);
+}
+
+/** The item of a stream: a regular file of the current user, modified at `now`. */
+function streamItem(path: Uint8Array, mode: number, now: bigint, owners: ReturnType<typeof loadOwners>): Item {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const item: Item = { path, mode: 0o100000 | (mode & 0o7777), uid, gid, mtime: now, ctime: now };
+  const user = owners.userName(uid);
+  const group = owners.groupName(gid);
+  if (user !== undefined) item.user = user;
+  if (group !== undefined) item.group = group;
+  return item;
 }

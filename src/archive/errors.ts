@@ -12,6 +12,8 @@ export type ArchiveErrorCode =
   | 'EUNSAFE_PATH'
   | 'EPATTERN'
   | 'EKEY_MISSING'
+  | 'ENO_SOURCE'
+  | 'EINTERRUPTED'
   | SecurityErrorCode;
 
 /** Codes of `RepositorySecurityError`: what the local security state or the key checks refused. */
@@ -97,5 +99,21 @@ export class PatternError extends ArchiveError {
 export class RepositorySecurityError extends ArchiveError {
   constructor(code: SecurityErrorCode, message: string) {
     super(code, message);
+  }
+}
+
+/**
+ * The operation stopped because the process was told to (`signal` is its name, e.g. `SIGINT`).
+ * `checkpoint` names the checkpoint archive that keeps what was stored, when data was stored.
+ */
+export class InterruptedError extends ArchiveError {
+  readonly signal: string;
+  readonly checkpoint: string | undefined;
+  constructor(signal: string, checkpoint?: string) {
+    super('EINTERRUPTED', checkpoint !== undefined
+      ? `interrupted by ${signal}: what was stored is kept in the checkpoint archive "${checkpoint}"; run the same command again to continue (it reuses the stored data)`
+      : `interrupted by ${signal}: nothing was stored, the repository is unchanged`);
+    this.signal = signal;
+    this.checkpoint = checkpoint;
   }
 }

@@ -4,7 +4,7 @@
  */
 export type { ArchiveContext, ChunkCodec, ChunkPurpose, ChunkRepository } from './ports.js';
 export {
-  ArchiveError, ArchiveExistsError, ArchiveNotFoundError, ArchiveNameError, ArchiveCorruptError, RecordUnreadableError, UnsafePathError, PatternError,
+  ArchiveError, ArchiveExistsError, ArchiveNotFoundError, ArchiveNameError, ArchiveCorruptError, RecordUnreadableError, UnsafePathError, PatternError, InterruptedError,
   RepositorySecurityError, type ArchiveErrorCode, type SecurityErrorCode,
 } from './errors.js';
 export {
@@ -14,7 +14,7 @@ export { compilePattern, compilePatterns, type PathMatcher } from './patterns.js
 export { archiveRootPath, type Warning } from './walk.js';
 export { FilesCache, repositoryCacheDir } from './files-cache.js';
 export { recordName, recordId, readRecord as readArchive, listArchiveNames, listArchiveRecords, isUnreadableRecord, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
-export { createArchive, type CreateOptions, type CreateProgress, type CreateResult, type CreateStats } from './create.js';
+export { createArchive, NoSourceError, type StreamSource, type CreateOptions, type CreateProgress, type CreateResult, type CreateStats } from './create.js';
 export { extractArchive, type ExtractOptions, type ExtractResult } from './extract.js';
 export { listArchives, type ListArchivesOptions, listItems, itemJson, formatItem, modeText, isoTime, DEFAULT_ITEM_FORMAT } from './list.js';
 export { archiveInfo, type ArchiveInfo } from './info.js';

@@ -10,6 +10,7 @@ import type { ChunkWriter } from './chunk-writer.js';
 import type { ChunkRef, Item } from './item.js';
 import type { Owners } from './owners.js';
 import type { ArchiveContext } from './ports.js';
+import { InterruptedError } from './errors.js';
 
 const READ_SIZE = 1024 * 1024;
 /**
@@ -78,23 +79,65 @@ async function* readFile(fsPath: Buffer, expected: BigIntStats): AsyncGenerator<
 }
 
 /** Reads, chunks and stores a file's contents; returns its chunk list in order. */
-export async function storeFile(ctx: ArchiveContext, writer: ChunkWriter, fsPath: Buffer, stat: BigIntStats): Promise<ChunkRef[]> {
+export async function storeFile(ctx: ArchiveContext, writer: ChunkWriter, fsPath: Buffer, stat: BigIntStats, signal?: AbortSignal): Promise<ChunkRef[]> {
+  return storeStream(ctx, writer, readFile(fsPath, stat), Number(stat.size) >= SMALL_FILE, signal);
+}
+
+/**
+ * Chunks and stores a stream of fresh buffers (a file, standard input); returns its chunk list in
+ * order. `large` sends it through the worker pipeline, whose window is the only buffer: memory stays
+ * bounded whatever the stream's length. Once `signal` is aborted, reading stops with `InterruptedError`.
+ */
+export async function storeStream(ctx: ArchiveContext, writer: ChunkWriter, stream: AsyncIterable<Uint8Array>, large: boolean, signal?: AbortSignal): Promise<ChunkRef[]> {
   const refs: Promise<ChunkRef>[] = [];
   const inFlight = new Set<Promise<ChunkRef>>();
-  if (ctx.codec.storeChunks && Number(stat.size) >= SMALL_FILE) {
+  const source = signal ? abortable(stream, signal) : stream;
+  if (ctx.codec.storeChunks && large) {
     const list: ChunkRef[] = [];
     // Awaiting each put keeps the pipeline's window as the only buffer (backpressure end to end).
-    for await (const c of ctx.codec.storeChunks(readFile(fsPath, stat), (id) => writer.known(id))) {
+    for await (const c of ctx.codec.storeChunks(source, (id) => writer.known(id))) {
       list.push(c.stored ? await writer.putSealed(c.id, c.size, c.stored) : { id: c.id, size: c.size });
     }
     return list;
   }
-  for await (const chunk of ctx.codec.chunks(readFile(fsPath, stat), 'data')) {
-    const p = writer.store(chunk);
-    refs.push(p);
-    inFlight.add(p);
-    p.then(() => inFlight.delete(p), () => inFlight.delete(p));
-    if (inFlight.size >= CHUNKS_IN_FLIGHT) await Promise.race(inFlight);
+  try {
+    for await (const chunk of ctx.codec.chunks(source, 'data')) {
+      const p = writer.store(chunk);
+      refs.push(p);
+      inFlight.add(p);
+      p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+      if (inFlight.size >= CHUNKS_IN_FLIGHT) await Promise.race(inFlight);
+    }
+  } catch (error) {
+    // No put may outlive the failure: the caller may commit next.
+    await Promise.allSettled(refs);
+    throw error;
   }
   return Promise.all(refs);
+}
+
+/**
+ * `source` until `signal` is aborted, then `InterruptedError` (the signal's reason is its name). A
+ * read still waiting (an idle pipe) is not awaited: the abort ends the wait.
+ */
+async function* abortable(source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), aborted]);
+      if (next === 'aborted' || signal.aborted) {
+        void it.return?.()?.catch(() => undefined);
+        throw new InterruptedError(String(signal.reason));
+      }
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }

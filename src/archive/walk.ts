@@ -33,6 +33,8 @@ export interface WalkOptions {
   /** Skip the contents of folders holding a valid CACHEDIR.TAG (https://bford.info/cachedir/), keeping the folder and the tag (as tar does). */
   excludeCaches?: boolean;
   onWarning(warning: Warning): void;
+  /** Called for each root that exists (before its entries), so a caller knows whether any source was read. */
+  onRoot?(root: string): void;
 }
 
 const CACHEDIR_SIGNATURE = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
@@ -84,6 +86,7 @@ export async function* walk(roots: readonly string[], options: WalkOptions): Asy
       options.onWarning({ path: root, code: errorCode(error), message: `cannot read ${root}: ${errorCode(error)}` });
       continue;
     }
+    options.onRoot?.(root);
     yield* visit(fsRoot, Buffer.from(archiveRootPath(root)), stat, stat.dev, options);
   }
 }

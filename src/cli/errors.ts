@@ -16,9 +16,10 @@ export class UsageError extends Error {
 const HINTS: Record<string, string> = {
   ENOT_A_REPOSITORY: 'check -r/--repo or CAIRN_REPO, or create one with "cairn -r REPO rcreate --encryption repokey"',
   EREPOSITORY_EXISTS: 'choose another location, or use the existing repository',
+  ESTORE_NOT_EMPTY: 'choose a new or empty folder (or prefix) for the repository; cairn never writes among other files',
   ENO_REPOSITORY_STORE: 'check -r/--repo or CAIRN_REPO (the folder or bucket does not exist)',
   EUNSUPPORTED_VERSION: 'this repository needs a newer cairn',
-  ELOCKED: 'another cairn is using the repository; wait for it to finish (stale locks expire on their own)',
+  ELOCKED: 'wait for it to finish; if it no longer runs (another machine, or killed), remove its lock with "cairn break-lock"',
   ELOCK_LOST: 'the repository lock was broken by another client; run the command again',
   EAPPEND_ONLY: 'the repository is append-only; this operation would remove data',
   EINTEGRITY: 'run "cairn check" to see the damage; "cairn check --repair" quarantines damaged segments and rebuilds the index',
@@ -45,6 +46,11 @@ const ERRNO: Record<string, string> = {
   EEXIST: 'already exists',
   EROFS: 'read-only file system',
 };
+
+/** An errno code in words (`ENOENT` → `no such file or folder`), or undefined for other codes. */
+export function errnoText(code: string): string | undefined {
+  return ERRNO[code];
+}
 
 /** Hides credentials that URLs in messages may carry (user:password@, signed query parameters). */
 export function redactSecrets(text: string): string {

@@ -3,6 +3,8 @@
  * person is watching. Commands take a `CliIO` instead of touching `process`, so tests run them
  * in-process and capture everything they print.
  */
+import { createInterface } from 'node:readline/promises';
+import type { Interrupt } from './signals.js';
 
 /** Where a command writes and what it may read from its surroundings. */
 export interface CliIO {
@@ -19,10 +21,18 @@ export interface CliIO {
   readonly warnings: number;
   /** Standard input as a whole (for `key import -`). */
   readStdin(): Promise<Uint8Array>;
+  /** Standard input as a stream of fresh buffers, read as consumed (for `create NAME -`). */
+  stdin?(): AsyncIterable<Uint8Array>;
+  /** True when standard input is a terminal (nothing piped in). */
+  stdinIsTTY?: boolean;
+  /** Asks `question` on the terminal and resolves to the typed line; undefined when there is no terminal. */
+  readLine?(question: string): Promise<string | undefined>;
+  /** The first SIGINT/SIGTERM, for commands that stop cleanly (see signals.ts); absent when run in-process. */
+  interrupt?: Interrupt;
 }
 
-/** The `CliIO` of the running process. */
-export function createProcessIO(): CliIO {
+/** The `CliIO` of the running process; `interrupt` comes from `watchSignals()`. */
+export function createProcessIO(interrupt?: Interrupt): CliIO {
   let warnings = 0;
   // A reader that stops early (`cairn list NAME | head`) closes the pipe: drop further output, as
   // other tools do, instead of dying on an unhandled EPIPE; the command still finishes normally.
@@ -47,6 +57,18 @@ export function createProcessIO(): CliIO {
       for await (const part of process.stdin) parts.push(part as Buffer);
       return Buffer.concat(parts);
     },
+    stdin: () => process.stdin,
+    stdinIsTTY: process.stdin.isTTY === true,
+    async readLine(question) {
+      if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    },
+    interrupt,
   };
 }
 
@@ -64,6 +86,8 @@ export function createMemoryIO(options: { env?: NodeJS.ProcessEnv; cwd?: string;
     warn(message: string) { warnings++; io.stderr += `cairn: warning: ${message}\n`; },
     get warnings() { return warnings; },
     readStdin: async () => options.stdin ?? new Uint8Array(),
+    async *stdin() { if (options.stdin?.length) yield options.stdin; },
+    stdinIsTTY: false,
   };
   return io;
 }

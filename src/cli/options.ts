@@ -121,6 +121,12 @@ export function parseCompression(text: string): string {
   return text;
 }
 
+/** A file mode in octal, `644` or `0644` (permission bits only). */
+export function parseMode(text: string): number {
+  if (!/^0?[0-7]{3,4}$/.test(text)) throw new InvalidArgumentError('use an octal mode such as 0644');
+  return parseInt(text, 8);
+}
+
 /** Collects a repeatable option into an array. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

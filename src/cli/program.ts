@@ -22,6 +22,7 @@ import { registerPrune } from './commands/prune.js';
 import { registerCompact } from './commands/compact.js';
 import { registerCheck } from './commands/check.js';
 import { registerKey } from './commands/key.js';
+import { registerBreakLock } from './commands/break-lock.js';
 
 export const VERSION = '0.1.0';
 
@@ -58,7 +59,10 @@ gs://bucket/prefix, az://account/container/prefix (see docs/cli.md).
 
 Archive names and globs expand {hostname}, {fqdn}, {user}, {pid}, {now}, {utcnow}, {now:%Y-%m-%d}.
 
-Exit codes: 0 success, 1 success with warnings (e.g. a file vanished), 2 error.
+Exit codes: 0 success, 1 success with warnings (e.g. a file vanished), 2 error, 130/143 stopped
+by SIGINT/SIGTERM after cleaning up (create keeps what it stored as NAME.checkpoint; the lock is
+released). A lock left by a cairn killed on this machine is removed by the next command; use
+"cairn break-lock" for one left on another machine.
 
 Example:
   export CAIRN_REPO=/backup/repo CAIRN_PASSPHRASE=...
@@ -99,7 +103,7 @@ export function createProgram(io: CliIO): Command {
       configureRun(io, { command: action.name(), json: g.json, limits: storeLimitsOf(g), prices });
     });
   for (const register of [registerRcreate, registerRinfo, registerRlist, registerRdelete, registerCreate, registerList, registerExtract,
-    registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey]) {
+    registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey, registerBreakLock]) {
     register(program, io);
   }
   for (const command of allCommands(program)) command.exitOverride().configureOutput(output(io));

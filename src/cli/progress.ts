@@ -29,6 +29,8 @@ export function createProgress(io: CliIO, options: { json?: boolean; progress?: 
           hideCursor: true,
           clearOnComplete: true,
           etaBuffer: 50,
+          // cairn handles SIGINT/SIGTERM itself (signals.ts) and stops the bar while cleaning up.
+          gracefulExit: false,
         }, cliProgress.Presets.shades_classic);
       }
       if (!running) { bar.start(totalBytes ?? 1, bytes, payload); running = true; }
@@ -37,4 +39,12 @@ export function createProgress(io: CliIO, options: { json?: boolean; progress?: 
     },
     stop() { if (running) bar?.stop(); running = false; },
   };
+}
+
+/**
+ * Shows the cursor and turns line wrapping back on (what a running bar turned off), for an exit
+ * that cannot stop the bar in order (a second Ctrl-C).
+ */
+export function restoreTerminal(): void {
+  if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\x1b[?7h');
 }

@@ -6,6 +6,8 @@ import { CommanderError } from 'commander';
 import { describeError } from './errors.js';
 import type { CliIO } from './io.js';
 import { createProgram } from './program.js';
+import { SIGNAL_EXIT } from './signals.js';
+import { InterruptedError } from '../index.js';
 
 /** Runs `argv` (without node and the script) and resolves to the exit code; never throws. */
 export async function runMain(argv: readonly string[], io: CliIO): Promise<number> {
@@ -18,6 +20,8 @@ export async function runMain(argv: readonly string[], io: CliIO): Promise<numbe
       return err.exitCode === 0 ? 0 : 2;
     }
     io.err(`cairn: ${describeError(err)}\n`);
+    // Interrupted and cleaned up: exit as a shell reports that signal (130, 143).
+    if (err instanceof InterruptedError) return SIGNAL_EXIT[err.signal] ?? 2;
     return 2;
   }
 }

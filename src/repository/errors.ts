@@ -7,6 +7,7 @@
 export type RepositoryErrorCode =
   | 'ENOT_A_REPOSITORY'
   | 'EREPOSITORY_EXISTS'
+  | 'ESTORE_NOT_EMPTY'
   | 'EUNSUPPORTED_VERSION'
   | 'ELOCKED'
   | 'ELOCK_LOST'
@@ -35,6 +36,11 @@ export class NotARepositoryError extends RepositoryError {
 /** `Repository.create` found a `config` already there. */
 export class RepositoryExistsError extends RepositoryError {
   override readonly code = 'EREPOSITORY_EXISTS';
+}
+
+/** `Repository.create` found objects that are not a cairn repository: it never writes among them. */
+export class StoreNotEmptyError extends RepositoryError {
+  override readonly code = 'ESTORE_NOT_EMPTY';
 }
 
 /** The repository was written by a newer (or unknown) format version. */

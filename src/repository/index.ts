@@ -8,8 +8,9 @@ export type { RepositoryConfig } from './config.js';
 export { FORMAT_VERSION, DEFAULT_SEGMENT_SIZE } from './config.js';
 export type { CompactOptions, CompactReport } from './compaction.js';
 export type { CheckOptions, CheckReport, Damage } from './check.js';
-export { lockOwner, type LockOptions } from './locks.js';
+export { lockOwner, listLocks, breakLocks, type LockOptions, type LockInfo } from './locks.js';
+export type { DestroyReport } from './ownership.js';
 export {
-  RepositoryError, NotARepositoryError, RepositoryExistsError, UnsupportedVersionError, LockedError, LockLostError,
+  RepositoryError, NotARepositoryError, RepositoryExistsError, StoreNotEmptyError, UnsupportedVersionError, LockedError, LockLostError,
   AppendOnlyError, IntegrityError, IndexDamagedError, ConfigInvalidError, IdNotFoundError, RepositoryStateError, type RepositoryErrorCode,
 } from './errors.js';

@@ -57,3 +57,23 @@ export function sharedLockKey(session: string): string {
   return `${LOCKS_PREFIX}shared-${session}`;
 }
 export const EXCLUSIVE_LOCK_KEY = `${LOCKS_PREFIX}exclusive`;
+
+/**
+ * The key grammar of every object cairn writes (docs/format/repository.md, "Keys"): `config`,
+ * `keys/repokey`, segments, index objects, locks, records and quarantined copies. `rdelete`
+ * deletes only keys that match it; anything else in the store was put there by someone else.
+ */
+const REPOSITORY_KEY = new RegExp([
+  '^config$',
+  '^keys/repokey$',
+  '^data/[0-9a-f]{16}/[0-9a-f]{8}$',
+  '^index/(?:[0-9a-f]{16}-[0-9a-f]{8}|full-[0-9a-f]{16})$',
+  '^locks/(?:shared-[0-9a-f]{16}|exclusive)$',
+  '^records/[A-Za-z0-9_.=-]+$',
+  '^quarantine/(?:data-[0-9a-f]{16}-[0-9a-f]{8}|index-(?:[0-9a-f]{16}-[0-9a-f]{8}|full-[0-9a-f]{16}))$',
+].join('|'));
+
+/** True when `key` is one cairn's repository layer writes (see `REPOSITORY_KEY`). */
+export function isRepositoryKey(key: string): boolean {
+  return REPOSITORY_KEY.test(key);
+}

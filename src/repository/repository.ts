@@ -11,7 +11,7 @@ import { AppendOnlyError, IdNotFoundError, IndexDamagedError, IntegrityError, Re
 import { ChunkIndex } from './index-table.js';
 import { encodeIndex, KIND_DELTA } from './index-format.js';
 import { loadIndex, SegmentTable, type LoadedIndex } from './index-load.js';
-import { deltaKey, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
+import { deltaKey, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
 import { RepositoryLock, type LockOptions } from './locks.js';
 import { SegmentWriter } from './segment-writer.js';
 import { encodeCommit, encodeDelete, encodePutHeader, ID_SIZE, openPut } from './segment-format.js';
@@ -19,6 +19,7 @@ import { compactRepository, type CompactOptions, type CompactReport } from './co
 import { checkRepository, type CheckOptions, type CheckReport } from './check.js';
 import { planRuns, type WantedEntry } from './read-plan.js';
 import * as records from './records.js';
+import { assertEmptyStore, destroyStore, type DestroyReport } from './ownership.js';
 
 export interface CreateOptions {
   /** Segment size in bytes, fixed for the repository's life. Default 32 MiB. */
@@ -73,9 +74,13 @@ export class Repository {
     this.#options = options;
   }
 
-  /** Creates the store root and writes the config (`RepositoryExistsError` if there is one), then opens it. */
+  /**
+   * Creates the store root and writes the config, then opens it. A store that already holds a
+   * config → `RepositoryExistsError`; one holding anything else → `StoreNotEmptyError`, and nothing is written.
+   */
   static async create(backend: Backend, options: CreateOptions & OpenOptions = {}): Promise<Repository> {
     await backend.create();
+    await assertEmptyStore(backend);
     await writeConfig(backend, options);
     return Repository.open(backend, options);
   }
@@ -293,6 +298,19 @@ export class Repository {
   }
 
   /** Verifies every segment and index object; `repair` (exclusive lock) rebuilds the index. See check.ts. */
+  /**
+   * Deletes the repository: every object of cairn's key grammar, config last; other objects stay
+   * and are listed in the report. Needs the exclusive lock; `AppendOnlyError` in append-only mode.
+   * The repository is unusable afterwards except for `close()`, which removes the lock.
+   */
+  async destroy(options: { dryRun?: boolean } = {}): Promise<DestroyReport> {
+    this.#open();
+    if (this.config.appendOnly) throw new AppendOnlyError('the repository is append-only: deleting it is refused');
+    this.#needExclusive('rdelete');
+    if (this.#options.readOnly) throw new RepositoryStateError('the repository is open read-only: deleting it is refused');
+    return destroyStore(this.#backend, EXCLUSIVE_LOCK_KEY, options.dryRun ?? false);
+  }
+
   async check(options: CheckOptions = {}): Promise<CheckReport> {
     this.#open();
     if (options.repair) {

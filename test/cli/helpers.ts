@@ -20,9 +20,9 @@ function command(): string[] {
   return process.env.CAIRN_TEST_BUILT === '1' ? [join(root, 'dist/src/cli/main.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')];
 }
 
-/** Starts `cairn ARGS`; the caller waits or kills. */
-export function startCairn(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-  return spawn(process.execPath, [...command(), ...args], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `cairn ARGS`; the caller waits or kills. Standard input is empty unless `stdin: 'pipe'`. */
+export function startCairn(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore' } = {}): ChildProcess {
+  return spawn(process.execPath, [...command(), ...args], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs `cairn ARGS` to completion. */
@@ -149,4 +149,44 @@ export function assertSameTree(restored: Map<string, Entry>, source: Map<string,
     return [k, { ...e, mtimeNs: o && near(o.mtimeNs, e.mtimeNs) ? o.mtimeNs : e.mtimeNs }];
   }));
   assert.deepEqual(strip(restored, source), source);
+}
+
+/** Runs `cairn ARGS` with `input` written to its standard input (a pipe), to completion. */
+export async function cairnWithInput(args: string[], input: AsyncIterable<Uint8Array> | Uint8Array, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const child = spawn(process.execPath, [...command(), ...args], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdin.on('error', () => undefined); // a command that fails early closes its end
+  const closed = new Promise<number>((done) => child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1))));
+  const chunks = input instanceof Uint8Array ? [input] : input;
+  for await (const chunk of chunks) if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r));
+  child.stdin.end();
+  return { code: await closed, stdout, stderr };
+}
+
+/** Starts `cairn ARGS` on a pseudo-terminal (util-linux `script`); write to its stdin to type, e.g. "\x03" for Ctrl-C. */
+export function startOnTerminal(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const line = [process.execPath, ...command(), ...args].map(quote).join(' ');
+  return spawn('script', ['-qec', line, '/dev/null'], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/**
+ * Runs `cairn ARGS` on a pseudo-terminal (util-linux `script`): standard input, output and error are
+ * a TTY, and `typed` is what the user types. Output of both streams arrives mixed, in `stdout`.
+ */
+export async function cairnOnTerminal(args: string[], typed: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const child = startOnTerminal(args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdin!.on('error', () => undefined);
+  child.stdin!.write(typed);
+  // script passes its exit status through (-e); stdin stays open until then, as a terminal's would.
+  const code = await new Promise<number>((done) => child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1))));
+  child.stdin!.destroy();
+  return { code, stdout, stderr };
 }

@@ -5,7 +5,7 @@
  * command's result is printed once the store is closed, so the `backend` request counts it
  * carries (JSON) or the summary line (text) include the lock's release.
  */
-import { openRepository, openStore, readPassphrase, type OpenedRepository, type Store, type StoreLimits } from '../../index.js';
+import { InterruptedError, openRepository, openStore, readPassphrase, type OpenedRepository, type Store, type StoreLimits } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatCostLine, formatUsageLine, jsonLine } from '../format.js';
@@ -98,6 +98,8 @@ export interface OpenMode {
   exclusive?: boolean;
   readOnly?: boolean;
   compression?: string;
+  /** `work` watches `io.interrupt` itself and stops cleanly (create); otherwise a signal abandons it. */
+  handlesInterrupt?: boolean;
   /** Do not read the index objects: `check --repair` rebuilds them from the segments. */
   skipIndex?: boolean;
   /** What a rollback found by the local security state does: refused unless `check` asks to see or accept it. */
@@ -113,10 +115,15 @@ function summaryLines(session: Session, run: RunSettings, io: CliIO): string[] {
   return lines;
 }
 
-/** Opens the repository, runs `work`, and closes repository and backend whatever happens. */
+/**
+ * Opens the repository, runs `work`, and closes repository and backend whatever happens. On
+ * SIGINT/SIGTERM a command that does not handle the interrupt itself is abandoned with
+ * `InterruptedError`: the repository is closed (its lock released) and the progress bar stopped.
+ */
 export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, mode: OpenMode, work: (opened: OpenedRepository, progress: Progress) => Promise<T>): Promise<T> {
   const backend = await openCliStore(options.repo, io);
   const progress = createProgress(io, options);
+  const released = io.interrupt?.hold();
   try {
     const opened = await openRepository(backend, {
       passphrase: () => readPassphrase({ env: io.env }),
@@ -129,7 +136,19 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
       env: io.env,
     });
     try {
-      return await work(opened, progress);
+      const signal = io.interrupt?.signal;
+      if (signal?.aborted) throw new InterruptedError(String(signal.reason));
+      if (!signal || mode.handlesInterrupt) return await work(opened, progress);
+      let onAbort = (): void => undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(new InterruptedError(String(signal.reason)));
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return await Promise.race([work(opened, progress), aborted]);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
     } finally {
       await opened.close();
     }
@@ -139,6 +158,7 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
     throw err;
   } finally {
     progress.stop();
+    released?.();
     await backend.close();
   }
 }

@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CliIO } from '../io.js';
-import { redactSecrets } from '../errors.js';
+import { errnoText, redactSecrets, UsageError } from '../errors.js';
 import { formatBytes } from '../format.js';
-import { collect, globalsOf, parseCompression, parseCount, repoUrl } from '../options.js';
+import { collect, globalsOf, parseCompression, parseCount, parseMode, repoUrl } from '../options.js';
 import { expandPlaceholders } from '../placeholders.js';
 import { createArchive, isoTime, type CreateStats } from '../../index.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
@@ -22,6 +22,9 @@ export interface CreateCommandOptions extends RepoCommandOptions {
   comment?: string;
   filesCache?: boolean;
   stats?: boolean;
+  /** Name and mode of the file that `-` (standard input) becomes in the archive. */
+  stdinName?: string;
+  stdinMode?: number;
   /** Recorded in the archive (the command line). */
   command?: string[];
 }
@@ -40,12 +43,17 @@ export async function runCreate(options: CreateCommandOptions, io: CliIO): Promi
     exclude.push(...(await readFile(resolve(io.cwd, file), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
   }
   const name = expandPlaceholders(options.name);
-  return withRepository(options, io, { compression: options.compression }, async (opened, progress) => {
+  const fromStdin = options.paths.includes('-');
+  if (fromStdin && options.paths.length > 1) throw new UsageError('"-" (standard input) must be the only source: back up files in another archive');
+  if (fromStdin && io.stdinIsTTY) throw new UsageError('"-" reads standard input, but it is a terminal: pipe the data in, e.g. pg_dump mydb | cairn create db -');
+  if (fromStdin && !io.stdin) throw new UsageError('"-" (standard input) is not available here');
+  const stdin = fromStdin ? { name: options.stdinName ?? 'stdin', mode: options.stdinMode ?? 0o644, data: io.stdin!() } : undefined;
+  return withRepository(options, io, { compression: options.compression, handlesInterrupt: true }, async (opened, progress) => {
     const result = await createArchive(opened, {
-      name, paths: options.paths, exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches,
+      name, paths: fromStdin ? [] : options.paths, stdin, exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches,
       comment: options.comment, command: options.command, noFilesCache: options.filesCache === false,
-      checkpointInterval: options.checkpointInterval,
-      onWarning: (w) => io.warn(`${w.path}: ${w.message}`),
+      checkpointInterval: options.checkpointInterval, signal: io.interrupt?.signal,
+      onWarning: (w) => io.warn(`${w.path}: ${errnoText(w.code) ?? w.message}`),
       onProgress: (p) => progress.update({ files: p.files, bytes: p.original }),
     });
     const summary: CreateSummary = {
@@ -64,9 +72,9 @@ export async function runCreate(options: CreateCommandOptions, io: CliIO): Promi
 
 export function registerCreate(program: Command, io: CliIO): void {
   program.command('create')
-    .description('back up PATHs into a new archive NAME ({hostname}, {now}, {user} are expanded)')
+    .description('back up PATHs into a new archive NAME ({hostname}, {now}, {user} are expanded); "-" backs up standard input as one file; Ctrl-C keeps what was stored as NAME.checkpoint (exit 130)')
     .argument('<name>', 'archive name, e.g. "{hostname}-{now}"')
-    .argument('<paths...>', 'files and folders to back up')
+    .argument('<paths...>', 'files and folders to back up, or "-" alone for standard input (pg_dump db | cairn create db -); when none can be read, no archive is written (exit 2)')
     .option('-e, --exclude <pattern>', 'exclude paths matching the pattern (fm:, sh:, re:, pp: styles; repeatable)', collect)
     .option('--exclude-from <file>', 'read exclude patterns from a file, one per line (repeatable)', collect)
     .option('-x, --one-file-system', 'stay on the file system of each PATH (do not cross mount points)')
@@ -76,6 +84,8 @@ export function registerCreate(program: Command, io: CliIO): void {
     .option('--comment <text>', 'a comment stored with the archive')
     .option('--no-files-cache', 'read every file, even those the files cache knows as unchanged')
     .option('--no-stats', 'do not print the totals at the end')
+    .option('--stdin-name <name>', 'with "-": the file name standard input gets in the archive', 'stdin')
+    .option('--stdin-mode <octal>', 'with "-": its mode (default: 0644; owner: you; time: now)', parseMode)
     .action(async (name: string, paths: string[], opts: Omit<CreateCommandOptions, 'repo' | 'name' | 'paths'>, cmd: Command) => {
       const g = globalsOf(cmd);
       await runCreate({ ...opts, name, paths, command: ['cairn', ...process.argv.slice(2).map(redactSecrets)], repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
