@@ -108,3 +108,16 @@ test('the create summary names what each number means; new data of a tiny file i
     await ws.cleanup();
   }
 });
+
+test('rcreate ends by saying what to back up: the key (export) and the passphrase, or the key file', async () => {
+  const ws = await workspace();
+  try {
+    const repokey = await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
+    assert.match(repokey, /Keep the passphrase.*cairn key export FILE/s);
+    const keyfile = await ok(['-r', `${ws.repo}-kf`, 'rcreate', '--encryption', 'keyfile']);
+    assert.match(keyfile, /^key file: \/.+$/m);
+    assert.match(keyfile, /Back up this key file and keep the passphrase/);
+  } finally {
+    await ws.cleanup();
+  }
+});

@@ -33,11 +33,18 @@ export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ 
     const keyFile = opened.key.mode.startsWith('keyfile-') ? io.env.CAIRN_KEY_FILE || keyFilePath(id, io.env) : undefined;
     const result = { id, encryption: opened.key.mode, ...(keyFile ? { keyFile } : {}) };
     await opened.close();
-    emit(io, options, result, () => `created repository ${id} (${result.encryption})${keyFile ? `\nkey file: ${keyFile} (back it up: without it and its passphrase the backups cannot be read)` : ''}`);
+    emit(io, options, result, () => `created repository ${id} (${result.encryption})\n${backupAdvice(result.encryption, keyFile)}`);
     return result;
   } finally {
     await backend.close();
   }
+}
+
+/** What to keep safe, as Borg and restic say after creating a repository. */
+function backupAdvice(mode: string, keyFile: string | undefined): string {
+  if (keyFile) return `key file: ${keyFile}\nBack up this key file and keep the passphrase: without both the backups cannot be read. "cairn key export FILE" (or --paper) makes a copy.`;
+  if (mode.startsWith('repokey-')) return 'The key is stored in the repository, sealed by your passphrase. Keep the passphrase, and keep a copy of the key elsewhere ("cairn key export FILE", or --paper to print it): if the repository\'s key object is damaged, the backups cannot be read without it.';
+  return mode === 'none' ? 'This repository is not encrypted: anyone who can read the store can read the backups.' : 'This repository is authenticated, not encrypted: anyone who can read the store can read the backups. Keep the passphrase.';
 }
 
 export function registerRcreate(program: Command, io: CliIO): void {
