@@ -17,16 +17,18 @@ interface Scheme {
   load: (url: URL, options: OpenOptions) => Promise<Backend>;
   /** The npm package the backend needs, named in the "install X" hint when it is missing. */
   sdk?: string;
+  /** It talks to its store over HTTP: request accounting counts its HTTP requests. */
+  http?: boolean;
 }
 
 /** One line per scheme. Remote backends add theirs here (`sftp:`, `s3:`, `gs:`, `az:`). */
 const SCHEMES: Record<string, Scheme> = {
   'file:': { load: async (url) => (await import('./fs/index.js')).createFsBackend(filePath(url)) },
   'memory:': { load: async (url) => (await import('./memory/index.js')).createMemoryBackend(url.href) },
-  's3:': { load: async (url, options) => (await import('./s3/index.js')).createS3Backend(url, options), sdk: '@aws-sdk/client-s3' },
+  's3:': { load: async (url, options) => (await import('./s3/index.js')).createS3Backend(url, options), sdk: '@aws-sdk/client-s3', http: true },
   'sftp:': { load: async (url, options) => (await import('./sftp/index.js')).createSftpBackend(url, options), sdk: 'ssh2' },
-  'az:': { load: async (url, options) => (await import('./azure/index.js')).createAzureBackend(url, options), sdk: '@azure/storage-blob' },
-  'gs:': { load: async (url, options) => (await import('./gcs/index.js')).createGcsBackend(url, options), sdk: '@google-cloud/storage' },
+  'az:': { load: async (url, options) => (await import('./azure/index.js')).createAzureBackend(url, options), sdk: '@azure/storage-blob', http: true },
+  'gs:': { load: async (url, options) => (await import('./gcs/index.js')).createGcsBackend(url, options), sdk: '@google-cloud/storage', http: true },
 };
 
 /** The local path of a `file:` URL; a URL naming another host is refused. */
@@ -74,6 +76,19 @@ export async function openBackend(location: string, options: OpenOptions = {}): 
       throw new BackendError(`the ${url.protocol.slice(0, -1)} backend needs ${scheme.sdk}: run "npm install ${scheme.sdk}"`, { cause: err });
     }
     throw err;
+  }
+}
+
+/**
+ * True when the backend `location` names talks to its store over HTTP (s3, gs, az): its request
+ * accounting counts HTTP requests. False for paths, `file:`, `memory:`, `sftp:` and unknown schemes.
+ */
+export function speaksHttp(location: string): boolean {
+  if (!hasScheme(location)) return false;
+  try {
+    return SCHEMES[new URL(location).protocol]?.http === true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,6 +1,8 @@
 /**
- * cairn as a library: `import { openBackend, initRepository, createArchive } from 'cairn-backup'`.
- * The CLI uses exactly this surface. See docs/library.md for an example.
+ * cairn as a library: `import { openStore, initRepository, createArchive } from 'cairn-backup'`.
+ * The CLI uses exactly this surface. See docs/library.md for an example. `openStore` is the way
+ * to open a repository's store (retry, limits, timeouts, accounting); `openBackend` gives the raw
+ * backend without any of them, for tests and tools.
  */
 export { openBackend, redactUrl } from '../backends/index.js';
 export * from './store/index.js';

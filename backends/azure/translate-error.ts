@@ -1,9 +1,10 @@
 /** Turns @azure/storage-blob's errors (RestError with status and Azure error code, socket errors) into cairn's typed errors. */
 import {
   AlreadyExistsError, BackendError, NotFoundError, PermissionError, StoreMissingError, TimeoutError, TransientError,
+  retryAfterFromHeaders,
 } from '../../src/store/errors.js';
 
-interface AzureError { statusCode?: unknown; code?: unknown; name?: unknown; message?: unknown; details?: { errorCode?: unknown } }
+interface AzureError { statusCode?: unknown; code?: unknown; name?: unknown; message?: unknown; details?: { errorCode?: unknown }; response?: { headers?: unknown } }
 
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 // core-rest-pipeline reports network failures with these codes and no status.
@@ -35,8 +36,9 @@ export function translateError(err: unknown, key: string | undefined, location: 
     return new PermissionError(`azure ${what}: access refused (${detail}); check the connection string, key or SAS token`, options);
   }
   if (e.name === 'AbortError' || code === 'ETIMEDOUT') return new TimeoutError(`azure ${what}: request timed out`, options);
+  // 501 (and any status not listed) is permanent: a retry cannot make the server implement it.
   if ((status !== undefined && TRANSIENT_STATUS.has(status)) || (code !== undefined && TRANSIENT_CODES.has(code))) {
-    return new TransientError(`azure ${what}: ${detail}`, options);
+    return new TransientError(`azure ${what}: ${detail}`, { ...options, retryAfterMs: retryAfterFromHeaders(e.response?.headers) });
   }
   return new BackendError(`azure ${what} failed: ${detail}`, options);
 }

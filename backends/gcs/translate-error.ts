@@ -3,7 +3,7 @@
  * errors, socket errors) become cairn's typed store errors.
  */
 import {
-  AlreadyExistsError, BackendError, InvalidRangeError, NotFoundError, PermissionError, TransientError,
+  AlreadyExistsError, BackendError, InvalidRangeError, NotFoundError, PermissionError, TransientError, retryAfterFromHeaders,
 } from '../../src/store/errors.js';
 
 /** Socket-level failures a retry may cure (server restarted, connection dropped, DNS hiccup). */
@@ -19,7 +19,7 @@ interface ErrorShape {
   status?: unknown;
   message?: unknown;
   errno?: unknown;
-  response?: { status?: unknown; data?: unknown };
+  response?: { status?: unknown; data?: unknown; headers?: unknown };
   cause?: unknown;
 }
 
@@ -50,8 +50,9 @@ function isAuthFailure(err: unknown): boolean {
 
 /**
  * Maps an SDK failure to a store error: 404 → NotFoundError, 409/412 → AlreadyExistsError,
- * 401/403 and refused credentials → PermissionError, 416 → InvalidRangeError, 408/429/5xx and
- * socket errors → TransientError, anything else → BackendError. Callers that know more (a 404
+ * 401/403 and refused credentials → PermissionError, 416 → InvalidRangeError, 408/429/5xx but 501
+ * and socket errors → TransientError (with the `Retry-After` the server sent), anything else
+ * (501 Not Implemented included) → BackendError. Callers that know more (a 404
  * meaning a missing bucket) check that first.
  */
 export function translateError(err: unknown, key?: string): BackendError {
@@ -67,8 +68,10 @@ export function translateError(err: unknown, key?: string): BackendError {
   if (status === 404) return new NotFoundError(`${what}: not found`, options);
   if (status === 409 || status === 412) return new AlreadyExistsError(`${what}: already exists (${detail})`, options);
   if (status === 416) return new InvalidRangeError(`${what}: range not satisfiable`, options);
+  if (status === 501) return new BackendError(`${what}: the server does not implement this request (${detail})`, options);
   if (status === 408 || status === 429 || (status !== undefined && status >= 500)) {
-    return new TransientError(`${what}: server busy or failing (${detail})`, options);
+    const retryAfterMs = retryAfterFromHeaders((err as ErrorShape).response?.headers);
+    return new TransientError(`${what}: server busy or failing (${detail})`, { ...options, retryAfterMs });
   }
   if (status === undefined && code !== undefined && TRANSIENT_CODES.has(code)) {
     return new TransientError(`${what}: connection failed (${code})`, options);

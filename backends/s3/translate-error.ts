@@ -1,6 +1,7 @@
 /** Turns the AWS SDK's failures (S3 error codes, HTTP statuses, socket errors) into cairn's typed errors. */
 import {
   AlreadyExistsError, BackendError, NotFoundError, PermissionError, StoreMissingError, TimeoutError, TransientError,
+  retryAfterFromHeaders,
 } from '../../src/store/errors.js';
 
 interface SdkError {
@@ -9,6 +10,8 @@ interface SdkError {
   message?: unknown;
   $metadata?: { httpStatusCode?: number };
   $retryable?: unknown;
+  /** The raw HTTP response (a hidden field the SDK sets on service errors). */
+  $response?: { headers?: unknown };
 }
 
 const TRANSIENT_CODES = new Set([
@@ -57,8 +60,12 @@ export function translateError(err: unknown, ctx: ErrorContext): BackendError {
   }
   if (name === 'TimeoutError') return new TimeoutError(`${where}: timed out (${detail})`, options);
   if (name === 'AbortError') return new BackendError(`${where}: aborted`, options);
+  if (name === 'NotImplemented' || status === 501) {
+    return new BackendError(`${where}: the store does not implement this request (${name || 'HTTP 501'}); it is not S3-compatible enough for cairn`, options);
+  }
   if (TRANSIENT_CODES.has(name) || status === 429 || (status !== undefined && status >= 500)) {
-    return new TransientError(`${where}: ${name || 'HTTP ' + String(status)} (${detail})`, options);
+    const retryAfterMs = retryAfterFromHeaders(e.$response?.headers);
+    return new TransientError(`${where}: ${name || 'HTTP ' + String(status)} (${detail})`, { ...options, retryAfterMs });
   }
   if (TRANSIENT_ERRNO.has(code) || TRANSIENT_ERRNO.has(name) || /socket hang up|ECONNRESET|ECONNREFUSED/.test(detail)) {
     return new TransientError(`${where}: ${code || 'connection lost'} (${detail})`, options);

@@ -26,6 +26,8 @@ export interface StoreErrorOptions {
   key?: string;
   /** The original error (SDK, errno, HTTP), kept for diagnosis. */
   cause?: unknown;
+  /** How long the service asked us to wait before trying again (its `Retry-After`), in ms. */
+  retryAfterMs?: number;
 }
 
 /** Base class of every store error. `transient` says whether a retry may succeed. */
@@ -34,12 +36,15 @@ export class BackendError extends Error {
   readonly transient: boolean = false;
   readonly backend: string | undefined;
   readonly key: string | undefined;
+  /** The wait the service asked for (`Retry-After`), in ms; `withRetry` waits at least this long. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: StoreErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.backend = options.backend;
     this.key = options.key;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -102,4 +107,36 @@ export class InvalidUrlError extends BackendError {
 /** True for errors a retry may cure. Unknown errors are not transient. */
 export function isTransient(err: unknown): boolean {
   return err instanceof BackendError && err.transient;
+}
+
+/**
+ * Milliseconds from `now` that an HTTP `Retry-After` value asks for: delay-seconds (`120`) or an
+ * HTTP date. `undefined` when absent or unreadable; a date in the past gives 0.
+ */
+export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const text = String(value).trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) || !/[a-z]/i.test(text) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * The wait asked for by the response headers of a failed request (`Retry-After`, or Azure's
+ * `retry-after-ms` / `x-ms-retry-after-ms`), in ms. `headers` is a plain object (any case of the
+ * names) or a Headers-like object with `get()`; anything else gives `undefined`.
+ */
+export function retryAfterFromHeaders(headers: unknown, now: number = Date.now()): number | undefined {
+  if (headers === null || typeof headers !== 'object') return undefined;
+  const read = (name: string): unknown => {
+    const h = headers as { get?: unknown } & Record<string, unknown>;
+    if (typeof h.get === 'function') return (h.get as (n: string) => unknown).call(headers, name) ?? undefined;
+    const found = Object.keys(h).find((k) => k.toLowerCase() === name);
+    return found === undefined ? undefined : h[found];
+  };
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const ms = Number(read(name));
+    if (read(name) !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  return parseRetryAfter(read('retry-after'), now);
 }

@@ -15,6 +15,8 @@ export interface Call {
   key?: string;
   /** Bytes sent (`put`); for `get` the caller learns the size from the result. */
   bytes?: number;
+  /** The range asked for (`get`), when there is one. */
+  range?: ByteRange;
   /** The caller's signal, if any. */
   signal?: AbortSignal;
 }
@@ -32,7 +34,7 @@ export function intercept(inner: Backend, around: Around): Backend {
     location: inner.location,
     capabilities: inner.capabilities,
     get: (key: string, range?: ByteRange, options?: OpOptions) =>
-      around({ op: 'get', key, signal: options?.signal }, (signal) => inner.get(key, range, { ...options, signal })),
+      around({ op: 'get', key, range, signal: options?.signal }, (signal) => inner.get(key, range, { ...options, signal })),
     put: (key: string, bytes: Uint8Array, options?: PutOptions & OpOptions) =>
       around({ op: 'put', key, bytes: bytes.length, signal: options?.signal }, (signal) => inner.put(key, bytes, { ...options, signal })),
     delete: (key: string, options?: OpOptions) =>

@@ -41,22 +41,26 @@ export class TokenBucket {
 
 /**
  * `b` with its `put` and `get` traffic held to `bytesPerSecond` on average (bursts up to one
- * second's worth). A put waits before sending; a get is delayed after receiving, by its size.
+ * second's worth). With `downloadBytesPerSecond` given, uploads are held to `bytesPerSecond` and
+ * downloads to `downloadBytesPerSecond` separately (0 = that direction unlimited); otherwise both
+ * share one budget. A put waits before sending; a get is delayed after receiving, by its size.
  * Listings, stats and deletes move few bytes and are not limited.
  */
-export function withRateLimit(b: Backend, bytesPerSecond: number): Backend {
-  const bucket = new TokenBucket(bytesPerSecond);
+export function withRateLimit(b: Backend, bytesPerSecond: number, downloadBytesPerSecond?: number): Backend {
+  const up = bytesPerSecond > 0 ? new TokenBucket(bytesPerSecond) : undefined;
+  const down = downloadBytesPerSecond === undefined ? up : downloadBytesPerSecond > 0 ? new TokenBucket(downloadBytesPerSecond) : undefined;
+  if (!up && !down) throw new RangeError('rate limit: give a rate > 0 for at least one direction');
   return {
     name: b.name,
     location: b.location,
     capabilities: b.capabilities,
     async get(key: string, range?: ByteRange, options?: OpOptions) {
       const bytes = await b.get(key, range, options);
-      await bucket.take(bytes.length, options?.signal);
+      await down?.take(bytes.length, options?.signal);
       return bytes;
     },
     async put(key: string, bytes: Uint8Array, options?: PutOptions & OpOptions) {
-      await bucket.take(bytes.length, options?.signal);
+      await up?.take(bytes.length, options?.signal);
       return b.put(key, bytes, options);
     },
     delete: (key, options) => b.delete(key, options),

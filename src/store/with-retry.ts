@@ -1,25 +1,40 @@
 /** A wrapper that retries transient failures with exponential backoff and full jitter. */
 import type { Backend, ByteRange, ListEntry, OpOptions, PutOptions } from './backend.js';
-import { AlreadyExistsError, isTransient } from './errors.js';
+import { AlreadyExistsError, BackendError, isTransient } from './errors.js';
 import { linkedController, sleep } from './abort.js';
 import { compareKeys } from './keys.js';
 
 export interface RetryPolicy {
-  /** Total tries per request, the first included. Default 6. */
+  /** Total tries per request, the first included. Default: unlimited (the time budget decides). */
   maxAttempts?: number;
-  /** Base of the backoff: the cap before try k+1 is `min(maxDelayMs, baseDelayMs · 2^(k-1))`. Default 200. */
+  /** Base of the backoff: the cap before try k+1 is `min(maxDelayMs, baseDelayMs · 2^(k-1))`. Default 500. */
   baseDelayMs?: number;
-  /** Longest single wait. Default 15 000. */
+  /** Longest single wait chosen by the backoff (a longer `Retry-After` still wins). Default 60 000. */
   maxDelayMs?: number;
-  /** Give up once this much time has passed since the first try began. Default 120 000. */
+  /**
+   * The retry budget: give up once the next wait would end more than this long after the first
+   * try began (for a listing: after the last entry it yielded). Default 900 000 (15 min, as restic).
+   */
   maxElapsedMs?: number;
   /** Aborts every wait of every request (e.g. on shutdown); each request's own signal does too. */
   signal?: AbortSignal;
   /** Uniform numbers in [0, 1) for the jitter; a seeded one makes tests repeatable. */
   random?: () => number;
   /** Told before each wait, e.g. to log "retrying put data/… in 812 ms". */
-  onRetry?: (info: { op: string; key?: string; attempt: number; delayMs: number; error: unknown }) => void;
+  onRetry?: (info: RetryInfo) => void;
 }
+
+/** One retry about to happen: the failed try's number and error, and the wait before the next. */
+export interface RetryInfo {
+  op: string;
+  key?: string;
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+/** Defaults of `RetryPolicy`, stated once (docs/backends.md repeats them). */
+export const RETRY_DEFAULTS = { maxAttempts: Infinity, baseDelayMs: 500, maxDelayMs: 60_000, maxElapsedMs: 15 * 60_000 } as const;
 
 interface Resolved extends Required<Omit<RetryPolicy, 'signal' | 'onRetry'>> {
   signal?: AbortSignal;
@@ -28,8 +43,10 @@ interface Resolved extends Required<Omit<RetryPolicy, 'signal' | 'onRetry'>> {
 
 /**
  * `b` with each request retried while it fails with a transient error (`isTransient`), waiting
- * a random time in [0, cap] ("full jitter") before each new try. Permanent errors (not found,
- * permission, invalid key…) are thrown at once; after the last try the last error is thrown.
+ * a random time in [0, cap] ("full jitter") before each new try, or longer when the error carries
+ * the service's `Retry-After` (`retryAfterMs`). Permanent errors (not found, permission, invalid
+ * key, 501…) are thrown at once; when the budget (time, or tries if limited) is spent, the last
+ * error is thrown.
  * A listing that fails part-way resumes after the last key it yielded (listings are sorted).
  * `put` with `ifAbsent`: when a try that failed transiently had in fact stored the object, the
  * next try meets `AlreadyExistsError`; the wrapper then reads the object back and reports success
@@ -37,10 +54,10 @@ interface Resolved extends Required<Omit<RetryPolicy, 'signal' | 'onRetry'>> {
  */
 export function withRetry(b: Backend, policy: RetryPolicy = {}): Backend {
   const p: Resolved = {
-    maxAttempts: policy.maxAttempts ?? 6,
-    baseDelayMs: policy.baseDelayMs ?? 200,
-    maxDelayMs: policy.maxDelayMs ?? 15_000,
-    maxElapsedMs: policy.maxElapsedMs ?? 120_000,
+    maxAttempts: policy.maxAttempts ?? RETRY_DEFAULTS.maxAttempts,
+    baseDelayMs: policy.baseDelayMs ?? RETRY_DEFAULTS.baseDelayMs,
+    maxDelayMs: policy.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs,
+    maxElapsedMs: policy.maxElapsedMs ?? RETRY_DEFAULTS.maxElapsedMs,
     random: policy.random ?? Math.random,
     signal: policy.signal,
     onRetry: policy.onRetry,
@@ -82,8 +99,7 @@ async function retry<T>(p: Resolved, op: string, key: string | undefined, signal
       return await fn(attempt);
     } catch (err) {
       if (!isTransient(err) || attempt >= p.maxAttempts || signal?.aborted || p.signal?.aborted) throw err;
-      const cap = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
-      const delayMs = Math.floor(p.random() * cap);
+      const delayMs = backoff(p, attempt, err);
       if (performance.now() - started + delayMs > p.maxElapsedMs) throw err;
       p.onRetry?.({ op, key, attempt, delayMs, error: err });
       await wait(delayMs, signal, p.signal);
@@ -109,12 +125,19 @@ async function* resumableList(b: Backend, p: Resolved, prefix: string, options?:
     } catch (err) {
       failures += 1;
       if (!isTransient(err) || failures >= p.maxAttempts || options?.signal?.aborted || p.signal?.aborted) throw err;
-      const delayMs = Math.floor(p.random() * Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (failures - 1)));
+      const delayMs = backoff(p, failures, err);
       if (performance.now() - started + delayMs > p.maxElapsedMs) throw err;
       p.onRetry?.({ op: 'list', key: prefix, attempt: failures, delayMs, error: err });
       await wait(delayMs, options?.signal, p.signal);
     }
   }
+}
+
+/** The wait before try `attempt + 1`: full jitter under the exponential cap, at least the `Retry-After`. */
+function backoff(p: Resolved, attempt: number, err: unknown): number {
+  const cap = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** Math.min(attempt - 1, 52));
+  const jittered = Math.floor(p.random() * cap);
+  return Math.max(jittered, err instanceof BackendError ? err.retryAfterMs ?? 0 : 0);
 }
 
 /** Sleeps `ms`, cut short by either the request's signal or the policy's. */

@@ -1,20 +1,57 @@
-/** A wrapper that gives every request a time limit and cancels it when the limit passes. */
+/** A wrapper that gives every request a time limit, scaled by the bytes it moves, and cancels it when the limit passes. */
 import type { Backend } from './backend.js';
 import { TimeoutError } from './errors.js';
 import { linkedController } from './abort.js';
-import { intercept } from './intercept.js';
+import { intercept, type Call } from './intercept.js';
 
 /**
- * Each request of `b` (and each step of a listing) must settle within `ms`. When it does not,
- * its AbortSignal is aborted with a `TimeoutError` (so the backend can drop the connection) and
- * the call rejects with that `TimeoutError` at once, even if the backend ignores the signal: the
- * stuck promise is detached (its eventual result or error is swallowed) and no timer outlives
- * the call. `create` and `destroy` may legitimately take long and are not timed.
+ * How long one try of a request may take: `baseMs + bytes / minBytesPerSecond` for requests that
+ * move object bytes (a put: its size; a ranged get: the range; a whole get: `assumedGetBytes`),
+ * `baseMs` for a step of a listing, `shortMs` for stat (HEAD) and delete.
  */
-export function withTimeout(b: Backend, ms: number): Backend {
-  if (!(ms > 0)) throw new RangeError(`timeout must be > 0 ms, got ${ms}`);
+export interface TimeoutPolicy {
+  /** Allowance for the round trips of any request that moves data or lists. Default 60 000. */
+  baseMs?: number;
+  /** The slowest transfer still taken for progress, in bytes/s. Default 64 KiB/s. */
+  minBytesPerSecond?: number;
+  /** Limit of a stat (HEAD) or delete, which move no object bytes. Default 30 000. */
+  shortMs?: number;
+  /** Size assumed for a get of a whole object (its size is unknown until it answers). Default 32 MiB. */
+  assumedGetBytes?: number;
+}
+
+/** Defaults of `TimeoutPolicy` (docs/backends.md repeats them). */
+export const TIMEOUT_DEFAULTS = { baseMs: 60_000, minBytesPerSecond: 64 * 1024, shortMs: 30_000, assumedGetBytes: 32 * 1024 * 1024 } as const;
+
+/** The limit of one try of `call` under `policy` (all fields resolved), in ms. */
+export function requestTimeout(call: Pick<Call, 'op' | 'bytes' | 'range'>, policy: Required<TimeoutPolicy>): number {
+  const scaled = (bytes: number) => policy.baseMs + Math.ceil((bytes / policy.minBytesPerSecond) * 1000);
+  switch (call.op) {
+    case 'put': return scaled(call.bytes ?? 0);
+    case 'get': return scaled(call.range ? call.range.length : policy.assumedGetBytes);
+    case 'stat':
+    case 'delete': return policy.shortMs;
+    default: return policy.baseMs;
+  }
+}
+
+/**
+ * Each request of `b` (and each step of a listing) must settle within its limit: `ms` for every
+ * request when a number is given, else the limit `requestTimeout` computes from `policy`. When it
+ * does not, its AbortSignal is aborted with a `TimeoutError` (so the backend can drop the
+ * connection) and the call rejects with that `TimeoutError` at once, even if the backend ignores
+ * the signal: the stuck promise is detached (its eventual result or error is swallowed) and no
+ * timer outlives the call. `create` and `destroy` may legitimately take long and are not timed.
+ */
+export function withTimeout(b: Backend, limit: number | TimeoutPolicy): Backend {
+  const policy: Required<TimeoutPolicy> | undefined = typeof limit === 'number' ? undefined : { ...TIMEOUT_DEFAULTS, ...limit };
+  if (typeof limit === 'number' && !(limit > 0)) throw new RangeError(`timeout must be > 0 ms, got ${limit}`);
+  if (policy && !(policy.baseMs > 0 && policy.shortMs > 0 && policy.minBytesPerSecond > 0)) {
+    throw new RangeError('timeout policy: baseMs, shortMs and minBytesPerSecond must be > 0');
+  }
   return intercept(b, (call, run) => {
     if (call.op === 'create' || call.op === 'destroy') return run(call.signal);
+    const ms = policy ? requestTimeout(call, policy) : limit as number;
     const controller = linkedController(call.signal);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -2,7 +2,7 @@
  * What every repository command shares: opening the repository named on the command line with its
  * key (passphrase from the environment or a prompt), always closing it, progress, and output.
  */
-import { openBackend, openRepository, readPassphrase, type OpenedRepository } from '../../index.js';
+import { openRepository, openStore, readPassphrase, type OpenedRepository } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
 import { jsonLine } from '../format.js';
@@ -24,7 +24,7 @@ export interface OpenMode {
 
 /** Opens the repository, runs `work`, and closes repository and backend whatever happens. */
 export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, mode: OpenMode, work: (opened: OpenedRepository, progress: Progress) => Promise<T>): Promise<T> {
-  const backend = await openBackend(options.repo, { env: io.env });
+  const backend = await openStore(options.repo, { env: io.env });
   const progress = createProgress(io, options);
   try {
     const opened = await openRepository(backend, {

@@ -4,7 +4,7 @@ import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { changePassphrase, exportKey, importKey, openBackend, openKey, readPassphrase, Repository } from '../../index.js';
+import { changePassphrase, exportKey, importKey, openKey, openStore, readPassphrase, Repository } from '../../index.js';
 import { UsageError } from '../errors.js';
 import { emit, type RepoCommandOptions } from './context.js';
 
@@ -22,7 +22,7 @@ export interface KeyImportOptions extends RepoCommandOptions {
 
 /** Opens the repository without its key (the key commands work on the sealed blob). */
 async function withStore<T>(options: RepoCommandOptions, io: CliIO, exclusive: boolean, work: (repository: Repository) => Promise<T>): Promise<T> {
-  const backend = await openBackend(options.repo, { env: io.env });
+  const backend = await openStore(options.repo, { env: io.env });
   try {
     const repository = await Repository.open(backend, { exclusive, readOnly: !exclusive });
     try {

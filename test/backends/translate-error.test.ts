@@ -1,0 +1,52 @@
+/** Each backend's translateError: 501 is permanent, 429/5xx transient and carrying the service's Retry-After. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { translateError as s3 } from '../../backends/s3/translate-error.js';
+import { translateError as gcs } from '../../backends/gcs/translate-error.js';
+import { translateError as azure } from '../../backends/azure/translate-error.js';
+import { translateError as sftp, SFTP_STATUS } from '../../backends/sftp/translate-error.js';
+import { BackendError, TransientError, parseRetryAfter, retryAfterFromHeaders } from '../../src/store/index.js';
+
+const permanent = (e: BackendError) => e instanceof BackendError && !e.transient && e.code === 'EBACKEND';
+
+test('501 Not Implemented is permanent on every HTTP backend', () => {
+  const ctx = { op: 'put', key: 'k', bucket: 'b' };
+  assert.ok(permanent(s3(Object.assign(new Error('x'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }), ctx)));
+  assert.ok(permanent(s3(Object.assign(new Error('x'), { name: 'Unknown', $metadata: { httpStatusCode: 501 } }), ctx)));
+  assert.ok(permanent(gcs(Object.assign(new Error('x'), { code: 501 }), 'k')));
+  assert.ok(permanent(azure(Object.assign(new Error('x'), { statusCode: 501 }), 'k', 'az://a/c')));
+});
+
+test('transient service errors carry the Retry-After the service sent', () => {
+  const withHidden = (err: Error, name: string, value: unknown) => Object.defineProperty(err, name, { value, enumerable: false });
+  const slowDown = withHidden(Object.assign(new Error('slow'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }), '$response', { headers: { 'Retry-After': '7' } });
+  const e1 = s3(slowDown, { op: 'put', key: 'k', bucket: 'b' });
+  assert.ok(e1 instanceof TransientError && e1.code === 'ETRANSIENT');
+  assert.equal(e1.retryAfterMs, 7000);
+  const e2 = gcs(Object.assign(new Error('rate'), { code: 429, response: { status: 429, headers: { 'retry-after': '2' } } }), 'k');
+  assert.ok(e2 instanceof TransientError && e2.retryAfterMs === 2000);
+  const e3 = azure(withHidden(Object.assign(new Error('busy'), { statusCode: 503, code: 'ServerBusy' }), 'response', { headers: new Map([['retry-after', '3']]) }), 'k', 'az://a/c');
+  assert.ok(e3 instanceof TransientError && e3.retryAfterMs === 3000);
+  // Without the header: transient, no wait asked for.
+  const e4 = s3(Object.assign(new Error('x'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }), { op: 'get', key: 'k', bucket: 'b' });
+  assert.ok(e4 instanceof TransientError && e4.retryAfterMs === undefined);
+  for (const name of ['RequestTimeout', 'SlowDown', 'InternalError']) assert.ok(s3(Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 } }), { op: 'get', bucket: 'b' }).transient, name);
+  for (const status of [429, 500, 502, 503, 504]) {
+    assert.ok(gcs(Object.assign(new Error('x'), { code: status }), 'k').transient, `gcs ${status}`);
+    assert.ok(azure(Object.assign(new Error('x'), { statusCode: status }), 'k', 'az://a/c').transient, `azure ${status}`);
+  }
+  assert.ok(azure(Object.assign(new Error('x'), { code: 'OperationTimedOut' }), 'k', 'az://a/c').transient);
+  assert.ok(sftp(Object.assign(new Error('lost'), { code: SFTP_STATUS.CONNECTION_LOST }), 'k').transient);
+});
+
+test('Retry-After values: seconds, HTTP dates, Azure milliseconds', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  assert.equal(parseRetryAfter('120', now), 120_000);
+  assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now), 30_000);
+  assert.equal(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now), 0);
+  assert.equal(parseRetryAfter('soon', now), undefined);
+  assert.equal(parseRetryAfter(undefined, now), undefined);
+  assert.equal(retryAfterFromHeaders({ 'x-ms-retry-after-ms': '250' }), 250);
+  assert.equal(retryAfterFromHeaders({ 'RETRY-AFTER': '1' }), 1000);
+  assert.equal(retryAfterFromHeaders(undefined), undefined);
+});
