@@ -177,8 +177,8 @@ export async function startHttpFaultProxy(opts: {
 
   const forward = (req: IncomingMessage, res: ServerResponse, resetMidBody: boolean) => {
     counts.forwarded += 1;
-    const headers = { ...req.headers, host: target.host };
-    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent }, (answer) => {
+    // The Host header stays the client's: it is signed (SigV4), and the servers route by path.
+    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
       if (resetMidBody) {
         // Headers and at most half the body (or nothing, for an empty body), then a reset.
@@ -245,7 +245,9 @@ export async function startHttpFaultProxy(opts: {
       }
     }
   });
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client's idle time: a keep-alive socket the proxy closed would fail a request
+  // the proxy never saw (and cairn's count and the proxy's would differ).
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
