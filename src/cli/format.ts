@@ -24,3 +24,34 @@ export function formatTemplate(template: string, fields: Record<string, string |
 export function jsonLine(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v)) + '\n';
 }
+
+/** How each backend is named in the request summary line. */
+const BACKEND_NAMES: Record<string, string> = { s3: 'S3', gcs: 'GCS', azure: 'Azure', sftp: 'SFTP', fs: 'fs', memory: 'memory' };
+
+/** `641 MiB`, `1.2 GiB`, `12 KiB`: three significant figures at most, for one-line summaries. */
+export function formatSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i > 0 && n < 10 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
+}
+
+/**
+ * The one-line request summary of a run, e.g.
+ * `S3: 41 requests (38 PUT, 2 LIST, 1 GET), 2 retries, 612 MiB up` (kinds by count, zeros left out).
+ */
+export function formatUsageLine(backend: string, usage: { requests: Record<string, number>; retries: number; bytesUp: number; bytesDown: number }): string {
+  const kinds = Object.entries(usage.requests).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const total = kinds.reduce((sum, [, n]) => sum + n, 0);
+  const parts = [`${total} request${total === 1 ? '' : 's'}${kinds.length ? ` (${kinds.map(([k, n]) => `${n} ${k.toUpperCase()}`).join(', ')})` : ''}`,
+    `${usage.retries} retr${usage.retries === 1 ? 'y' : 'ies'}`];
+  if (usage.bytesUp > 0) parts.push(`${formatSize(usage.bytesUp)} up`);
+  if (usage.bytesDown > 0) parts.push(`${formatSize(usage.bytesDown)} down`);
+  return `${BACKEND_NAMES[backend] ?? backend}: ${parts.join(', ')}`;
+}
+
+/** `estimated cost: 0.0021 USD (requests 0.0002, transfer 0.0019)`. */
+export function formatCostLine(cost: { requests: number; transfer: number; total: number }, currency: string): string {
+  const money = (v: number) => (v === 0 ? '0' : v < 1e-6 ? '<0.000001' : v < 0.01 ? v.toPrecision(2) : v.toFixed(2));
+  return `estimated cost: ${money(cost.total)} ${currency} (requests ${money(cost.requests)}, transfer ${money(cost.transfer)})`;
+}

@@ -5,12 +5,70 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from './errors.js';
 import type { CliIO } from './io.js';
+import type { StoreLimits } from '../index.js';
 
-/** The options before or after any command: `-r/--repo`, `--json`, `--progress`. */
+/** The options before or after any command: `-r/--repo`, `--json`, `--progress`, and the store limits. */
 export interface GlobalOptions {
   repo?: string;
   json?: boolean;
   progress?: boolean;
+  uploadConnections?: number;
+  downloadConnections?: number;
+  /** Bytes per second (parsed by `parseRate`). */
+  limitUpload?: number;
+  limitDownload?: number;
+  /** Milliseconds (parsed by `parseDuration`). */
+  retryBudget?: number;
+  timeout?: number;
+  /** JSON price table for the estimated cost line. */
+  prices?: string;
+}
+
+/** The store limits the global options set (unset ones keep the backend's defaults). */
+export function storeLimitsOf(globals: GlobalOptions): StoreLimits {
+  return {
+    uploadConnections: globals.uploadConnections,
+    downloadConnections: globals.downloadConnections,
+    uploadBytesPerSecond: globals.limitUpload,
+    downloadBytesPerSecond: globals.limitDownload,
+    retryBudgetMs: globals.retryBudget,
+    timeoutMs: globals.timeout,
+  };
+}
+
+const RATE_UNITS: Record<string, number> = {
+  b: 1, k: 1024, kib: 1024, kb: 1000, m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2, g: 1024 ** 3, gib: 1024 ** 3, gb: 1000 ** 3,
+};
+
+/** A transfer rate in bytes/s: a plain number is KiB/s (as restic's); `5MiB`, `500k`, `2MB/s` carry a unit; 0 = unlimited. */
+export function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*?)(?:\/s)?$/i.exec(text.trim());
+  const unit = m ? (m[2] ?? '').toLowerCase() : '';
+  const factor = m ? (unit === '' ? 1024 : RATE_UNITS[unit]) : undefined;
+  if (!m || factor === undefined) throw new InvalidArgumentError('use KiB/s as a number (e.g. 500) or a size per second with a unit (e.g. 5MiB, 800k, 2MB/s); 0 = unlimited');
+  return Math.round(Number(m[1]) * factor);
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** A duration in ms: `90s`, `15m`, `1h`, `500ms`, or several (`1m30s`); a plain number is seconds. */
+export function parseDuration(text: string): number {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  let total = 0;
+  const rest = t.replace(/(\d+(?:\.\d+)?)(ms|min|s|m|h)/gi, (_all, n: string, unit: string) => {
+    total += Number(n) * DURATION_UNITS[unit.toLowerCase()]!;
+    return '';
+  });
+  if (rest !== '' || t === '') throw new InvalidArgumentError('use a duration such as 90s, 15m, 1h, 500ms or 1m30s (a plain number is seconds)');
+  return Math.round(total);
+}
+
+/** A duration > 0 (for time limits, where 0 would mean "never"). */
+export function parsePositiveDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms <= 0) throw new InvalidArgumentError('use a duration above 0, e.g. 60s');
+  return ms;
 }
 
 /** The global options as seen from a command's action. */

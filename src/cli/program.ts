@@ -4,6 +4,9 @@
  */
 import { Command, Option } from 'commander';
 import type { CliIO } from './io.js';
+import { configureRun } from './commands/context.js';
+import { globalsOf, parseCount, parseDuration, parsePositiveDuration, parseRate, storeLimitsOf } from './options.js';
+import { loadPrices } from './prices.js';
 import { registerRcreate } from './commands/rcreate.js';
 import { registerRinfo } from './commands/rinfo.js';
 import { registerRlist } from './commands/rlist.js';
@@ -28,6 +31,18 @@ Environment:
   CAIRN_PASSCOMMAND     command that prints the passphrase (used when CAIRN_PASSPHRASE is unset)
   CAIRN_NEW_PASSPHRASE  new passphrase for "key change-passphrase"
   XDG_CACHE_HOME        where the files cache lives (default ~/.cache/cairn)
+  CAIRN_PRICES          JSON price table for the estimated cost line (as --prices)
+
+Storage limits (global options; defaults per backend, from its connection capacity):
+                        --upload-connections  --download-connections
+  s3                    16                    64
+  gs, az                8                     32
+  fs (a path)           4                     16
+  sftp                  2                     8
+  Every request is retried on transient failures (timeouts, resets, 429, 5xx but 501) with
+  exponential backoff and full jitter, honouring Retry-After, for up to --retry-budget (15m).
+  One try may take --timeout (60s) plus 1 s per 64 KiB it moves; a HEAD or DELETE half of it.
+  --json results carry "backend": {requests by kind, retries, bytesUp, bytesDown}.
 
 Repositories: a path or file:///path, sftp://user@host:port/path, s3://bucket/prefix,
 gs://bucket/prefix, az://account/container/prefix (see docs/cli.md).
@@ -53,9 +68,22 @@ export function createProgram(io: CliIO): Command {
     .option('--json', 'machine-readable output: JSON on standard output, no progress bar')
     .addOption(new Option('--progress', 'show a progress bar even when standard error is not a terminal'))
     .addOption(new Option('--no-progress', 'never show a progress bar'))
+    .option('--upload-connections <n>', 'most uploads in flight (default: per backend, see below)', parseCount(1))
+    .option('--download-connections <n>', 'most downloads, listings, HEADs and deletes in flight (default: per backend)', parseCount(1))
+    .option('--limit-upload <rate>', 'average upload rate: KiB/s, or with a unit (5MiB, 800k, 2MB/s); default unlimited', parseRate)
+    .option('--limit-download <rate>', 'average download rate, as --limit-upload; default unlimited', parseRate)
+    .option('--retry-budget <duration>', 'how long a failing request is retried before the command fails (90s, 15m, 1h; 0 = no retries); default 15m', parseDuration)
+    .option('--timeout <duration>', 'time limit of one request try, plus 1 s per 64 KiB it moves (HEAD/DELETE: half); default 60s', parsePositiveDuration)
+    .option('--prices <file>', 'JSON price table for the estimated cost line (default: $CAIRN_PRICES, else list prices of S3, GCS, Azure)')
     .addHelpText('after', EPILOG)
     .configureOutput(output(io))
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, action) => {
+      const g = globalsOf(action);
+      const prices = g.prices ?? io.env.CAIRN_PRICES;
+      if (prices) loadPrices(prices, io.cwd); // a bad table fails before any work
+      configureRun(io, { command: action.name(), json: g.json, limits: storeLimitsOf(g), prices });
+    });
   for (const register of [registerRcreate, registerRinfo, registerRlist, registerRdelete, registerCreate, registerList, registerExtract,
     registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey]) {
     register(program, io);

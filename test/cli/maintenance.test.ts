@@ -30,7 +30,10 @@ test('prune --dry-run --list decides, prune deletes, rlist shows the rest', asyn
       await ok(['-r', ws.repo, 'create', n, '.'], { cwd: src });
       await sleep(1100);
     }
-    const dry = (await ok(['-r', ws.repo, '--json', 'prune', '--keep-last', '2', '--dry-run', '--list'])).trim().split('\n').map((l) => JSON.parse(l) as { name: string; action: string });
+    // JSON lines, one per archive, then the request accounting line.
+    const lines = (await ok(['-r', ws.repo, '--json', 'prune', '--keep-last', '2', '--dry-run', '--list'])).trim().split('\n').map((l) => JSON.parse(l) as { name: string; action: string; backend?: unknown });
+    assert.ok(lines.pop()?.backend);
+    const dry = lines;
     assert.deepEqual(dry.map((d) => [d.name, d.action]), [['a4', 'keep'], ['a3', 'keep'], ['a2', 'would prune'], ['a1', 'would prune']]);
     const before = JSON.parse(await ok(['-r', ws.repo, '--json', 'rlist'])) as { archives: { name: string }[] };
     assert.equal(before.archives.length, 4);

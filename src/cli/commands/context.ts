@@ -1,12 +1,90 @@
 /**
- * What every repository command shares: opening the repository named on the command line with its
- * key (passphrase from the environment or a prompt), always closing it, progress, and output.
+ * What every repository command shares: opening the store (`openCliStore`: the limits of the global
+ * options, request accounting) and the repository named on the command line with its key
+ * (passphrase from the environment or a prompt), always closing them, progress, and output: a
+ * command's result is printed once the store is closed, so the `backend` request counts it
+ * carries (JSON) or the summary line (text) include the lock's release.
  */
-import { openRepository, openStore, readPassphrase, type OpenedRepository } from '../../index.js';
+import { openRepository, openStore, readPassphrase, type OpenedRepository, type Store, type StoreLimits } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
-import { jsonLine } from '../format.js';
+import { formatCostLine, formatUsageLine, jsonLine } from '../format.js';
+import { estimateCost, pricesFor } from '../prices.js';
 import picomatch from 'picomatch';
+
+/** What the command line says about this run, beyond a command's own options (set by program.ts). */
+export interface RunSettings {
+  /** The command's name (`create`, `list`…): decides the summary line and the streaming JSON tail. */
+  command?: string;
+  /** Global `--json`. */
+  json?: boolean;
+  /** The global store limits (`--limit-upload`…). */
+  limits?: StoreLimits;
+  /** `--prices FILE` (or `CAIRN_PRICES`). */
+  prices?: string;
+}
+
+/** Commands whose human summary ends with the request line (and the estimated cost line). */
+const SUMMARY_COMMANDS = new Set(['create', 'extract', 'check', 'compact', 'prune']);
+/**
+ * Commands that print as they go (JSON lines with --json) instead of one result: when the store
+ * closes they end with one more line, `{"backend": …}` with --json, the summary line otherwise.
+ */
+const STREAMING_COMMANDS = new Set(['list', 'diff', 'prune']);
+
+const settings = new WeakMap<CliIO, RunSettings>();
+
+/** Records the command line's settings for the run writing to `io` (program.ts, before the action). */
+export function configureRun(io: CliIO, run: RunSettings): void {
+  settings.set(io, run);
+}
+
+/** The store of the current run on `io`, and the result waiting for it to close. */
+interface Session {
+  store: Store;
+  location: string;
+  open: boolean;
+  emitted: boolean;
+  /** The command failed: a streaming command's tail line is not printed. */
+  failed?: boolean;
+  pending?: () => void;
+}
+
+const sessions = new WeakMap<CliIO, Session>();
+
+/**
+ * Opens the repository's store through `openStore`, with the global options' limits, and makes it
+ * the run's store: results `emit`ted while it is open are printed when it closes, with its counts.
+ * Every command opens its store here and nowhere else.
+ */
+export async function openCliStore(location: string, io: CliIO): Promise<Store> {
+  const run = settings.get(io);
+  const store = await openStore(location, { env: io.env, ...run?.limits });
+  const session: Session = { store, location, open: true, emitted: false };
+  sessions.set(io, session);
+  const close = store.close.bind(store);
+  return Object.assign(store, {
+    close: async () => {
+      try {
+        await close();
+      } finally {
+        if (session.open) {
+          session.open = false;
+          const pending = session.pending;
+          session.pending = undefined;
+          if (pending) {
+            sessions.delete(io);
+            pending();
+          } else if (!session.emitted && !session.failed && run?.command && STREAMING_COMMANDS.has(run.command)) {
+            sessions.delete(io);
+            if (run.json) io.out(jsonLine({ backend: store.counter.usage() }));
+            else if (SUMMARY_COMMANDS.has(run.command)) io.out(`${summaryLines(session, run, io).join('\n')}\n`);
+          }
+        }
+      }
+    },
+  });
+}
 
 /** The common inputs of every repository command. */
 export interface RepoCommandOptions {
@@ -22,9 +100,18 @@ export interface OpenMode {
   compression?: string;
 }
 
+/** The request line of the session's store, and the estimated cost line when prices are known. */
+function summaryLines(session: Session, run: RunSettings, io: CliIO): string[] {
+  const usage = session.store.counter.usage();
+  const lines = [formatUsageLine(session.store.name, usage)];
+  const table = pricesFor(session.store.name, session.location, run.prices, io.cwd);
+  if (table) lines.push(formatCostLine(estimateCost(usage, table), table.currency));
+  return lines;
+}
+
 /** Opens the repository, runs `work`, and closes repository and backend whatever happens. */
 export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, mode: OpenMode, work: (opened: OpenedRepository, progress: Progress) => Promise<T>): Promise<T> {
-  const backend = await openStore(options.repo, { env: io.env });
+  const backend = await openCliStore(options.repo, io);
   const progress = createProgress(io, options);
   try {
     const opened = await openRepository(backend, {
@@ -39,19 +126,42 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
     } finally {
       await opened.close();
     }
+  } catch (err) {
+    const session = sessions.get(io);
+    if (session) session.failed = true;
+    throw err;
   } finally {
     progress.stop();
     await backend.close();
   }
 }
 
-/** Prints `result` as one JSON document with --json, else the human text. */
-export function emit(io: CliIO, options: { json?: boolean }, result: unknown, human: () => string): void {
-  if (options.json) io.out(jsonLine(result));
-  else {
-    const text = human();
-    if (text) io.out(text.endsWith('\n') ? text : `${text}\n`);
+/**
+ * Prints `result` as one JSON document with --json, else the human text. With a store opened by
+ * `openCliStore`, the JSON result gets its request counts as a top-level `backend` object, the
+ * summary of create, extract, check, compact and prune one request line (and an estimated cost
+ * line when prices are known), and while the store is open, printing waits for it to close.
+ */
+export function emit(io: CliIO, options: { json?: boolean; stats?: boolean }, result: unknown, human: () => string): void {
+  const session = sessions.get(io);
+  const print = () => {
+    const usage = session?.store.counter.usage();
+    if (options.json) {
+      io.out(jsonLine(usage && result !== null && typeof result === 'object' && !Array.isArray(result) ? { ...result, backend: usage } : result));
+      return;
+    }
+    const lines = [human().replace(/\n$/, '')].filter((t) => t !== '');
+    const run = settings.get(io);
+    if (session && run?.command && SUMMARY_COMMANDS.has(run.command) && options.stats !== false) lines.push(...summaryLines(session, run, io));
+    if (lines.length) io.out(`${lines.join('\n')}\n`);
+  };
+  if (session?.open) {
+    session.emitted = true;
+    session.pending = print;
+    return;
   }
+  print();
+  if (session) sessions.delete(io);
 }
 
 /** The archives of the repository whose names match `glob` (all when undefined), oldest first. */

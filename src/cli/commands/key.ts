@@ -4,9 +4,9 @@ import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { changePassphrase, exportKey, importKey, openKey, openStore, readPassphrase, Repository } from '../../index.js';
+import { changePassphrase, exportKey, importKey, openKey, readPassphrase, Repository } from '../../index.js';
 import { UsageError } from '../errors.js';
-import { emit, type RepoCommandOptions } from './context.js';
+import { emit, openCliStore, type RepoCommandOptions } from './context.js';
 
 export interface KeyExportOptions extends RepoCommandOptions {
   /** File to write; `-` or absent = standard output. */
@@ -22,7 +22,7 @@ export interface KeyImportOptions extends RepoCommandOptions {
 
 /** Opens the repository without its key (the key commands work on the sealed blob). */
 async function withStore<T>(options: RepoCommandOptions, io: CliIO, exclusive: boolean, work: (repository: Repository) => Promise<T>): Promise<T> {
-  const backend = await openStore(options.repo, { env: io.env });
+  const backend = await openCliStore(options.repo, io);
   try {
     const repository = await Repository.open(backend, { exclusive, readOnly: !exclusive });
     try {

@@ -1,9 +1,9 @@
 /** `cairn rcreate`: create a new, empty repository with a key of the chosen mode. */
 import type { Command } from 'commander';
-import { initRepository, openStore, readPassphrase } from '../../index.js';
+import { initRepository, readPassphrase } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { globalsOf, parseEncryption, repoUrl } from '../options.js';
-import { emit, type RepoCommandOptions } from './context.js';
+import { emit, openCliStore, type RepoCommandOptions } from './context.js';
 
 export interface RcreateOptions extends RepoCommandOptions {
   encryption: string;
@@ -12,7 +12,7 @@ export interface RcreateOptions extends RepoCommandOptions {
 
 /** Creates the repository; refuses (EREPOSITORY_EXISTS) when one is already there, leaving it unchanged. */
 export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ id: string; encryption: string }> {
-  const backend = await openStore(options.repo, { env: io.env });
+  const backend = await openCliStore(options.repo, io);
   try {
     const opened = await initRepository(backend, {
       encryption: options.encryption,

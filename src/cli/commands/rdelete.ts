@@ -1,10 +1,10 @@
 /** `cairn rdelete`: delete the whole repository (every archive, the key, the config). */
 import type { Command } from 'commander';
-import { openStore, Repository } from '../../index.js';
+import { Repository } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { emit, type RepoCommandOptions } from './context.js';
+import { emit, openCliStore, type RepoCommandOptions } from './context.js';
 
 export interface RdeleteOptions extends RepoCommandOptions {
   yes?: boolean;
@@ -14,7 +14,7 @@ export interface RdeleteOptions extends RepoCommandOptions {
 /** Deletes the repository; without `--yes` it refuses, so a script cannot destroy data by accident. */
 export async function runRdelete(options: RdeleteOptions, io: CliIO): Promise<{ objects: number; deleted: boolean }> {
   if (!options.yes && !options.dryRun) throw new UsageError('rdelete removes every archive and the key: add --yes to confirm (or --dry-run to see what it would delete)');
-  const backend = await openStore(options.repo, { env: io.env });
+  const backend = await openCliStore(options.repo, io);
   try {
     // Opening with the exclusive lock proves it is a repository and that no one is using it.
     const repository = await Repository.open(backend, { exclusive: true });
