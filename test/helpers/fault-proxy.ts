@@ -13,7 +13,8 @@
  *   - `resetRequest`: the connection is destroyed after part of the request body (or the headers)
  *     arrived; nothing reaches the server.
  *   - `resetResponse`: the request reaches the server (so it may take effect), the answer's
- *     headers and part of its body are sent, then the connection is destroyed.
+ *     headers and part of its body are sent, then the connection is destroyed (an answer without
+ *     a body: destroyed before the headers).
  *   - `stall`: the request is held without an answer for `stallMs`, then the connection is
  *     destroyed (nothing reaches the server); a client's request timeout must cancel it.
  * `failAll` answers every request with a fault of the chosen kind (100 % failure).
@@ -179,10 +180,18 @@ export async function startHttpFaultProxy(opts: {
     counts.forwarded += 1;
     // The Host header stays the client's: it is signed (SigV4), and the servers route by path.
     const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+      const length = Number(answer.headers['content-length'] ?? 0);
+      if (resetMidBody && (req.method === 'HEAD' || !(length > 1))) {
+        // No body to cut (HEAD, 204, an empty object): reset before the headers. Headers alone would
+        // be a complete answer, and a reset after it would race with the client reusing the
+        // connection for its next request, which the proxy would then never see.
+        answer.destroy();
+        res.socket?.destroy();
+        return;
+      }
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
       if (resetMidBody) {
-        // Headers and at most half the body (or nothing, for an empty body), then a reset.
-        const length = Number(answer.headers['content-length'] ?? 0);
+        // Headers and at most half the body, then a reset.
         let sent = 0;
         const limit = Math.floor(length / 2);
         res.flushHeaders();
