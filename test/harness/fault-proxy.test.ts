@@ -48,7 +48,7 @@ test('a plain relay forwards everything and counts by method, by kind and bytes'
     await send(proxy.url, 'HEAD', '/b/k');
     await send(proxy.url, 'DELETE', '/b/k');
     assert.deepEqual(proxy.counts.byMethod, { PUT: 1, GET: 2, HEAD: 1, DELETE: 1 });
-    assert.deepEqual(proxy.counts.byKind, { get: 1, put: 1, list: 1, head: 1, delete: 1, other: 0 });
+    assert.deepEqual(proxy.counts.byKind, { get: 1, put: 1, list: 1, head: 1, delete: 1, bucket: 0, other: 0 });
     assert.equal(proxy.counts.forwarded, 5);
     assert.equal(proxy.counts.bytesUp, 5);
     assert.equal(proxy.counts.bytesDown, 40_000, "every answer but HEAD has 10 000 bytes");
@@ -135,6 +135,10 @@ test('request kinds follow each API', () => {
   assert.equal(k('gcs', 'POST', '/upload/storage/v1/b/b/o?uploadType=multipart'), 'put');
   assert.equal(k('azure', 'GET', '/acct/c?restype=container&comp=list'), 'list');
   assert.equal(k('azure', 'GET', '/acct/c/k'), 'get');
+  assert.equal(k('azure', 'GET', '/acct/c?restype=container'), 'bucket');
+  assert.equal(k('gcs', 'GET', '/storage/v1/b/b'), 'bucket');
+  assert.equal(k('s3', 'HEAD', '/b'), 'bucket');
+  assert.equal(k('s3', 'HEAD', '/b/k'), 'head');
 });
 
 test('the TCP proxy relays bytes, resets a connection mid-stream, and refuses every connection at 100 %', async () => {

@@ -29,7 +29,11 @@ import { type Socket, connect, createServer as createTcpServer } from 'node:net'
 import { randomBytes } from 'node:crypto';
 
 export type Flavor = 's3' | 'gcs' | 'azure';
-export type RequestKind = 'get' | 'put' | 'list' | 'head' | 'delete' | 'other';
+/**
+ * `bucket`: a request about the bucket or container itself (its metadata, its creation), not
+ * about objects; a client attributes these to the call that needed them.
+ */
+export type RequestKind = 'get' | 'put' | 'list' | 'head' | 'delete' | 'bucket' | 'other';
 export type Fault = 'busy' | 'resetRequest' | 'resetResponse' | 'stall';
 
 /** Probability of each fault per request (HTTP) or per connection (TCP: resetResponse and stall). */
@@ -81,6 +85,9 @@ function assertLoopback(target: URL | string) {
 /** The API kind of an HTTP request to `flavor`'s service. */
 export function requestKind(flavor: Flavor, method: string, url: URL): RequestKind {
   const q = url.searchParams;
+  if (flavor === 's3' && url.pathname.split('/').slice(2).join('/') === '' && !(method === 'GET' && q.has('list-type')) && !(method === 'POST' && q.has('delete'))) return 'bucket';
+  if (flavor === 'gcs' && /^\/storage\/v1\/b(\/[^/]+)?\/?$/.test(url.pathname)) return 'bucket';
+  if (flavor === 'azure' && q.get('restype') === 'container' && q.get('comp') !== 'list') return 'bucket';
   if (method === 'HEAD') return 'head';
   if (method === 'DELETE') return 'delete';
   if (flavor === 's3') {
@@ -95,12 +102,11 @@ export function requestKind(flavor: Flavor, method: string, url: URL): RequestKi
     if (method === 'GET') {
       if (/\/b\/[^/]+\/o\/?$/.test(url.pathname)) return 'list';
       if (/\/b\/[^/]+\/o\/.+/.test(url.pathname) && q.get('alt') !== 'media' && !url.pathname.startsWith('/download/')) return 'head';
-      if (/\/b\/[^/]+\/?$/.test(url.pathname)) return 'head'; // bucket metadata
       return 'get';
     }
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') return 'put';
   } else {
-    if (method === 'GET') return q.get('comp') === 'list' ? 'list' : q.has('comp') || q.get('restype') === 'container' ? 'head' : 'get';
+    if (method === 'GET') return q.get('comp') === 'list' ? 'list' : q.has('comp') ? 'head' : 'get';
     if (method === 'PUT') return 'put';
     if (method === 'POST') return q.get('comp') === 'batch' ? 'delete' : 'put';
   }
@@ -109,7 +115,7 @@ export function requestKind(flavor: Flavor, method: string, url: URL): RequestKi
 
 const newCounts = (): HttpCounts => ({
   byMethod: {},
-  byKind: { get: 0, put: 0, list: 0, head: 0, delete: 0, other: 0 },
+  byKind: { get: 0, put: 0, list: 0, head: 0, delete: 0, bucket: 0, other: 0 },
   forwarded: 0,
   injected: { busy: 0, resetRequest: 0, resetResponse: 0, stall: 0 },
   bytesUp: 0,
@@ -157,6 +163,7 @@ export async function startHttpFaultProxy(opts: {
   const stallMs = opts.stallMs ?? 5_000;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const stalled = new Set<Socket>();
+  let port = 0;
 
   const draw = (): Fault | undefined => {
     if (all) return all;
@@ -189,7 +196,11 @@ export async function startHttpFaultProxy(opts: {
         res.socket?.destroy();
         return;
       }
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
+      // A Location naming the server (a GCS resumable session) is rewritten to the proxy, so the
+      // session's requests come through it too.
+      const headers = { ...answer.headers };
+      if (typeof headers.location === 'string') headers.location = headers.location.replace(target.origin, `http://127.0.0.1:${port}`);
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
       if (resetMidBody) {
         // Headers and at most half the body, then a reset.
         let sent = 0;
@@ -258,7 +269,7 @@ export async function startHttpFaultProxy(opts: {
   // the proxy never saw (and cairn's count and the proxy's would differ).
   server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
+  port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
