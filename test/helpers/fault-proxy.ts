@@ -292,7 +292,7 @@ export interface TcpFaultProxy {
   host: string;
   port: number;
   counts: TcpCounts;
-  /** `resetResponse` is the chance that a connection is reset after a random number of bytes (up to `resetWithinBytes`), `stall` that it stops relaying for `stallMs`. */
+  /** `resetResponse` is the chance that a connection is reset, `stall` that it stops relaying for `stallMs`, each after a random number of bytes (1 KiB to `resetWithinBytes`). */
   setFaults(rates: FaultRates): void;
   /** true: every new connection is reset at once, and open ones are cut. */
   failAll(on: boolean): void;
@@ -317,8 +317,11 @@ export async function startTcpFaultProxy(opts: {
     client.once('close', () => open.delete(client));
     if (all) { counts.injected.refused += 1; client.resetAndDestroy(); return; }
     const r = random();
-    const resetAt = r < (rates.resetResponse ?? 0) ? Math.floor(random() * (opts.resetWithinBytes ?? 256 * 1024)) : undefined;
-    const stallAt = resetAt === undefined && r < (rates.resetResponse ?? 0) + (rates.stall ?? 0) ? Math.floor(random() * 64 * 1024) : undefined;
+    // Where in the connection's byte stream (both directions) the fault strikes: past the first KiB.
+    const within = Math.max(2048, opts.resetWithinBytes ?? 256 * 1024);
+    const at = () => 1024 + Math.floor(random() * (within - 1024));
+    const resetAt = r < (rates.resetResponse ?? 0) ? at() : undefined;
+    const stallAt = resetAt === undefined && r < (rates.resetResponse ?? 0) + (rates.stall ?? 0) ? at() : undefined;
     const server = connect(opts.port, opts.host);
     open.add(server);
     server.once('close', () => { open.delete(server); client.destroy(); });

@@ -40,7 +40,8 @@ export async function startRemoteRepo(name: RemoteName, root: string, options: {
   const e = server.env;
   const close = async (proxy: { close(): Promise<void> }) => { await proxy.close(); await server.stop(); };
   if (name === 'sftp') {
-    const proxy = await startTcpFaultProxy({ host: '127.0.0.1', port: Number(e.SFTP_PORT), seed: options.seed, stallMs: options.stallMs ?? 4_000, resetWithinBytes: 2 << 20 });
+    const proxy = await startTcpFaultProxy({ host: '127.0.0.1', port: Number(e.SFTP_PORT), seed: options.seed, stallMs: options.stallMs ?? 4_000, resetWithinBytes: 24 * 1024 });
+    // (A command's SSH connection carries 5-15 KiB when it moves no object data: faults strike early.)
     // The host key is the server's; only the port the client dials changes.
     const knownHosts = join(server.stateDir, 'known_hosts_proxy');
     writeFileSync(knownHosts, readFileSync(e.SFTP_KNOWN_HOSTS as string, 'utf8').replace(`]:${e.SFTP_PORT} `, `]:${proxy.port} `));
