@@ -5,6 +5,7 @@ import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { requestContext } from './context.mjs';
 import { verifySigV4 } from './sigv4.mjs';
+import { S3Error, decodeAwsChunked, isAwsChunked, withoutAwsChunked } from './aws-chunked.mjs';
 
 const xmlEscape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -103,8 +104,22 @@ export function createFrontHandler({ s3rverHandler, store, secretFor }) {
   const withKeyLock = createKeyLocks();
   return async (req, res) => {
     try {
-      const denied = verifySigV4(req, secretFor);
+      const signing = {};
+      const denied = verifySigV4(req, secretFor, signing);
       if (denied) return sendError(req, res, 403, denied.code, denied.message);
+      // An aws-chunked body (streaming signature or checksum trailer) is decoded and checked
+      // first; the store then writes the decoded bytes (see aws-chunked.mjs).
+      let body;
+      if (isAwsChunked(req) && (req.method === 'PUT' || req.method === 'POST')) {
+        try { body = await decodeAwsChunked(req, signing); } catch (err) {
+          if (err instanceof S3Error) return sendError(req, res, err.status, err.code, err.message);
+          throw err;
+        }
+        const encoding = withoutAwsChunked(req.headers['content-encoding']);
+        if (encoding === undefined) delete req.headers['content-encoding'];
+        else req.headers['content-encoding'] = encoding;
+        req.headers['content-length'] = String(body.length);
+      }
       const url = new URL(req.url, 'http://localhost');
       const [, bucketEnc = '', ...keyParts] = url.pathname.split('/');
       const bucket = decodeURIComponent(bucketEnc);
@@ -114,7 +129,7 @@ export function createFrontHandler({ s3rverHandler, store, secretFor }) {
         return await listObjectsV2(req, res, store, bucket, q);
       }
       const range = key && (req.method === 'GET' || req.method === 'HEAD') ? parseRange(req.headers.range) : undefined;
-      const serve = () => requestContext.run({ range }, () => s3rverHandler(req, res));
+      const serve = () => requestContext.run({ range, body }, () => s3rverHandler(req, res));
       const isWrite = key && ((req.method === 'PUT' && !q.has('uploadId') && !q.has('tagging') && !q.has('acl'))
         || (req.method === 'POST' && q.has('uploadId')));
       if (!isWrite) return await serve();

@@ -21,9 +21,11 @@ function canonicalQuery(rawQuery) {
 /**
  * Checks the request's `Authorization` header against `secretFor(accessKeyId)`. Returns
  * undefined when it is valid, else `{ code, message }` of the S3 error to answer with 403.
- * Requests signed in the query string (presigned URLs) are left to s3rver.
+ * Requests signed in the query string (presigned URLs) are left to s3rver. When the signature is
+ * valid and `signing` is given, it receives `{ key, amzDate, scope, signature }`, which an
+ * aws-chunked body's chunk signatures chain from.
  */
-export function verifySigV4(req, secretFor) {
+export function verifySigV4(req, secretFor, signing) {
   const auth = req.headers.authorization;
   if (!auth) {
     if (/[?&]X-Amz-Signature=/.test(req.url)) return undefined;
@@ -58,5 +60,6 @@ export function verifySigV4(req, secretFor) {
       message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
     };
   }
+  if (signing) Object.assign(signing, { key, amzDate: req.headers['x-amz-date'] ?? '', scope, signature });
   return undefined;
 }

@@ -126,6 +126,9 @@ export function applyStoreFixes(store, S3Object) {
 
   // Fix: write to a temporary name, then rename: a reader sees the old object or the new one.
   store.putObject = async (object, etagOverride) => {
+    // An aws-chunked body was decoded by the front layer: store those bytes, not the framing.
+    const decoded = requestContext.getStore()?.body;
+    if (decoded) object.content = decoded;
     const p = paths(object.bucket, object.key);
     await fsp.mkdir(dirname(p.object), { recursive: true });
     const tmp = `${p.object}.tmp-${randomBytes(6).toString('hex')}`;
@@ -161,6 +164,13 @@ export function applyStoreFixes(store, S3Object) {
   };
 
   // Fix: multipart objects get S3's ETag, md5(concatenated part md5s) + "-<parts>".
+  // UploadPart with an aws-chunked body: the decoded bytes, as for putObject.
+  const putPart = store.putPart.bind(store);
+  store.putPart = (bucket, uploadId, partNumber, content) => {
+    const decoded = requestContext.getStore()?.body;
+    return putPart(bucket, uploadId, partNumber, decoded ? Readable.from([decoded]) : content);
+  };
+
   store.putObjectMultipart = async (bucket, uploadId, parts) => {
     const uploadDir = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
     const [key, metadata] = await Promise.all([

@@ -1,7 +1,8 @@
 /**
- * Fault behaviour of the GCS backend against the local GCS server: an unreachable server gives
- * transient errors that withRetry rides out (or reports clearly once spent); wrong credentials
- * and a missing bucket are permanent, one-line errors.
+ * Fault behaviour of the GCS backend against the local GCS server: the shared fault suite
+ * (test/conformance/faults.ts: a key the server does not know, a missing bucket, GCS's 503/429
+ * answers and refused connections through the harness's proxy), plus a relay cut and reopened
+ * on the same port mid-run.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -12,7 +13,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createGcsBackend } from '../../backends/gcs/index.js';
 import { withRetry } from '../../src/store/with-retry.js';
-import { BackendError, PermissionError, StoreMissingError, TransientError } from '../../src/store/errors.js';
+import { BackendError, TransientError } from '../../src/store/errors.js';
+import { faultSuite } from '../conformance/faults.js';
 import { tryStartServer } from '../helpers/servers.js';
 import { gcsEnv, gcsUrl } from './factories/gcs.js';
 
@@ -58,6 +60,22 @@ if (server instanceof Error) {
   test('gcs faults: server unavailable outside CI', (t) => t.skip(server.message.split('\n')[0]));
 } else {
   const env = server.env;
+  const endpoint = new URL(env.GCS_ENDPOINT as string);
+  faultSuite('gcs', {
+    make: (root, via) => createGcsBackend(gcsUrl(via ? { ...env, GCS_ENDPOINT: via.url } : env, root), { env: gcsEnv(env) }),
+    makeWithBadCredentials: async (root) => {
+      // The same service account, signed with a key the server does not know.
+      const key = JSON.parse(readFileSync(env.GOOGLE_APPLICATION_CREDENTIALS as string, 'utf8')) as Record<string, string>;
+      key.private_key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      const wrong = join(scratch, 'wrong-key.json');
+      writeFileSync(wrong, JSON.stringify(key), { mode: 0o600 });
+      const backend = await createGcsBackend(gcsUrl(env, root), { env: { ...gcsEnv(env), GOOGLE_APPLICATION_CREDENTIALS: wrong } });
+      return { backend, secrets: [key.private_key.split('\n')[1] as string] };
+    },
+    makeMissingRoot: () => createGcsBackend(gcsUrl({ ...env, GCS_BUCKET: 'no-such-bucket' }, 'root'), { env: gcsEnv(env) }),
+    target: { host: endpoint.hostname, port: Number(endpoint.port) },
+    proxy: 'gcs',
+  });
 
   test('server unreachable mid-run: transient errors retried until it is back, then a clear error once retries are spent', async () => {
     const r = await relay(new URL(env.GCS_ENDPOINT as string));
@@ -93,65 +111,6 @@ if (server instanceof Error) {
     } finally {
       await store.close();
       await r.close();
-    }
-  });
-
-  test('server process stopped mid-run: every retry is transient, then one clear TransientError', async () => {
-    const own = await tryStartServer('gcs');
-    if (own instanceof Error) throw own;
-    const b = await createGcsBackend(gcsUrl(own.env, 'stopped'), { env: gcsEnv(own.env) });
-    const retries: unknown[] = [];
-    const store = withRetry(b, { ...fast, onRetry: ({ error }) => retries.push(error) });
-    try {
-      await store.create();
-      await store.put('k', bytes);
-      await own.stop();
-      for (const call of [() => store.get('k'), () => store.put('k2', bytes), () => store.stat('k')]) {
-        retries.length = 0;
-        const err = await call().then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof TransientError, `got ${String(err)}`);
-        assert.equal(retries.length, fast.maxAttempts - 1);
-        for (const e of retries) assert.ok(e instanceof TransientError);
-        oneLine(err);
-      }
-    } finally {
-      await store.close();
-      await own.stop();
-    }
-  });
-
-  test('wrong credentials → PermissionError in one line', async () => {
-    // The same service account, signed with a key the server does not know.
-    const key = JSON.parse(readFileSync(env.GOOGLE_APPLICATION_CREDENTIALS as string, 'utf8')) as Record<string, string>;
-    key.private_key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-    const wrong = join(scratch, 'wrong-key.json');
-    writeFileSync(wrong, JSON.stringify(key), { mode: 0o600 });
-    const b = await createGcsBackend(gcsUrl(env, 'perm'), { env: { ...gcsEnv(env), GOOGLE_APPLICATION_CREDENTIALS: wrong } });
-    try {
-      for (const call of [() => b.stat('k'), () => b.put('k', bytes), () => b.create()]) {
-        const err = await call().then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof PermissionError, `got ${String(err)}`);
-        assert.equal(err.code, 'EPERMISSION');
-        assert.equal(err.transient, false);
-        oneLine(err);
-      }
-    } finally {
-      await b.close();
-    }
-  });
-
-  test('missing bucket → StoreMissingError in one line, for reads, writes and listings; destroy succeeds', async () => {
-    const b = await createGcsBackend(gcsUrl({ ...env, GCS_BUCKET: 'no-such-bucket' }, 'root'), { env: gcsEnv(env) });
-    try {
-      for (const call of [() => b.get('k'), () => b.stat('k'), () => b.put('k', bytes), () => b.delete('k'), () => b.list('')[Symbol.asyncIterator]().next()]) {
-        const err = await call().then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof StoreMissingError, `got ${String(err)}`);
-        assert.equal(err.code, 'ENO_REPOSITORY_STORE');
-        oneLine(err);
-      }
-      await b.destroy();
-    } finally {
-      await b.close();
     }
   });
 }

@@ -1,7 +1,7 @@
 /**
- * Fault behaviour of the S3 backend against the local harness: a server that stops or dies
- * mid-request gives transient errors that withRetry rides out (or reports clearly once spent);
- * wrong credentials and a missing bucket are permanent, one-line errors.
+ * Fault behaviour of the S3 backend against the local harness: the shared fault suite
+ * (test/conformance/faults.ts), plus what is S3's own: a server killed mid-upload, and a
+ * bucket-root store that create() makes and destroy() removes.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createS3Backend } from '../../backends/s3/index.js';
-import { withRetry } from '../../src/store/with-retry.js';
-import { NotFoundError, PermissionError, StoreMissingError, TransientError } from '../../src/store/errors.js';
+import { NotFoundError, StoreMissingError, TransientError } from '../../src/store/errors.js';
+import { faultSuite } from '../conformance/faults.js';
 // @ts-expect-error -- plain JavaScript module without type declarations
 import { freePort, stopPid } from '../../localstack/launch.mjs';
 import { inCI } from '../helpers/servers.js';
@@ -65,34 +65,21 @@ if (first instanceof Error) {
   const env = first.env;
   const creds = { CAIRN_S3_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID as string, CAIRN_S3_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY as string };
   const open = (root: string, query: Record<string, string> = {}, e = s3Env(env)) => createS3Backend(s3Url(env, root, query), { env: e });
-
-  test('server stopped: transient errors, retried through a restart, then a clear error once retries are spent', async () => {
-    const raw = await open('restart');
-    const retries: string[] = [];
-    const b = withRetry(raw, { maxAttempts: 30, baseDelayMs: 50, maxDelayMs: 200, onRetry: (i) => retries.push(i.op) });
-    const value = new Uint8Array([1, 2, 3, 4]);
-    await b.create();
-    await b.put('k', value);
-    await stopPid(started.pop());
-
-    const err = await raw.get('k').catch((e: unknown) => e);
-    assert.ok(err instanceof TransientError, `got ${String(err)}`);
-    assert.equal(err.code, 'ETRANSIENT');
-    oneLine(err);
-
-    const pending = b.get('k');
-    await new Promise((r) => setTimeout(r, 600));
-    started.push((await startHarness(port, stateDir, creds)).pid);
-    assert.deepEqual(await pending, value);
-    assert.ok(retries.length > 0, 'the get was retried');
-
-    await stopPid(started.pop());
-    const spent = withRetry(raw, { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 10 });
-    const last = await spent.stat('k').catch((e: unknown) => e);
-    assert.ok(last instanceof TransientError && /ECONNREFUSED/.test(last.message), `got ${String(last)}`);
-    oneLine(last);
-    started.push((await startHarness(port, stateDir, creds)).pid);
-    await raw.close();
+  const endpoint = new URL(env.S3_ENDPOINT as string);
+  faultSuite('s3', {
+    make: (root, via) => createS3Backend(s3Url(via ? { ...env, S3_ENDPOINT: via.url } : env, root), { env: s3Env(env) }),
+    makeWithBadCredentials: async (root) => {
+      const secret = 'definitely-not-the-secret';
+      return { backend: await open(root, {}, { ...s3Env(env), AWS_SECRET_ACCESS_KEY: secret }), secrets: [secret, env.AWS_SECRET_ACCESS_KEY as string] };
+    },
+    makeMissingRoot: () => {
+      const url = s3Url(env, 'root');
+      url.hostname = 'cairn-no-such-bucket';
+      return createS3Backend(url, { env: s3Env(env) });
+    },
+    target: { host: endpoint.hostname, port: Number(endpoint.port) },
+    proxy: 's3',
+    statCannotTellMissingStore: true,
   });
 
   test('server killed during an upload: the put fails with TransientError', async () => {
@@ -117,34 +104,10 @@ if (first instanceof Error) {
     await b.close();
   });
 
-  test('wrong credentials: PermissionError in one line, not retried, secret not shown', async () => {
-    const secret = 'definitely-not-the-secret';
-    for (const e of [{ ...s3Env(env), AWS_SECRET_ACCESS_KEY: secret }, { ...s3Env(env), AWS_ACCESS_KEY_ID: 'AKIDNOSUCHKEY' }]) {
-      const retries: unknown[] = [];
-      const b = withRetry(await open('perm', {}, e), { baseDelayMs: 1, onRetry: (i) => retries.push(i) });
-      for (const op of [() => b.get('k'), () => b.put('k', new Uint8Array(1)), () => b.stat('k'), () => b.create()]) {
-        const err = await op().catch((x: unknown) => x);
-        assert.ok(err instanceof PermissionError, `got ${String(err)}`);
-        assert.equal(err.code, 'EPERMISSION');
-        oneLine(err);
-        assert.ok(!err.message.includes(secret) && !err.message.includes(env.AWS_SECRET_ACCESS_KEY as string));
-      }
-      assert.equal(retries.length, 0);
-      await b.close();
-    }
-  });
-
-  test('missing bucket: StoreMissingError in one line; create() makes it, destroy() of a bucket root removes it', async () => {
+  test('a missing bucket: create() makes it, destroy() of a bucket root removes it', async () => {
     const url = s3Url(env, '');
     url.hostname = 'cairn-missing-bucket';
     const b = await createS3Backend(url, { env: s3Env(env) });
-    for (const op of [() => b.get('k'), () => b.put('k', new Uint8Array(1)), () => b.delete('k'), async () => { for await (const _ of b.list('')) break; }]) {
-      const err = await op().catch((x: unknown) => x);
-      assert.ok(err instanceof StoreMissingError, `got ${String(err)}`);
-      assert.equal(err.code, 'ENO_REPOSITORY_STORE');
-      assert.match(err.message, /cairn-missing-bucket/);
-      oneLine(err);
-    }
     await b.destroy(); // idempotent on a missing bucket
     await b.create();
     await assert.rejects(b.get('k'), NotFoundError);

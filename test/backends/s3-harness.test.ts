@@ -3,7 +3,12 @@
  * directly through the SDK, so the conformance run cannot pass by a backend working around them.
  */
 import assert from 'node:assert/strict';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
+import { crc32 } from 'node:zlib';
+import { SignatureV4 } from '@smithy/signature-v4';
 import {
   CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
   HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand,
@@ -13,6 +18,18 @@ import { tryStartServer } from '../helpers/servers.js';
 const server = await tryStartServer('s3');
 const status = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 const nameOf = (err: unknown) => (err as Error).name;
+
+/** SHA-256 / HMAC-SHA256 for @smithy/signature-v4 (the SDK's own signer), from node:crypto. */
+class Sha256 {
+  readonly #h;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.#h = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView) { this.#h.update(typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer)); }
+  async digest() { return new Uint8Array(this.#h.digest()); }
+  reset() { /* single use */ }
+}
+const sha256hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 if (server instanceof Error) {
   test('s3 harness: server unavailable outside CI', (t) => t.skip(server.message.split('\n')[0]));
@@ -132,5 +149,99 @@ if (server instanceof Error) {
     assert.match(done.ETag ?? '', /^"[0-9a-f]{32}-3"$/);
     assert.equal(await getText(Key), 'part-one|part-two|three');
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket, Key }))).ETag, done.ETag);
+  });
+
+  /**
+   * Sends a PUT whose headers the SDK's SigV4 signer signs (with `mode` as x-amz-content-sha256)
+   * and whose body `frame(seed, signingKey, amzDate, scope)` builds; resolves to the answer.
+   */
+  const rawPut = async (Key: string, mode: string, decodedLength: number, extra: Record<string, string>,
+    frame: (s: { seed: string; key: Buffer; amzDate: string; scope: string }) => Buffer) => {
+    const url = new URL(`${env.S3_ENDPOINT}/${Bucket}/${Key}`);
+    const signer = new SignatureV4({ service: 's3', region: env.S3_REGION as string, sha256: Sha256, uriEscapePath: false,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string } });
+    const probe = { seed: '', key: Buffer.alloc(0), amzDate: '', scope: '' };
+    const headers: Record<string, string> = {
+      host: url.host, 'x-amz-content-sha256': mode, 'content-encoding': 'aws-chunked',
+      'x-amz-decoded-content-length': String(decodedLength), ...extra,
+    };
+    const signed = await signer.sign({ method: 'PUT', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers });
+    const auth = String(signed.headers.authorization);
+    const m = /Credential=[^/]+\/(\d{8})\/([^/]+)\/s3\/aws4_request.*Signature=([0-9a-f]{64})/.exec(auth) as RegExpExecArray;
+    let key = createHmac('sha256', `AWS4${env.AWS_SECRET_ACCESS_KEY}`).update(m[1] as string).digest();
+    for (const part of [m[2] as string, 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+    Object.assign(probe, { seed: m[3], key, amzDate: signed.headers['x-amz-date'], scope: `${m[1]}/${m[2]}/s3/aws4_request` });
+    const body = frame(probe);
+    return new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(url, { method: 'PUT', headers: { ...signed.headers, 'content-length': String(body.length) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+  /** STREAMING-AWS4-HMAC-SHA256-PAYLOAD framing of `chunks`, each chunk signed and chained. */
+  const signedFrame = (chunks: Buffer[], tamper?: (i: number, data: Buffer) => Buffer) => (s: { seed: string; key: Buffer; amzDate: string; scope: string }) => {
+    let previous = s.seed;
+    const parts: Buffer[] = [];
+    for (const [i, data] of [...chunks, Buffer.alloc(0)].entries()) {
+      const sig = createHmac('sha256', s.key).update(['AWS4-HMAC-SHA256-PAYLOAD', s.amzDate, s.scope, previous, sha256hex(''), sha256hex(data)].join('\n')).digest('hex');
+      previous = sig;
+      parts.push(Buffer.from(`${data.length.toString(16)};chunk-signature=${sig}\r\n`), tamper ? tamper(i, data) : data, Buffer.from('\r\n'));
+    }
+    return Buffer.concat(parts);
+  };
+  const crcText = (data: Buffer) => { const b = Buffer.alloc(4); b.writeUInt32BE(crc32(data)); return b.toString('base64'); };
+  const exists = (Key: string) => s3.send(new HeadObjectCommand({ Bucket, Key })).then(() => true, (err: unknown) => (status(err) === 404 ? false : Promise.reject(err)));
+
+  test('aws-chunked: a stream body with the SDK default checksum (unsigned, CRC32 trailer) is stored decoded', async () => {
+    const data = randomBytes(200_000);
+    const sent: Record<string, string>[] = [];
+    const streaming = new S3Client({
+      endpoint: env.S3_ENDPOINT, region: env.S3_REGION, forcePathStyle: true, maxAttempts: 1,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' },
+    });
+    streaming.middlewareStack.add((next) => async (args) => {
+      sent.push({ ...(args.request as { headers: Record<string, string> }).headers });
+      return next(args);
+    }, { step: 'finalizeRequest', name: 'recordHeaders' });
+    try {
+      await streaming.send(new PutObjectCommand({ Bucket, Key: 'h/chunked-sdk', Body: Readable.from([data.subarray(0, 70_000), data.subarray(70_000)]), ContentLength: data.length }));
+      assert.equal(sent[0]?.['x-amz-content-sha256'], 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'the SDK sent an aws-chunked body');
+      const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'h/chunked-sdk' }));
+      assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), data);
+      assert.equal(got.ContentLength, data.length);
+      assert.notEqual(got.ContentEncoding, 'aws-chunked');
+    } finally { streaming.destroy(); }
+  });
+
+  test('aws-chunked: signed chunks are decoded and their signatures checked; a bad checksum, a tampered or short body stores nothing', async () => {
+    const chunks = [randomBytes(8192), randomBytes(8192), randomBytes(100)];
+    const whole = Buffer.concat(chunks);
+    const ok = await rawPut('h/chunked-signed', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', whole.length, {}, signedFrame(chunks));
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket, Key: 'h/chunked-signed' }))).Body!.transformToByteArray()), whole);
+
+    const flipped = await rawPut('h/chunked-tampered', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', whole.length, {},
+      signedFrame(chunks, (i, d) => (i === 1 ? Buffer.concat([Buffer.from([d[0]! ^ 1]), d.subarray(1)]) : d)));
+    assert.equal(flipped.status, 403);
+    assert.match(flipped.text, /<Code>SignatureDoesNotMatch<\/Code>/);
+
+    const short = await rawPut('h/chunked-short', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', whole.length + 1, {}, signedFrame(chunks));
+    assert.equal(short.status, 400);
+    assert.match(short.text, /<Code>IncompleteBody<\/Code>/);
+
+    const unsigned = (crc: string) => () => Buffer.concat([
+      Buffer.from(`${whole.length.toString(16)}\r\n`), whole, Buffer.from(`\r\n0\r\nx-amz-checksum-crc32:${crc}\r\n\r\n`)]);
+    const trailer = { 'x-amz-trailer': 'x-amz-checksum-crc32' };
+    const bad = await rawPut('h/chunked-baddigest', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', whole.length, trailer, unsigned(crcText(Buffer.from('other'))));
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /<Code>BadDigest<\/Code>/);
+    const good = await rawPut('h/chunked-trailer', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', whole.length, trailer, unsigned(crcText(whole)));
+    assert.equal(good.status, 200, good.text);
+
+    for (const Key of ['h/chunked-tampered', 'h/chunked-short', 'h/chunked-baddigest']) assert.equal(await exists(Key), false, Key);
+    assert.equal(await exists('h/chunked-trailer'), true);
   });
 }

@@ -1,4 +1,8 @@
-/** SFTP failure behaviour against a real sshd: drops, a stopped server, refused keys, unknown hosts, a missing root. */
+/**
+ * SFTP failure behaviour against a real sshd: the shared fault suite (test/conformance/faults.ts:
+ * a refused key, a missing root folder, resets and refused connections through the harness's TCP
+ * proxy), plus what is SFTP's own: a killed session is reopened, unknown and changed host keys.
+ */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +11,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createSftpBackend } from '../../backends/sftp/index.js';
 import { fingerprint } from '../../backends/sftp/known-hosts.js';
-import { PermissionError, StoreMissingError, TransientError, withRetry } from '../../src/store/index.js';
+import { PermissionError, TransientError, withRetry } from '../../src/store/index.js';
+import { faultSuite } from '../conformance/faults.js';
 import { tryStartServer } from '../helpers/servers.js';
 import { sftpUrl } from './factories/sftp.js';
 
@@ -37,6 +42,23 @@ if (server instanceof Error) {
   test('sftp faults: server unavailable outside CI', (t) => t.skip(server.message.split('\n')[0]));
 } else {
   const env = server.env;
+  /** known_hosts naming the server's key at `port` (a proxy's port: only the dialled port differs). */
+  const knownHostsFor = (port: number) => {
+    const file = join(scratch, `known_hosts_${port}`);
+    writeFileSync(file, readFileSync(env.SFTP_KNOWN_HOSTS as string, 'utf8').replace(`]:${env.SFTP_PORT} `, `]:${port} `));
+    return file;
+  };
+  faultSuite('sftp', {
+    make: (root, via) => createSftpBackend(sftpUrl(via ? { ...env, SFTP_PORT: String(via.port), SFTP_KNOWN_HOSTS: knownHostsFor(via.port) } : env, root)),
+    makeWithBadCredentials: async (root) => {
+      const key = join(scratch, 'other_key');
+      assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]).status, 0);
+      return { backend: await createSftpBackend(sftpUrl(env, root, { identity: key })), secrets: [readFileSync(key, 'utf8').split('\n')[1] as string] };
+    },
+    makeMissingRoot: () => createSftpBackend(sftpUrl(env, 'never-created')),
+    target: { host: env.SFTP_HOST as string, port: Number(env.SFTP_PORT) },
+    proxy: 'tcp',
+  });
   test('a dropped connection is reopened: the retry wrapper sees at most a transient error', async () => {
     const b = await createSftpBackend(sftpUrl(env, 'drop'));
     const retries: unknown[] = [];
@@ -52,21 +74,6 @@ if (server instanceof Error) {
     } finally {
       await r.destroy();
       await r.close();
-    }
-  });
-
-  test('wrong key → PermissionError in one line', async () => {
-    const key = join(scratch, 'other_key');
-    assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]).status, 0);
-    const b = await createSftpBackend(sftpUrl(env, 'perm', { identity: key }));
-    try {
-      const err = await b.stat('k').then(() => undefined, (e: unknown) => e);
-      assert.ok(err instanceof PermissionError);
-      assert.equal(err.code, 'EPERMISSION');
-      assert.equal(err.transient, false);
-      assert.ok(!err.message.includes('\n'));
-    } finally {
-      await b.close();
     }
   });
 
@@ -99,37 +106,6 @@ if (server instanceof Error) {
       await assert.rejects(b.stat('k'), (e: unknown) => e instanceof PermissionError && e.code === 'EPERMISSION');
     } finally {
       await b.close();
-    }
-  });
-
-  test('a missing root folder → StoreMissingError in one line', async () => {
-    const b = await createSftpBackend(sftpUrl(env, 'never-created'));
-    try {
-      for (const call of [() => b.get('k'), () => b.put('k', bytes), () => b.stat('k'), () => b.delete('k'), async () => { for await (const e of b.list('')) void e; }]) {
-        const err = await call().then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof StoreMissingError, String(err));
-        assert.equal(err.code, 'ENO_REPOSITORY_STORE');
-        assert.ok(!err.message.includes('\n'));
-      }
-    } finally {
-      await b.close();
-    }
-  });
-
-  test('server stopped mid-run: transient errors, retried, then a clear TransientError', async () => {
-    const b = await createSftpBackend(sftpUrl(env, 'stopped'));
-    let attempts = 0;
-    const r = withRetry(b, { ...fast, onRetry: () => { attempts += 1; } });
-    try {
-      await r.create();
-      await r.put('k', bytes);
-      await server.stop();
-      const err = await r.get('k').then(() => undefined, (e: unknown) => e);
-      assert.ok(err instanceof TransientError, String(err));
-      assert.equal(err.code, 'ETRANSIENT');
-      assert.equal(attempts, fast.maxAttempts - 1, 'every try was made');
-    } finally {
-      await r.close();
     }
   });
 }

@@ -1,8 +1,16 @@
 /**
- * Backend benchmark: put and get of 32 MiB objects at concurrency 1, 4 and 8 on every backend,
- * each against its local server, printed as throughput and as a ratio to the fs backend measured
- * in the same run. Requests are counted two ways: calls into the Backend, and HTTP requests seen
- * on Node's `http.client.request.start` diagnostics channel (S3, GCS, Azure; SFTP speaks SSH).
+ * Backend benchmark, two parts.
+ *
+ * 1. Throughput: put and get of 32 MiB objects at concurrency 1, 4 and 8 on every backend, each
+ *    against its local server, printed as throughput and as a ratio to the fs backend measured in
+ *    the same run. Requests are counted two ways: calls into the Backend, and HTTP requests seen on
+ *    Node's `http.client.request.start` diagnostics channel (S3, GCS, Azure; SFTP speaks SSH).
+ * 2. Cost of a backup: the `cairn` executable backs up the generated dataset (test/bench/dataset,
+ *    `--backup-size=1G` by default) to each remote backend's local server, then the day-2 changes;
+ *    printed per run: the requests by kind, retries and object bytes of the `backend` object of its
+ *    --json result, and what the harness's proxy in front of the server saw (HTTP requests, or bytes
+ *    on the SSH connection). Beside it, restic over SFTP (bytes on the wire) and over S3 (requests
+ *    counted by the proxy), where restic is installed. `--backup-size=0` skips this part.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { randomFillSync } from 'node:crypto';
@@ -11,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../../src/store/backend.js';
 import { createFsBackend } from '../../backends/fs/index.js';
+import { backupCost } from './cost/backup-cost.js';
 
 const MIB = 1024 * 1024;
 type Factory = { make(root: string): Promise<Backend>; stop(): Promise<void> };
@@ -51,12 +60,13 @@ async function measure(b: Backend, bytes: Uint8Array, objects: number, concurren
   return { put, get, calls, http: httpRequests - http0 };
 }
 
-/** `--objects=N` per measurement (default 8), `--mib=N` (default 32), `--only=a,b` backends. */
+/** `--objects=N` per measurement (default 8), `--mib=N` (default 32), `--only=a,b` backends, `--backup-size=1G` (0: skip part 2). */
 export default async function run(args: string[] = []): Promise<void> {
   const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const objects = Number(opt('objects') ?? 8);
   const size = Number(opt('mib') ?? 32) * MIB;
   const names = (opt('only') ?? 'fs,sftp,s3,gcs,azure').split(',');
+  const backupSize = opt('backup-size') ?? process.env.CAIRN_BENCH_SIZE ?? '1G';
   const bytes = randomFillSync(new Uint8Array(size));
   const rows: Row[] = [];
   subscribe('http.client.request.start', onRequest);
@@ -84,4 +94,5 @@ export default async function run(args: string[] = []): Promise<void> {
     const ratio = (x: number, y: number | undefined) => (y ? (x / y).toFixed(2) : '-');
     console.log(`${r.backend.padEnd(8)} ${String(r.concurrency).padStart(4)}   ${r.put.toFixed(0).padStart(9)} (${ratio(r.put, f?.put)})   ${r.get.toFixed(0).padStart(9)} (${ratio(r.get, f?.get)})   ${String(r.calls).padStart(13)}   ${String(r.http).padStart(13)}`);
   }
+  if (backupSize !== '0') await backupCost(names.filter((n) => n !== 'fs'), backupSize);
 }

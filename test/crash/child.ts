@@ -1,18 +1,18 @@
 /**
  * The process the crash test kills: it writes the model's transactions from `first` on into the
- * repository at ROOT through the real code, printing `BEGIN t` before each commit and `DONE t`
+ * repository at LOCATION (a path or a backend URL) through the real code, printing `BEGIN t` before each commit and `DONE t`
  * after it resolves; in `compact` mode it also compacts after every commit. It never stops on its
  * own: the parent SIGKILLs it.
  *
- *   node --import tsx test/crash/child.ts ROOT write|compact SEED FIRST
+ *   node --import tsx test/crash/child.ts LOCATION write|compact SEED FIRST
  */
-import { createFsBackend } from '../../backends/fs/index.js';
+import { openBackend } from '../../backends/index.js';
 import { Repository } from '../../src/repository/index.js';
 import { count, deletes, itemId, itemValue } from './model.js';
 
 const [root, mode, seedText, firstText] = process.argv.slice(2);
 const seed = Number(seedText);
-const backend = createFsBackend(root);
+const backend = await openBackend(root as string); // a path or a remote URL; credentials from the environment
 const say = (line: string) => process.stdout.write(line + '\n');
 
 const repo = await Repository.open(backend, { exclusive: mode === 'compact' });

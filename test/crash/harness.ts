@@ -1,6 +1,7 @@
 /**
  * The crash test: a child process (child.ts) writes transactions, and in `compact` runs compacts,
- * through the real repository code on the fs backend; the parent SIGKILLs it at a random moment,
+ * through the real repository code on a backend (fs by default; any location openBackend takes,
+ * e.g. the local s3 or sftp server); the parent SIGKILLs it at a random moment,
  * then reopens, checks and verifies the whole model: every transaction whose commit resolved reads
  * back byte-exact; the one that was committing is all there or all absent; nothing else is visible.
  * `damaged` counts runs with check damage, wrong bytes, partial or phantom data; `lost` counts runs
@@ -11,7 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFsBackend } from '../../backends/fs/index.js';
+import { openBackend } from '../../backends/index.js';
+import type { Backend } from '../../src/store/backend.js';
 import { Repository } from '../../src/repository/index.js';
 import { count, deletes, itemId, itemValue } from './model.js';
 
@@ -23,6 +25,13 @@ export interface CrashOptions {
   /** The kill lands uniformly within this many ms after the child opened the repository. */
   maxDelayMs?: number;
   log?: (line: string) => void;
+  /**
+   * Where the repository lives: a location openBackend takes, with `env` holding its credentials
+   * (given to the child too). Default: a fresh folder (fs). The store must not exist yet; it is
+   * destroyed at the end.
+   */
+  location?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface CrashResult { runs: number; damaged: number; lost: number; problems: string[] }
@@ -32,7 +41,9 @@ const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 export async function runCrashTest(options: CrashOptions): Promise<CrashResult> {
   const seed = options.seed ?? Date.now() % 1_000_000;
   const dir = await mkdtemp(join(tmpdir(), 'cairn-crash-'));
-  const root = join(dir, 'repo');
+  const root = options.location ?? join(dir, 'repo');
+  const env = options.env ?? {};
+  const open = (): Promise<Backend> => openBackend(root, { env: { ...process.env, ...env } });
   const result: CrashResult = { runs: 0, damaged: 0, lost: 0, problems: [] };
   // status of each transaction number: committed (commit resolved or found applied) or aborted.
   const committed = new Set<number>();
@@ -40,16 +51,19 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashResult> 
   let rnd = seed >>> 0 || 1;
   const random = () => { rnd ^= rnd << 13; rnd ^= rnd >>> 17; rnd ^= rnd << 5; return (rnd >>> 0) / 2 ** 32; };
   try {
-    await (await Repository.create(createFsBackend(root), { segmentSize: 64 * 1024 })).close();
+    const store = await open();
+    await (await Repository.create(store, { segmentSize: 64 * 1024 })).close();
+    await store.close();
     for (let run = 0; run < options.runs; run++) {
       const mode = options.mode === 'mixed' || !options.mode ? (run % 2 ? 'compact' : 'write') : options.mode;
-      const { begun, done, error } = await killChild(root, mode, seed, next, random() * (options.maxDelayMs ?? 400));
+      const { begun, done, error } = await killChild(root, env, mode, seed, next, random() * (options.maxDelayMs ?? 400));
       if (error) throw new Error(`run ${run}: the child failed on its own: ${error}`);
       for (const t of done) committed.add(t);
       const inflight = begun.filter((t) => !done.includes(t));
-      const backend = createFsBackend(root);
+      const backend = await open();
       for await (const { key } of backend.list('locks/')) await backend.delete(key); // the killed child's lock
-      const problems = await verify(root, seed, committed, inflight, Math.max(next, ...begun) + 2);
+      await backend.close();
+      const problems = await verify(open, seed, committed, inflight, Math.max(next, ...begun) + 2);
       if (problems.applied) committed.add(inflight[0]);
       next = Math.max(next, ...begun.map((t) => t + 1));
       result.runs++;
@@ -59,13 +73,18 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashResult> 
     }
     return result;
   } finally {
+    if (options.location) {
+      const backend = await open();
+      await backend.destroy().catch(() => undefined);
+      await backend.close();
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function killChild(root: string, mode: string, seed: number, first: number, delayMs: number): Promise<{ begun: number[]; done: number[]; error?: string }> {
+function killChild(root: string, env: NodeJS.ProcessEnv, mode: string, seed: number, first: number, delayMs: number): Promise<{ begun: number[]; done: number[]; error?: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, root, mode, String(seed), String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, root, mode, String(seed), String(first)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const begun: number[] = [], done: number[] = [];
     let out = '', err = '', killed = false;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -84,13 +103,15 @@ function killChild(root: string, mode: string, seed: number, first: number, dela
   });
 }
 
-async function verify(root: string, seed: number, committed: Set<number>, inflight: number[], upTo: number)
+async function verify(open: () => Promise<Backend>, seed: number, committed: Set<number>, inflight: number[], upTo: number)
   : Promise<{ damaged: string[]; lost: string[]; applied: boolean }> {
   const damaged: string[] = [], lost: string[] = [];
   let repo: Repository;
+  const store = await open();
   try {
-    repo = await Repository.open(createFsBackend(root));
+    repo = await Repository.open(store);
   } catch (e) {
+    await store.close();
     return { damaged: [`open failed: ${String(e)}`], lost: [], applied: false };
   }
   try {
@@ -123,5 +144,6 @@ async function verify(root: string, seed: number, committed: Set<number>, inflig
     return { damaged, lost, applied };
   } finally {
     await repo.close();
+    await store.close();
   }
 }
