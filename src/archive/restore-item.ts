@@ -21,7 +21,7 @@ const FILES_IN_FLIGHT = 8;
  */
 const SMALL_FILE = 256 * 1024;
 /** Errors that mean a chunk is damaged or missing: they fail one file, not the run. */
-const DAMAGE = new Set(['EINTEGRITY', 'ENOT_FOUND_ID', 'EARCHIVE_CORRUPT', 'integrity', 'unsupported-format']);
+const DAMAGE = new Set(['EINTEGRITY', 'ENOT_FOUND_ID', 'EARCHIVE_CORRUPT', 'ECHUNK_INTEGRITY', 'EUNSUPPORTED_FORMAT']);
 
 export interface RestoreHooks {
   warn(warning: Warning): void;

@@ -13,55 +13,55 @@ export class EngineError extends Error {
 /** The passphrase does not open the key (the key blob itself is intact). */
 export class WrongPassphraseError extends EngineError {
   constructor() {
-    super('wrong-passphrase', 'wrong passphrase: the key could not be opened');
+    super('EWRONG_PASSPHRASE', 'wrong passphrase: the key could not be opened');
   }
 }
 
 /** The key blob or exported key text is damaged, truncated or not a cairn key. */
 export class KeyCorruptError extends EngineError {
   constructor(detail: string) {
-    super('key-corrupt', `corrupt key: ${detail}`);
+    super('EKEY_CORRUPT', `corrupt key: ${detail}`);
   }
 }
 
 /** A key blob of format version 1 (cairn 0.1), which does not name its repository and is refused since version 2. */
 export class KeyOutdatedError extends EngineError {
   constructor() {
-    super('key-outdated', 'key format version 1 is no longer accepted: it does not name its repository, so a planted or swapped key could not be told apart');
+    super('EKEY_OUTDATED', 'key format version 1 is no longer accepted: it does not name its repository, so a planted or swapped key could not be told apart');
   }
 }
 
 /** No passphrase could be obtained (no CAIRN_PASSPHRASE/CAIRN_PASSCOMMAND and no terminal), or the command failed. */
 export class PassphraseUnavailableError extends EngineError {
   constructor(detail: string, options?: { cause?: unknown }) {
-    super('passphrase-unavailable', `no passphrase: ${detail}`, options);
+    super('EPASSPHRASE_UNAVAILABLE', `no passphrase: ${detail}`, options);
   }
 }
 
 /** A stored chunk failed authentication: tampered, swapped, replayed under another id, or read with the wrong key. */
 export class IntegrityError extends EngineError {
   constructor(detail: string) {
-    super('integrity', `chunk integrity check failed: ${detail}`);
+    super('ECHUNK_INTEGRITY', `chunk integrity check failed: ${detail}`);
   }
 }
 
 /** A stored chunk or frame names a suite, algorithm or version this build does not know. */
 export class UnsupportedFormatError extends EngineError {
   constructor(detail: string) {
-    super('unsupported-format', `unsupported format: ${detail}`);
+    super('EUNSUPPORTED_FORMAT', `unsupported format: ${detail}`);
   }
 }
 
 /** An option given by the caller is out of range (chunker sizes, compression level, KDF parameters, mode name). */
 export class InvalidOptionError extends EngineError {
   constructor(detail: string) {
-    super('invalid-option', `invalid option: ${detail}`);
+    super('EINVALID_OPTION', `invalid option: ${detail}`);
   }
 }
 
 /** A worker thread of the pipeline failed or exited; the whole run is rejected with this error. */
 export class WorkerFailedError extends EngineError {
   constructor(detail: string, options?: { cause?: unknown }) {
-    super('worker-failed', `pipeline worker failed: ${detail}`, options);
+    super('EWORKER_FAILED', `pipeline worker failed: ${detail}`, options);
   }
 }

@@ -13,7 +13,7 @@ const BASE = { encryptionKey: new Uint8Array(32).fill(0x11), macKey: new Uint8Ar
 const key = (mode: KeyMode, suite: Suite): KeyMaterial => ({ ...BASE, mode, suite });
 const SID = new Uint8Array(24).fill(0x44);
 const ABC_ID = '8abd0d6ce850aa0bbaef79b30984312e8e3d6d054da9067fafe12e66c962c445';
-const isAuthFailure = (e: unknown): boolean => e instanceof EngineError && (e.code === 'integrity' || e.code === 'unsupported-format');
+const isAuthFailure = (e: unknown): boolean => e instanceof EngineError && (e.code === 'ECHUNK_INTEGRITY' || e.code === 'EUNSUPPORTED_FORMAT');
 
 test('RFC 8439 §2.8.2 vector: node:crypto and @noble/ciphers both give the published tag', () => {
   const k = unhex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');

@@ -90,7 +90,7 @@ test('fixed-size chunking and empty input', async () => {
 
 test('invalid sizes are refused with InvalidOptionError', () => {
   for (const bad of [{ min: 4096, avg: 3000, max: 9000 }, { min: 9000, avg: 8192, max: 32768 }, { min: 1, avg: 8192, max: 32768 }, { fixed: 0 }]) {
-    assert.throws(() => createChunker(SEED, bad), (e: unknown) => e instanceof InvalidOptionError && e.code === 'invalid-option');
+    assert.throws(() => createChunker(SEED, bad), (e: unknown) => e instanceof InvalidOptionError && e.code === 'EINVALID_OPTION');
   }
 });
 

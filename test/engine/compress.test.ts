@@ -64,7 +64,7 @@ test('a damaged frame is an IntegrityError; an unknown algorithm is UnsupportedF
     lying[5] ^= 1;
     assert.throws(() => decompressFrame(codecs, lying), IntegrityError, `${spec} wrong length`);
   }
-  assert.throws(() => decompressFrame(codecs, new Uint8Array([9, 0, 0, 0, 0, 0])), (e: unknown) => e instanceof UnsupportedFormatError && e.code === 'unsupported-format');
+  assert.throws(() => decompressFrame(codecs, new Uint8Array([9, 0, 0, 0, 0, 0])), (e: unknown) => e instanceof UnsupportedFormatError && e.code === 'EUNSUPPORTED_FORMAT');
   assert.throws(() => decompressFrame(codecs, new Uint8Array([0, 0])), IntegrityError);
 });
 
@@ -73,7 +73,7 @@ test('compression specs parse, normalize and reject nonsense', () => {
   assert.deepEqual(parseCompression('AUTO'), { algorithm: 'lz4', level: 0, auto: true });
   assert.equal(formatCompression(parseCompression('auto,zlib')), 'auto,zlib,6');
   for (const bad of ['brotli', 'zstd,0', 'zstd,23', 'zlib,10', 'lz4,3', 'auto,none', 'zstd,x', '']) {
-    assert.throws(() => parseCompression(bad), (e: unknown) => e instanceof InvalidOptionError && e.code === 'invalid-option', bad);
+    assert.throws(() => parseCompression(bad), (e: unknown) => e instanceof InvalidOptionError && e.code === 'EINVALID_OPTION', bad);
   }
 });
 

@@ -31,5 +31,5 @@ test('ids are 32 bytes, equal for equal data, different across keys', async () =
 });
 
 test('keyed BLAKE3 needs a 32-byte key', async () => {
-  await assert.rejects(createIdFunction('blake3', new Uint8Array(16)), (e: unknown) => e instanceof InvalidOptionError && e.code === 'invalid-option');
+  await assert.rejects(createIdFunction('blake3', new Uint8Array(16)), (e: unknown) => e instanceof InvalidOptionError && e.code === 'EINVALID_OPTION');
 });

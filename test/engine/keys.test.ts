@@ -40,7 +40,7 @@ test('a wrong passphrase is WrongPassphraseError with a one-line message and no 
   const { blob } = await createKey('repokey-chacha20-poly1305', SECRET, FAST);
   await assert.rejects(openKey(blob, 'Tr0ub4dor&3'), (e: unknown) => {
     assert.ok(e instanceof WrongPassphraseError);
-    assert.equal(e.code, 'wrong-passphrase');
+    assert.equal(e.code, 'EWRONG_PASSPHRASE');
     assert.ok(!e.message.includes('\n') && !e.message.includes('Tr0ub4dor') && !e.message.includes(SECRET));
     return true;
   });
@@ -51,7 +51,7 @@ test('a corrupt key blob is KeyCorruptError, whatever byte is damaged', async ()
   for (let i = 0; i < blob.length; i++) {
     const bad = new Uint8Array(blob);
     bad[i] ^= 0x40;
-    await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && e.code === 'key-corrupt', `byte ${i}`);
+    await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && e.code === 'EKEY_CORRUPT', `byte ${i}`);
   }
   for (const bad of [blob.subarray(0, 100), new Uint8Array(0), new Uint8Array([...blob, 0]), new TextEncoder().encode('hello world, not a key at all, ........................................................................')]) {
     await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && !e.message.includes('\n'));
@@ -75,7 +75,7 @@ test('Argon2id costs past the bounds are a corrupt key on read and refused on cr
   ];
   for (const bad of hostile) {
     const started = Date.now();
-    await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && e.code === 'key-corrupt');
+    await assert.rejects(openKey(bad, SECRET), (e: unknown) => e instanceof KeyCorruptError && e.code === 'EKEY_CORRUPT');
     assert.ok(Date.now() - started < 1000, 'refused before any key derivation');
   }
   await assert.rejects(openKey(forge((v) => v.setUint32(15, 2)), SECRET), WrongPassphraseError, 'in bounds: derived, then the AAD fails');
@@ -125,7 +125,7 @@ test('readPassphrase: CAIRN_PASSPHRASE, then CAIRN_PASSCOMMAND, else a typed err
     assert.ok(!e.message.includes('leaked-secret'));
     return true;
   });
-  await assert.rejects(readPassphrase({ env: {}, input: fakeTty(false) }), (e: unknown) => e instanceof PassphraseUnavailableError && e.code === 'passphrase-unavailable');
+  await assert.rejects(readPassphrase({ env: {}, input: fakeTty(false) }), (e: unknown) => e instanceof PassphraseUnavailableError && e.code === 'EPASSPHRASE_UNAVAILABLE');
 });
 
 test('CAIRN_PASSCOMMAND is split into words like a shell would, but run without one', async () => {
@@ -143,7 +143,7 @@ test('CAIRN_PASSCOMMAND is split into words like a shell would, but run without 
     await rm(dir, { recursive: true, force: true });
   }
   for (const env of [{ CAIRN_PASSCOMMAND: "printf 'x" }, { CAIRN_PASSCOMMAND: 'no-such-command-cairn' }, { CAIRN_PASSCOMMAND: 'printf ""' }, { CAIRN_PASSPHRASE: '' }]) {
-    await assert.rejects(readPassphrase({ env }), (e: unknown) => e instanceof PassphraseUnavailableError && e.code === 'passphrase-unavailable', JSON.stringify(env));
+    await assert.rejects(readPassphrase({ env }), (e: unknown) => e instanceof PassphraseUnavailableError && e.code === 'EPASSPHRASE_UNAVAILABLE', JSON.stringify(env));
   }
   const { blob } = await createKey('repokey-aes-ocb', SECRET, FAST);
   await assert.rejects(openKey(blob, ''), WrongPassphraseError);
@@ -206,5 +206,5 @@ test('a version 1 key blob (no repository id) is refused as KeyOutdatedError', a
   payload[2] = 3;
   const body = Buffer.concat([header, payload]);
   const v1 = new Uint8Array(Buffer.concat([body, createHash('sha256').update(body).digest()]));
-  await assert.rejects(openKey(v1, ''), (e: unknown) => e instanceof KeyOutdatedError && e.code === 'key-outdated');
+  await assert.rejects(openKey(v1, ''), (e: unknown) => e instanceof KeyOutdatedError && e.code === 'EKEY_OUTDATED');
 });

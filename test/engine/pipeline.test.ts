@@ -114,7 +114,7 @@ test('an error thrown in a worker rejects the run with a typed error', async () 
   const key = await material();
   const pipeline = await createPipeline(key, { workers: 2, chunker: SIZES, fault: { kind: 'throw', afterTasks: 3 } });
   try {
-    await assert.rejects(collect(pipeline.run([randomish('e', 2_000_000)])), (e: unknown) => e instanceof WorkerFailedError && e.code === 'worker-failed');
+    await assert.rejects(collect(pipeline.run([randomish('e', 2_000_000)])), (e: unknown) => e instanceof WorkerFailedError && e.code === 'EWORKER_FAILED');
   } finally {
     await pipeline.close();
   }

@@ -49,12 +49,12 @@ test('a tampered chunk or a chunk under another id rejects with IntegrityError; 
   try {
     const tampered = codec.seal(idA, a);
     tampered[tampered.length - 20] ^= 1;
-    await assert.rejects(reader.openMany([idB, idA], [codec.seal(idB, b), tampered]), (e) => e instanceof IntegrityError && e.code === 'integrity');
-    await assert.rejects(reader.openMany([idB], [codec.seal(idA, a)]), (e) => e instanceof IntegrityError && e.code === 'integrity');
+    await assert.rejects(reader.openMany([idB, idA], [codec.seal(idB, b), tampered]), (e) => e instanceof IntegrityError && e.code === 'ECHUNK_INTEGRITY');
+    await assert.rejects(reader.openMany([idB], [codec.seal(idA, a)]), (e) => e instanceof IntegrityError && e.code === 'ECHUNK_INTEGRITY');
     // The worker survives a failed batch.
     assert.deepEqual(Buffer.from((await reader.openMany([idA], [codec.seal(idA, a)]))[0]), Buffer.from(a));
   } finally {
     await reader.close();
   }
-  await assert.rejects(reader.openMany([idA], [codec.seal(idA, a)]), (e) => e instanceof WorkerFailedError && e.code === 'worker-failed');
+  await assert.rejects(reader.openMany([idA], [codec.seal(idA, a)]), (e) => e instanceof WorkerFailedError && e.code === 'EWORKER_FAILED');
 });

@@ -50,7 +50,7 @@ export interface FuzzTarget<I = Uint8Array> {
 }
 
 const REPOSITORY_INTEGRITY: Allowed = { type: IntegrityError, codes: ['EINTEGRITY'] };
-const CHUNK_ERRORS: Allowed[] = [{ type: ChunkIntegrityError, codes: ['integrity'] }, { type: UnsupportedFormatError, codes: ['unsupported-format'] }];
+const CHUNK_ERRORS: Allowed[] = [{ type: ChunkIntegrityError, codes: ['ECHUNK_INTEGRITY'] }, { type: UnsupportedFormatError, codes: ['EUNSUPPORTED_FORMAT'] }];
 const ARCHIVE_CORRUPT: Allowed = { type: ArchiveCorruptError, codes: ['EARCHIVE_CORRUPT'] };
 
 /** Runs `parse`, then `check` on its result; an error must be one of `allowed`, anything else is a ContractError. */
@@ -190,10 +190,10 @@ function indexTarget(seeds: Uint8Array[]): FuzzTarget {
 }
 
 function keyBlobTarget(seeds: Uint8Array[], keys: KeyMaterial[]): FuzzTarget {
-  const keyErrors: Allowed[] = [{ type: KeyCorruptError, codes: ['key-corrupt'] }];
+  const keyErrors: Allowed[] = [{ type: KeyCorruptError, codes: ['EKEY_CORRUPT'] }];
   return {
     name: 'key-blob',
-    allowed: [...keyErrors, { type: WrongPassphraseError, codes: ['wrong-passphrase'] }],
+    allowed: [...keyErrors, { type: WrongPassphraseError, codes: ['EWRONG_PASSPHRASE'] }],
     input: withReseal(mutatedBytes(seeds), resealKeyBlob),
     bytes: identity,
     async run(blob) {

@@ -36,7 +36,7 @@ export async function createKey(mode: KeyMode, passphrase: string, options: Crea
   return { key, blob: await sealKeyBlob(key, passphrase, options.kdf ?? DEFAULT_KDF) };
 }
 
-/** Opens a key blob. Throws KeyCorruptError (code 'key-corrupt') or WrongPassphraseError (code 'wrong-passphrase'). */
+/** Opens a key blob. Throws KeyCorruptError (code 'EKEY_CORRUPT') or WrongPassphraseError (code 'EWRONG_PASSPHRASE'). */
 export function openKey(blob: Uint8Array, passphrase: string): Promise<KeyMaterial> {
   return openKeyBlob(blob, passphrase);
 }

@@ -31,7 +31,7 @@ export interface ReadPassphraseOptions {
 }
 
 /**
- * Resolves to the passphrase; PassphraseUnavailableError (code 'passphrase-unavailable') when none
+ * Resolves to the passphrase; PassphraseUnavailableError (code 'EPASSPHRASE_UNAVAILABLE') when none
  * can be had, or when the one found is empty (no key mode that asks for a passphrase accepts one).
  */
 export async function readPassphrase(options: ReadPassphraseOptions = {}): Promise<string> {

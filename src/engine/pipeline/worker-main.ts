@@ -35,7 +35,7 @@ export function serveWorker(port: MessagePort, setup: WorkerSetup): void {
 function run(codec: Codec, gear: Int32Array, setup: WorkerSetup, task: TaskRequest): TaskResult {
   switch (task.type) {
     case 'scan': {
-      if (!setup.masks) throw new EngineError('invalid-option', 'scan task without CDC masks');
+      if (!setup.masks) throw new EngineError('EINVALID_OPTION', 'scan task without CDC masks');
       return { type: 'scan', candidates: scanCandidates(gear, setup.masks.maskS, setup.masks.maskL, task.tail, task.data) };
     }
     case 'id':

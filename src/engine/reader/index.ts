@@ -61,7 +61,7 @@ class PooledReader implements ChunkReader {
   openMany(ids: readonly Uint8Array[], stored: readonly Uint8Array[]): Promise<Uint8Array[]> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new WorkerFailedError('the chunk reader is closed'));
-    if (ids.length !== stored.length) return Promise.reject(new EngineError('invalid-option', 'ids and stored differ in length'));
+    if (ids.length !== stored.length) return Promise.reject(new EngineError('EINVALID_OPTION', 'ids and stored differ in length'));
     let slot = this.#slots[0];
     for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
     const seq = ++this.#seq;
@@ -118,7 +118,7 @@ class PooledReader implements ChunkReader {
 
 /** The codec's error classes, rebuilt on this side so callers can check them with instanceof. */
 function rebuild(o: Extract<OpenOutcome, { ok: false }>): Error {
-  if (o.code === 'integrity') return Object.assign(new IntegrityError(''), { message: o.message });
-  if (o.code === 'unsupported-format') return Object.assign(new UnsupportedFormatError(''), { message: o.message });
+  if (o.code === 'ECHUNK_INTEGRITY') return Object.assign(new IntegrityError(''), { message: o.message });
+  if (o.code === 'EUNSUPPORTED_FORMAT') return Object.assign(new UnsupportedFormatError(''), { message: o.message });
   return new EngineError(o.code, o.message);
 }

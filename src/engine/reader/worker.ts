@@ -17,7 +17,7 @@ if (port) {
           return { ok: true, plain: codec.open(id, req.stored[i]) };
         } catch (err) {
           const e = err as { name?: string; code?: string; message?: string };
-          return { ok: false, name: e.name ?? 'Error', code: e.code ?? 'integrity', message: e.message ?? String(err) };
+          return { ok: false, name: e.name ?? 'Error', code: e.code ?? 'ECHUNK_INTEGRITY', message: e.message ?? String(err) };
         }
       });
       const plains = outcomes.flatMap((o) => (o.ok ? [o.plain] : []));
