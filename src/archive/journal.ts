@@ -195,11 +195,13 @@ async function readJournal(ctx: Omit<ArchiveContext, 'journal'>, recordName: str
   } catch {
     throw new Error('does not authenticate');
   }
+  // Exactly the layout above: [name, id] pairs of two, a time in ms (anything else was written by no client).
   const pairs = (v: unknown): [string, string][] => {
-    if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && typeof p[0] === 'string' && p[1] instanceof Uint8Array && p[1].length === 32)) throw new Error('malformed');
+    if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && p[1] instanceof Uint8Array && p[1].length === 32)) throw new Error('malformed');
     return v.map((p: [string, Uint8Array]) => [p[0], Buffer.from(p[1]).toString('hex')]);
   };
   if (w.v !== 1 || w.writer !== parsed.writer || w.seq !== parsed.seq) throw new Error('its content does not match its name');
+  if (typeof w.time !== 'number' || !Number.isSafeInteger(w.time) || w.time < 0) throw new Error('malformed');
   return { added: pairs(w.added), removed: pairs(w.removed) };
 }
 

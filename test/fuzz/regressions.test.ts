@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryBackend } from '../../backends/memory/index.js';
 import {
-  ArchiveCorruptError, initRepository, listItems, openRepository, readArchive, readSettings, type OpenedRepository,
+  ArchiveCorruptError, auditArchiveSet, initRepository, listItems, openRepository, readArchive, readSettings, type OpenedRepository,
 } from '../../src/archive/index.js';
 import { recordCodec } from '../../src/archive/item.js';
 import { scanSegment } from '../../src/repository/segment-scan.js';
@@ -101,6 +101,34 @@ for (const encryption of ['none', 'repokey-chacha20-poly1305']) {
   });
 }
 
+for (const encryption of ['none', 'repokey-chacha20-poly1305']) {
+  test(`${encryption}: a journal entry not laid out as the format says (time not a uint, a pair of more than two) is a journal finding`, async () => {
+    const { repo } = await repository(encryption);
+    try {
+      const name = 'journal-0123456789abcdef-00000000';
+      const entry = { v: 1, writer: '0123456789abcdef', seq: 0, time: 1_700_000_000_000, added: [['x', new Uint8Array(32).fill(7)]], removed: [] };
+      const audit = async () => (await auditArchiveSet(repo)).findings.map((f) => [f.kind, f.record ?? f.archive]);
+      // Well formed, it names archive x, whose record is not there.
+      await plantRecord(repo, name, entry);
+      assert.deepEqual(await audit(), [['vanished', 'x']]);
+      const bad: [string, Record<string, unknown>][] = [
+        ['time is a string', { time: 'yesterday' }],
+        ['time is negative', { time: -1 }],
+        ['time is fractional', { time: 1.5 }],
+        ['time is missing', { time: undefined }],
+        ['a pair has a third element', { added: [['x', new Uint8Array(32).fill(7), 'more']] }],
+        ['a pair has only a name', { removed: [['x']] }],
+      ];
+      for (const [why, change] of bad) {
+        await plantRecord(repo, name, { ...entry, ...change });
+        assert.deepEqual(await audit(), [['journal', name]], why);
+      }
+    } finally {
+      await repo.close();
+    }
+  });
+}
+
 test('cairn refuses a planted settings record with a one-line error and exit 2, not a crash', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cairn-fuzz-cli-'));
   try {
@@ -174,6 +202,22 @@ test('none: an archive record or item stream made of huge-array headers is damag
     const read = async () => { for await (const item of listItems(repo, 's')) void item; };
     await assert.rejects(read(), (e: unknown) => e instanceof ArchiveCorruptError);
     assert.ok(growthMiB(before) < 64, `item stream: memory grew by ${growthMiB(before).toFixed(0)} MiB`);
+  } finally {
+    await repo.close();
+  }
+});
+
+test('none: a journal entry made of huge-array headers is a journal finding, and costs no memory (anyone can write it)', async () => {
+  const { repo } = await repository('none');
+  try {
+    const name = 'journal-0123456789abcdef-00000000';
+    const bomb = arrayBomb();
+    const id = repo.codec.chunkId(bomb);
+    await repo.repository.putRecord(name, new Uint8Array(Buffer.concat([id, await repo.codec.seal(id, bomb)])));
+    const before = process.memoryUsage.rss();
+    const { findings } = await auditArchiveSet(repo);
+    assert.ok(growthMiB(before) < 64, `memory grew by ${growthMiB(before).toFixed(0)} MiB`);
+    assert.deepEqual(findings.map((f) => [f.kind, f.record]), [['journal', name]]);
   } finally {
     await repo.close();
   }

@@ -40,6 +40,9 @@ export interface ModeSeeds {
   recordPlaintext: Uint8Array;
   settingsPlaintext: Uint8Array;
   itemStream: Uint8Array;
+  /** The archive journal entry `create` stored (`records/journal-<writer>-<seq>`): its record name and its plaintext. */
+  journalName: string;
+  journalPlaintext: Uint8Array;
 }
 
 export interface Corpus {
@@ -98,6 +101,8 @@ async function seedMode(mode: Mode, dir: string, tree: string): Promise<ModeSeed
     return repo.codec.open(bytes.subarray(0, 32), bytes.subarray(32));
   };
   const record = await readArchive(repo, archive);
+  const journals = [...objects.keys()].filter((k) => k.startsWith('records/journal-'));
+  if (journals.length !== 1) throw new Error(`expected the one journal entry of create in the ${mode} seed, found ${journals.length}`);
   const streamParts: Uint8Array[] = [];
   for (const id of record.items) streamParts.push(chunks.find((c) => Buffer.from(c.id).equals(id))!.plaintext);
   return {
@@ -105,6 +110,8 @@ async function seedMode(mode: Mode, dir: string, tree: string): Promise<ModeSeed
     recordPlaintext: await open(`records/archive-${archive}`),
     settingsPlaintext: await open('records/settings'),
     itemStream: new Uint8Array(Buffer.concat(streamParts)),
+    journalName: journals[0]!.slice('records/'.length),
+    journalPlaintext: await open(journals[0]!),
   };
 }
 

@@ -6,8 +6,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { createMemoryBackend } from '../../backends/memory/index.js';
-import { ArchiveCorruptError, itemKind, readArchive, readSettings, type ArchiveContext, type ArchiveRecord, type ChunkRepository, type Item } from '../../src/archive/index.js';
+import {
+  ArchiveCorruptError, auditArchiveSet, itemKind, readArchive, readSettings, type ArchiveContext, type ArchiveRecord, type ArchiveSetFinding, type ChunkRepository, type Item,
+} from '../../src/archive/index.js';
+import { recordCodec } from '../../src/archive/item.js';
 import { readItems } from '../../src/archive/item-stream.js';
+import { parseJournalName } from '../../src/archive/journal.js';
 import { decompressFrame, loadRawCodecs, type RawCodecs } from '../../src/engine/compress/index.js';
 import { IntegrityError as ChunkIntegrityError, KeyCorruptError, resolveChunkerOptions, UnsupportedFormatError, WrongPassphraseError } from '../../src/engine/index.js';
 import { checkKdfParams } from '../../src/engine/keys/kdf.js';
@@ -17,6 +21,7 @@ import { readConfig } from '../../src/repository/config.js';
 import { crc32, loadDigests, xxh64 } from '../../src/repository/digests.js';
 import { ConfigInvalidError, NotARepositoryError, IntegrityError, UnsupportedVersionError } from '../../src/repository/errors.js';
 import { decodeIndex, KIND_DELTA, KIND_FULL } from '../../src/repository/index-format.js';
+import { decodeBounded } from '../../src/repository/msgpack-bounds.js';
 import { DELETE_SIZE, ID_SIZE, openPut, PUT_HEADER_SIZE, TAG_COMMIT, TAG_DELETE, TAG_PUT2 } from '../../src/repository/segment-format.js';
 import { scanSegment } from '../../src/repository/segment-scan.js';
 import { mutatedBytes, mutatedMsgpack } from './mutate.js';
@@ -254,8 +259,11 @@ function contextOf(seeds: ModeSeeds, records: Map<string, Uint8Array>, chunks = 
       if (!stored) throw new Error('chunk not in the fuzz context');
       return stored;
     },
-    put: unused, delete: unused, commit: unused, ids: unused, putRecord: unused, deleteRecord: unused, listRecords: unused,
+    put: unused, delete: unused, commit: unused, ids: unused, putRecord: unused, deleteRecord: unused,
     getRecord: async (name) => records.get(name),
+    async *listRecords(prefix) {
+      for (const name of records.keys()) if (name.startsWith(prefix)) yield name;
+    },
   };
   return { repository, codec: seeds.repo.codec };
 }
@@ -364,6 +372,86 @@ function itemsTarget(seeds: ModeSeeds): FuzzTarget<{ stream: Uint8Array; cuts: n
   };
 }
 
+/** Whether a journal plaintext is an entry as docs/format/archive.md lays it out, for the record name it is stored under. */
+function journalWellFormed(plaintext: Uint8Array, name: string): boolean {
+  const parsed = parseJournalName(name);
+  if (!parsed) return false;
+  let w: unknown;
+  try {
+    w = decodeBounded(plaintext, recordCodec.decoder());
+  } catch {
+    return false;
+  }
+  if (w === null || typeof w !== 'object' || Array.isArray(w) || w instanceof Uint8Array) return false;
+  const e = w as Record<string, unknown>;
+  const pairs = (v: unknown) => Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && p[1] instanceof Uint8Array && p[1].length === 32);
+  return e.v === 1 && e.writer === parsed.writer && e.seq === parsed.seq && isUint(e.time) && pairs(e.added) && pairs(e.removed);
+}
+
+const FINDING_KINDS = new Set(['vanished', 'replaced', 'journal', 'undeleted', 'unjournaled']);
+/** A finding without its reason (text): what two audits are compared by. */
+const findingKey = (f: ArchiveSetFinding) => JSON.stringify([f.kind, f.archive ?? null, f.id ?? null, f.record ?? null]);
+const findingKeys = (findings: ArchiveSetFinding[]) => findings.map(findingKey).sort();
+
+type JournalInput = { sealed: true; plaintext: Uint8Array; name: number } | { sealed: false; stored: Uint8Array; name: number };
+
+/**
+ * The archive journal as `rlist` and `check` audit it: the seed archive record plus its journal entry, mutated and
+ * sealed again (a key holder; anyone in mode none) or mutated as stored bytes (a bucket writer), stored under its
+ * real name, under another writer's or sequence's, or under a name that is not a journal's. The audit must resolve
+ * (no error is allowed: a bad entry is a `journal` finding); an entry that is not laid out as the format says must be
+ * a `journal` finding, and stored bytes mutated without the key audit exactly as the entry written or as no entry.
+ */
+async function journalTarget(seeds: ModeSeeds): Promise<FuzzTarget<JournalInput>> {
+  const archiveRecord = `archive-${seeds.archive}`;
+  const records = (name: string, journal: Uint8Array) => new Map([[archiveRecord, seeds.objects.get(`records/${archiveRecord}`)!], [name, journal]]);
+  const real = seeds.journalName;
+  const parsed = parseJournalName(real)!;
+  const otherWriter = parsed.writer.slice(0, -1) + (parsed.writer.endsWith('0') ? '1' : '0');
+  const names = [real, `journal-${otherWriter}-${real.slice(-8)}`, real.slice(0, -8) + (parsed.seq + 1).toString(16).padStart(8, '0'), real.slice(0, -9)];
+  const stored = seeds.objects.get(`records/${real}`)!;
+  // What the audit says of the entry as written (under each name), and of no readable entry at all.
+  const audit = async (name: string, journal: Uint8Array) => findingKeys((await auditArchiveSet(contextOf(seeds, records(name, journal)))).findings);
+  const asWritten = await Promise.all(names.map((n) => audit(n, stored)));
+  const asNone = await Promise.all(names.map((n) => audit(n, new Uint8Array(0))));
+  assert.ok(asWritten[0].length === 0, `the ${seeds.mode} seed audits clean`);
+  const name = fc.nat({ max: names.length - 1 });
+  return {
+    name: `journal/${seeds.mode}`,
+    allowed: [],
+    input: fc.oneof(
+      fc.record({ sealed: fc.constant(true as const), plaintext: mutatedMsgpack([seeds.journalPlaintext]), name }),
+      fc.record({ sealed: fc.constant(false as const), stored: mutatedBytes([stored]), name }),
+    ),
+    bytes: (i) => (i.sealed ? i.plaintext : i.stored),
+    async run(input) {
+      const journalName = names[input.name];
+      const bytes = input.sealed ? await sealRecord(seeds, input.plaintext) : input.stored;
+      await contract('auditArchiveSet', [], () => auditArchiveSet(contextOf(seeds, records(journalName, bytes))), (result) => {
+        assert.equal(result.journals, 1);
+        for (const f of result.findings) {
+          assert.ok(FINDING_KINDS.has(f.kind) && typeof f.reason === 'string', `finding ${f.kind}`);
+          if (f.id !== undefined) assert.match(f.id, /^[0-9a-f]{64}$/);
+          if (f.archive !== undefined) assert.equal(typeof f.archive, 'string');
+          if (f.kind === 'journal') assert.equal(f.record, journalName);
+        }
+        const got = findingKeys(result.findings);
+        if (!input.sealed) {
+          // Without the key (and in mode none, without rewriting the id, which the sealed inputs do), the entry opens
+          // to exactly what was written or not at all: it can name no other archive.
+          assert.ok(deepEqualKeys(got, asWritten[input.name]) || deepEqualKeys(got, asNone[input.name]), `stored bytes mutated without the key audited as ${got.join(' ')}`);
+        } else if (!journalWellFormed(input.plaintext, journalName)) {
+          assert.deepEqual(got, asNone[input.name], 'a malformed entry (or one that does not match its name) is a journal finding, and names nothing');
+        } else {
+          assert.ok(!result.findings.some((f) => f.kind === 'journal'), 'a well-formed entry is no journal finding');
+        }
+      });
+    },
+  };
+}
+
+const deepEqualKeys = (a: string[], b: string[]) => a.length === b.length && a.every((k, i) => k === b[i]);
+
 /** Stored chunks mutated without the key: open gives exactly the sealed plaintext of that id, or a typed error. */
 function envelopeTarget(seeds: ModeSeeds): FuzzTarget<{ chunk: number; stored: Uint8Array }> {
   const stored = seeds.chunks.map((c) => c.stored);
@@ -407,7 +495,7 @@ export async function makeTargets(corpus: Corpus): Promise<FuzzTarget<unknown>[]
   ].map(erase);
   for (const m of corpus.modes) {
     const original = await readArchive(contextOf(m, new Map([[`archive-${m.archive}`, m.objects.get(`records/archive-${m.archive}`)!]])), m.archive);
-    targets.push(...[recordTarget(m), recordRawTarget(m, original), settingsTarget(m)].map(erase), erase(itemsTarget(m)), erase(envelopeTarget(m)));
+    targets.push(...[recordTarget(m), recordRawTarget(m, original), settingsTarget(m)].map(erase), erase(itemsTarget(m)), erase(envelopeTarget(m)), erase(await journalTarget(m)));
   }
   return targets;
 }
