@@ -64,8 +64,8 @@ export function formatUsageLine(backend: string, usage: { requests: Record<strin
   return `${BACKEND_NAMES[backend] ?? backend}: ${parts.join(', ')}`;
 }
 
-/** `estimated cost: 0.0021 USD (requests 0.0002, transfer 0.0019)`. */
+/** `estimated cost: 0.00210 USD (requests 0.000200, transfer 0.00190)`: three significant digits below 1, cents above. */
 export function formatCostLine(cost: { requests: number; transfer: number; total: number }, currency: string): string {
-  const money = (v: number) => (v === 0 ? '0' : v < 1e-6 ? '<0.000001' : v < 0.01 ? v.toPrecision(2) : v.toFixed(2));
+  const money = (v: number) => (v === 0 ? '0' : v < 1e-6 ? '<0.000001' : v < 1 ? v.toPrecision(3) : v.toFixed(2));
   return `estimated cost: ${money(cost.total)} ${currency} (requests ${money(cost.requests)}, transfer ${money(cost.transfer)})`;
 }

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBackend } from '../index.js';
+import type { Backend } from '../index.js';
 
 const isConfig = (bytes: Uint8Array): boolean => {
   try {
@@ -18,8 +18,12 @@ const isConfig = (bytes: Uint8Array): boolean => {
   }
 };
 
-/** The nearest enclosing repository's location (a strict ancestor of `location`), if any. */
-export async function enclosingRepository(location: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/**
+ * The nearest enclosing repository's location (a strict ancestor of `location`), if any. `open`
+ * opens an ancestor prefix: `rcreate` passes `openStore` with the run's request counter, so these
+ * reads are retried like any other and counted in the command's `backend` object.
+ */
+export async function enclosingRepository(location: string, open: (location: string) => Promise<Backend>): Promise<string | undefined> {
   const local = localPath(location);
   if (local !== undefined) {
     for (let dir = dirname(resolve(local)); ; dir = dirname(dir)) {
@@ -35,7 +39,7 @@ export async function enclosingRepository(location: string, env: NodeJS.ProcessE
   for (let n = parts.length - 1; n >= keep; n--) {
     const ancestor = new URL(url.href);
     ancestor.pathname = `/${parts.slice(0, n).join('/')}`;
-    const backend = await openBackend(ancestor.href, { env }).catch(() => undefined);
+    const backend = await open(ancestor.href).catch(() => undefined);
     if (!backend) continue;
     try {
       const bytes = await backend.get('config').catch(() => undefined);

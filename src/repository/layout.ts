@@ -60,17 +60,17 @@ export const EXCLUSIVE_LOCK_KEY = `${LOCKS_PREFIX}exclusive`;
 
 /**
  * The key grammar of every object cairn writes (docs/format/repository.md, "Keys"): `config`,
- * `keys/repokey`, segments, index objects, locks, records and quarantined copies. `rdelete`
+ * `keys/repokey` (and the previous key, `.prev`), segments, index objects, locks, records and quarantined copies. `rdelete`
  * deletes only keys that match it; anything else in the store was put there by someone else.
  */
 const REPOSITORY_KEY = new RegExp([
   '^config$',
-  '^keys/repokey$',
+  '^keys/repokey(?:\\.prev)?$',
   '^data/[0-9a-f]{16}/[0-9a-f]{8}$',
   '^index/(?:[0-9a-f]{16}-[0-9a-f]{8}|full-[0-9a-f]{16})$',
   '^locks/(?:shared-[0-9a-f]{16}|exclusive)$',
   '^records/[A-Za-z0-9_.=-]+$',
-  '^quarantine/(?:data-[0-9a-f]{16}-[0-9a-f]{8}|index-(?:[0-9a-f]{16}-[0-9a-f]{8}|full-[0-9a-f]{16}))$',
+  '^quarantine/(?:data-[0-9a-f]{16}-[0-9a-f]{8}|index-(?:[0-9a-f]{16}-[0-9a-f]{8}|full-[0-9a-f]{16})|records-[A-Za-z0-9_.=-]+)$',
 ].join('|'));
 
 /** True when `key` is one cairn's repository layer writes (see `REPOSITORY_KEY`). */

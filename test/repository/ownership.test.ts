@@ -64,7 +64,9 @@ for (const store of STORES) {
 test('the key grammar matches what the repository writes and nothing else', () => {
   for (const k of ['config', 'keys/repokey', 'data/0123456789abcdef/0000000a', 'index/0123456789abcdef-0000000a', 'index/full-000000000000000f',
     'locks/exclusive', 'locks/shared-0123456789abcdef', 'records/archive-a=2Eb', 'records/settings', 'quarantine/data-0123456789abcdef-00000001',
-    'quarantine/index-full-0000000000000001']) assert.ok(isRepositoryKey(k), k);
+    'quarantine/index-full-0000000000000001',
+    // written since: the previous key blob (key import, change-passphrase), journal records, quarantined records
+    'keys/repokey.prev', 'records/journal-0123456789abcdef-00000000', 'quarantine/records-archive-x']) assert.ok(isRepositoryKey(k), k);
   for (const k of ['file', 'config.bak', 'keys/other', 'data/x', 'data/0123456789abcdef/0000000a.txt', 'index/x', 'locks/shared-x',
-    'records/a/b', 'records/', 'quarantine/x', 'Config']) assert.ok(!isRepositoryKey(k), k);
+    'records/a/b', 'records/', 'quarantine/x', 'Config', 'keys/repokey.prev.old', 'quarantine/records-']) assert.ok(!isRepositoryKey(k), k);
 });

@@ -6,7 +6,7 @@ import { globalsOf, parseEncryption, repoUrl } from '../options.js';
 import { emit, openCliStore, type RepoCommandOptions } from './context.js';
 import { UsageError } from '../errors.js';
 import { enclosingRepository } from '../nesting.js';
-import { redactUrl } from '../../index.js';
+import { openStore, redactUrl } from '../../index.js';
 
 export interface RcreateOptions extends RepoCommandOptions {
   encryption: string;
@@ -20,7 +20,7 @@ export interface RcreateOptions extends RepoCommandOptions {
 export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ id: string; encryption: string; keyFile?: string }> {
   const backend = await openCliStore(options.repo, io);
   try {
-    const outer = await enclosingRepository(options.repo, io.env);
+    const outer = await enclosingRepository(options.repo, (location) => openStore(location, { env: io.env, ...backend.limits, counter: backend.counter }));
     if (outer !== undefined) throw new UsageError(`${redactUrl(options.repo)} lies inside the repository ${redactUrl(outer)}: choose a location outside it`);
     const opened = await initRepository(backend, {
       encryption: options.encryption,
