@@ -27,6 +27,7 @@ import { Buffer } from 'node:buffer';
 import { type IncomingMessage, type ServerResponse, Agent, createServer, request } from 'node:http';
 import { type Socket, connect, createServer as createTcpServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { seededRandom } from '../../src/store/index.js';
 
 export type Flavor = 's3' | 'gcs' | 'azure';
 /**
@@ -65,17 +66,6 @@ export interface HttpFaultProxy {
   close(): Promise<void>;
 }
 
-/** 32-bit seeded PRNG (mulberry32): the same seed gives the same sequence of draws. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function assertLoopback(target: URL | string) {
   const host = typeof target === 'string' ? target : target.hostname;
