@@ -11,13 +11,14 @@
  * entries older than `maxAge` runs are dropped (Borg's files cache TTL, 20 by default).
  * The cache is only a hint: a hit is used only when every chunk is still in the repository.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { ChunkRef } from './item.js';
+import { writeFileAtomic } from './local-file.js';
 
 interface Entry {
   size: number;
@@ -97,21 +98,6 @@ export class FilesCache {
       rows.push([Buffer.from(key, 'hex'), e.size, e.mtime, e.inode, e.age, e.chunks.map((c) => [c.id, c.size])]);
     }
     const bytes = new Encoder({ useBigInt64: true }).encode([FORMAT, rows]);
-    const dir = join(this.#file, '..');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const temp = join(dir, `.files-${randomBytes(6).toString('hex')}`);
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, this.#file);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
+    await writeFileAtomic(this.#file, bytes);
   }
 }

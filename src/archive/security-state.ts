@@ -9,12 +9,12 @@
  *
  *   { "v": 1, "mode": KeyMode, "fingerprint": "<32 hex>", "journals": { "<writer id>": <highest sequence seen> } }
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { MODE_IDS, type KeyMode } from '../engine/index.js';
 import { RepositorySecurityError } from './errors.js';
+import { writeFileAtomic } from './local-file.js';
 
 /** What this machine remembers about one repository. */
 export interface SecurityState {
@@ -73,14 +73,5 @@ export async function saveSecurityState(path: string, state: SecurityState, opti
     const onDisk = await loadSecurityState(path).catch(() => undefined);
     for (const [writer, seq] of Object.entries(onDisk?.journals ?? {})) journals[writer] = Math.max(seq, journals[writer] ?? -1);
   }
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(JSON.stringify({ v: 1, mode: state.mode, fingerprint: state.fingerprint, journals }) + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
+  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify({ v: 1, mode: state.mode, fingerprint: state.fingerprint, journals }) + '\n'));
 }
