@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBackend } from '../index.js';
+import { NotFoundError, PermissionError, StoreMissingError, type Backend } from '../index.js';
 
 const isConfig = (bytes: Uint8Array): boolean => {
   try {
@@ -18,8 +18,12 @@ const isConfig = (bytes: Uint8Array): boolean => {
   }
 };
 
-/** The nearest enclosing repository's location (a strict ancestor of `location`), if any. */
-export async function enclosingRepository(location: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/**
+ * The nearest enclosing repository's location (a strict ancestor of `location`), if any. `open`
+ * opens an ancestor's store: the caller's limits and request counter (openSideStore), so these
+ * reads are retried, timed and reported like every other request of the command.
+ */
+export async function enclosingRepository(location: string, open: (ancestor: string) => Promise<Backend>): Promise<string | undefined> {
   const local = localPath(location);
   if (local !== undefined) {
     for (let dir = dirname(resolve(local)); ; dir = dirname(dir)) {
@@ -35,10 +39,15 @@ export async function enclosingRepository(location: string, env: NodeJS.ProcessE
   for (let n = parts.length - 1; n >= keep; n--) {
     const ancestor = new URL(url.href);
     ancestor.pathname = `/${parts.slice(0, n).join('/')}`;
-    const backend = await openBackend(ancestor.href, { env }).catch(() => undefined);
+    const backend = await open(ancestor.href).catch(() => undefined);
     if (!backend) continue;
     try {
-      const bytes = await backend.get('config').catch(() => undefined);
+      // No config there, or no right to read it (a key scoped to the new prefix): not a repository
+      // we can see. Any other failure (one that outlasted the retries) fails rcreate.
+      const bytes = await backend.get('config').catch((err: unknown) => {
+        if (err instanceof NotFoundError || err instanceof StoreMissingError || err instanceof PermissionError) return undefined;
+        throw err;
+      });
       if (bytes && isConfig(bytes)) return ancestor.href;
     } finally {
       await backend.close().catch(() => undefined);
