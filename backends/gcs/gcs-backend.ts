@@ -2,7 +2,7 @@
  * The Google Cloud Storage backend: each Backend call becomes one JSON-API request through
  * @google-cloud/storage (a listing one request per page); errors go through translateError().
  */
-import { Storage, type Bucket, type File } from '@google-cloud/storage';
+import { CRC32C, Storage, type Bucket, type File } from '@google-cloud/storage';
 import pLimit from 'p-limit';
 import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { BackendError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
@@ -87,9 +87,8 @@ export class GcsBackend implements Backend {
    * `download()`: the SDK reads answers through node-fetch 2, whose body stream never ends nor fails
    * when the connection is reset in the middle of an answer with a Content-Length, so the call
    * never settled (issue 10: `cairn list` idle for minutes). fetch rejects such an answer at once
-   * and honours the signal, so a timed-out GET is really cancelled. The SDK's CRC32C check of
-   * whole downloads is not repeated here: every object cairn reads is authenticated above this
-   * layer. Failures are shaped like the SDK's (`code` = HTTP status, `response`) for translateError.
+   * and honours the signal, so a timed-out GET is really cancelled. Failures are shaped like the
+   * SDK's (`code` = HTTP status, `response`) for translateError.
    */
   async #download(file: File, range: ByteRange | undefined, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const url = `${this.#storage.apiEndpoint}/storage/v1/b/${encodeURIComponent(this.#bucket.name)}/o/${encodeURIComponent(file.name)}?alt=media`;
@@ -108,6 +107,15 @@ export class GcsBackend implements Backend {
     const body = new Uint8Array(await res.arrayBuffer());
     if (range && body.length > range.length) {
       throw new BackendError(`gcs object ${file.name}: the server sent ${body.length} bytes for a range of ${range.length}`, { backend: this.name });
+    }
+    // As the SDK did: a whole object is checked against the CRC32C the service sent (x-goog-hash).
+    const expected = /(?:^|,)\s*crc32c=([^,]+)/.exec(res.headers.get('x-goog-hash') ?? '')?.[1]?.trim();
+    if (!range && expected && res.headers.get('x-goog-stored-content-encoding') !== 'gzip') {
+      const crc = new CRC32C();
+      crc.update(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      if (crc.toString() !== expected) {
+        throw Object.assign(new Error('downloaded bytes do not match the object\'s CRC32C'), { code: 'CONTENT_DOWNLOAD_MISMATCH' });
+      }
     }
     return body;
   }
