@@ -2,7 +2,7 @@
  * The Google Cloud Storage backend: each Backend call becomes one JSON-API request through
  * @google-cloud/storage (a listing one request per page); errors go through translateError().
  */
-import { Storage, type Bucket, type File } from '@google-cloud/storage';
+import { CRC32C, Storage, type Bucket, type File } from '@google-cloud/storage';
 import pLimit from 'p-limit';
 import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { BackendError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
@@ -72,16 +72,52 @@ export class GcsBackend implements Backend {
       if (!(await this.stat(key, options))) throw new NotFoundError(`no object ${key}`, { backend: this.name, key });
       return new Uint8Array(0);
     }
-    const request = range ? { start: range.offset, end: range.offset + range.length - 1 } : {};
     try {
-      const [bytes] = await abortable(file.download(request), options?.signal);
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return await this.#download(file, range, options?.signal);
     } catch (err) {
       const status = httpStatus(err);
       if (status === 404) throw await this.#notFound(err, key);
       if (status === 416 && range) return new Uint8Array(0); // offset at or past the end: the contract says empty
       throw translateError(err, key);
     }
+  }
+
+  /**
+   * One media GET of `file` (a byte range of it when given), by Node's fetch rather than the SDK's
+   * `download()`: the SDK reads answers through node-fetch 2, whose body stream never ends nor fails
+   * when the connection is reset in the middle of an answer with a Content-Length, so the call
+   * never settled (issue 10: `cairn list` idle for minutes). fetch rejects such an answer at once
+   * and honours the signal, so a timed-out GET is really cancelled. Failures are shaped like the
+   * SDK's (`code` = HTTP status, `response`) for translateError.
+   */
+  async #download(file: File, range: ByteRange | undefined, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const url = `${this.#storage.apiEndpoint}/storage/v1/b/${encodeURIComponent(this.#bucket.name)}/o/${encodeURIComponent(file.name)}?alt=media`;
+    const headers: Record<string, string> = { 'cache-control': 'no-store' };
+    if (range) headers.range = `bytes=${range.offset}-${range.offset + range.length - 1}`;
+    if (!this.#config.endpoint || this.#config.authenticate) {
+      Object.assign(headers, await abortable(this.#storage.authClient.getRequestHeaders(url), signal));
+    }
+    const res = await fetch(url, { headers, signal });
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      let message = text.split('\n')[0] ?? '';
+      try { message = String((JSON.parse(text) as { error?: { message?: unknown } }).error?.message ?? message); } catch { /* not JSON */ }
+      throw Object.assign(new Error(message.slice(0, 200) || `HTTP ${res.status}`), { code: res.status, response: { status: res.status, headers: res.headers } });
+    }
+    const body = new Uint8Array(await res.arrayBuffer());
+    if (range && body.length > range.length) {
+      throw new BackendError(`gcs object ${file.name}: the server sent ${body.length} bytes for a range of ${range.length}`, { backend: this.name });
+    }
+    // As the SDK did: a whole object is checked against the CRC32C the service sent (x-goog-hash).
+    const expected = /(?:^|,)\s*crc32c=([^,]+)/.exec(res.headers.get('x-goog-hash') ?? '')?.[1]?.trim();
+    if (!range && expected && res.headers.get('x-goog-stored-content-encoding') !== 'gzip') {
+      const crc = new CRC32C();
+      crc.update(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      if (crc.toString() !== expected) {
+        throw Object.assign(new Error('downloaded bytes do not match the object\'s CRC32C'), { code: 'CONTENT_DOWNLOAD_MISMATCH' });
+      }
+    }
+    return body;
   }
 
   async put(key: string, bytes: Uint8Array, options?: PutOptions & OpOptions): Promise<void> {

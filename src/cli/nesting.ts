@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Backend } from '../index.js';
+import { NotFoundError, PermissionError, StoreMissingError, type Backend } from '../index.js';
 
 const isConfig = (bytes: Uint8Array): boolean => {
   try {
@@ -20,10 +20,10 @@ const isConfig = (bytes: Uint8Array): boolean => {
 
 /**
  * The nearest enclosing repository's location (a strict ancestor of `location`), if any. `open`
- * opens an ancestor prefix: `rcreate` passes `openStore` with the run's request counter, so these
- * reads are retried like any other and counted in the command's `backend` object.
+ * opens an ancestor's store: the caller's limits and request counter (openSideStore), so these
+ * reads are retried, timed and reported like every other request of the command.
  */
-export async function enclosingRepository(location: string, open: (location: string) => Promise<Backend>): Promise<string | undefined> {
+export async function enclosingRepository(location: string, open: (ancestor: string) => Promise<Backend>): Promise<string | undefined> {
   const local = localPath(location);
   if (local !== undefined) {
     for (let dir = dirname(resolve(local)); ; dir = dirname(dir)) {
@@ -42,7 +42,12 @@ export async function enclosingRepository(location: string, open: (location: str
     const backend = await open(ancestor.href).catch(() => undefined);
     if (!backend) continue;
     try {
-      const bytes = await backend.get('config').catch(() => undefined);
+      // No config there, or no right to read it (a key scoped to the new prefix): not a repository
+      // we can see. Any other failure (one that outlasted the retries) fails rcreate.
+      const bytes = await backend.get('config').catch((err: unknown) => {
+        if (err instanceof NotFoundError || err instanceof StoreMissingError || err instanceof PermissionError) return undefined;
+        throw err;
+      });
       if (bytes && isConfig(bytes)) return ancestor.href;
     } finally {
       await backend.close().catch(() => undefined);

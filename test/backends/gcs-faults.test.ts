@@ -13,8 +13,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createGcsBackend } from '../../backends/gcs/index.js';
 import { withRetry } from '../../src/store/with-retry.js';
-import { BackendError, TransientError } from '../../src/store/errors.js';
+import { withTimeout } from '../../src/store/with-timeout.js';
+import { BackendError, TimeoutError, TransientError } from '../../src/store/errors.js';
 import { faultSuite } from '../conformance/faults.js';
+import { startHttpFaultProxy } from '../helpers/fault-proxy.js';
 import { tryStartServer } from '../helpers/servers.js';
 import { gcsEnv, gcsUrl } from './factories/gcs.js';
 
@@ -111,6 +113,51 @@ if (server instanceof Error) {
     } finally {
       await store.close();
       await r.close();
+    }
+  });
+}
+
+if (!(server instanceof Error)) {
+  const env = server.env;
+  test('an answer reset mid-body: a get rejects with TransientError at once; a stat or list is cut by the timeout; nothing hangs', async () => {
+    const proxy = await startHttpFaultProxy({ target: env.GCS_ENDPOINT as string, flavor: 'gcs' });
+    const direct = await createGcsBackend(gcsUrl(env, 'reset-mid-body'), { env: gcsEnv(env) });
+    const b = await createGcsBackend(gcsUrl({ ...env, GCS_ENDPOINT: proxy.url }, 'reset-mid-body'), { env: gcsEnv(env) });
+    const big = new Uint8Array(200_000).map((_, i) => i & 0xff);
+    try {
+      await direct.create();
+      await direct.put('big', big);
+      for (let i = 0; i < 3; i++) await direct.put(`k${i}`, bytes);
+      proxy.failAll('resetResponse');
+      // No timeout wrapper here: the backend itself must settle every request.
+      const within = (p: Promise<unknown>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still pending after 10 s')), 10_000).unref())]);
+      for (const [what, call] of [
+        ['get', () => b.get('big')],
+        ['ranged get', () => b.get('big', { offset: 10, length: 150_000 })],
+      ] as [string, () => Promise<unknown>][]) {
+        const err = await within(call()).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof TransientError, `${what}: ${String(err)}`);
+        oneLine(err);
+      }
+      // The SDK's JSON requests (metadata, listings) still go through node-fetch 2, which never
+      // settles such an answer: the timeout wrapper must win over the stuck promise.
+      const timed = withTimeout(b, 1_000);
+      for (const [what, call] of [
+        ['stat', () => timed.stat('big')],
+        ['list', async () => { for await (const e of timed.list('')) void e; }],
+      ] as [string, () => Promise<unknown>][]) {
+        const err = await within(call()).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof TimeoutError, `${what}: ${String(err)}`);
+        assert.equal(err.code, 'ETIMEOUT');
+      }
+      proxy.failAll(undefined);
+      assert.deepEqual(await b.get('big'), big, 'the next request succeeds');
+    } finally {
+      proxy.failAll(undefined);
+      await direct.destroy();
+      await b.close();
+      await direct.close();
+      await proxy.close();
     }
   });
 }

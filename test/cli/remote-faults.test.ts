@@ -74,12 +74,8 @@ async function bounded(args: string[], options: { cwd?: string; env?: NodeJS.Pro
   return { code, stdout, stderr };
 }
 
-// gcs: `cairn list` after the cycle's faults was seen to hang (idle, no connection open) until
-// killed; reported, and kept running here as a todo so the result stays visible.
-const KNOWN: Record<string, string | undefined> = { gcs: 'gcs: cairn list hung after injected faults (reported to the lead)' };
-
 for (const [name, seed] of [['sftp', 101], ['s3', 202], ['gcs', 303], ['azure', 404]] as const) {
-  test(`${name}: a full cycle through ~10 % injected faults succeeds, restores exactly, and reports the requests the proxy saw; at 100 % failure a command fails cleanly`, { todo: KNOWN[name] }, async (t) => {
+  test(`${name}: a full cycle through ~10 % injected faults succeeds, restores exactly, and reports the requests the proxy saw; at 100 % failure a command fails cleanly`, async (t) => {
     const remote = await startRemoteRepo(name, `e2e-${seed}`, { seed });
     if (remote instanceof Error) return t.skip(remote.message.split('\n')[0]);
     const ws = await workspace();

@@ -86,6 +86,15 @@ export async function openCliStore(location: string, io: CliIO): Promise<Store> 
   });
 }
 
+/**
+ * Opens another store the run needs besides its repository (rcreate's look at the enclosing
+ * prefixes), with the same limits, counting into `counter` (the run's store's): a request sent
+ * for the command is retried, timed and reported like the others.
+ */
+export function openSideStore(location: string, io: CliIO, counter: Store['counter']): Promise<Store> {
+  return openStore(location, { env: io.env, ...settings.get(io)?.limits, counter });
+}
+
 /** The common inputs of every repository command. */
 export interface RepoCommandOptions {
   repo: string;

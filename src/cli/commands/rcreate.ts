@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { initRepository, keyFilePath, readPassphrase } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { globalsOf, parseEncryption, repoUrl } from '../options.js';
-import { emit, openCliStore, type RepoCommandOptions } from './context.js';
+import { emit, openCliStore, openSideStore, type RepoCommandOptions } from './context.js';
 import { UsageError } from '../errors.js';
 import { enclosingRepository } from '../nesting.js';
-import { openStore, redactUrl } from '../../index.js';
+import { redactUrl } from '../../index.js';
 
 export interface RcreateOptions extends RepoCommandOptions {
   encryption: string;
@@ -20,7 +20,7 @@ export interface RcreateOptions extends RepoCommandOptions {
 export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ id: string; encryption: string; keyFile?: string }> {
   const backend = await openCliStore(options.repo, io);
   try {
-    const outer = await enclosingRepository(options.repo, (location) => openStore(location, { env: io.env, ...backend.limits, counter: backend.counter }));
+    const outer = await enclosingRepository(options.repo, (ancestor) => openSideStore(ancestor, io, backend.counter));
     if (outer !== undefined) throw new UsageError(`${redactUrl(options.repo)} lies inside the repository ${redactUrl(outer)}: choose a location outside it`);
     const opened = await initRepository(backend, {
       encryption: options.encryption,
