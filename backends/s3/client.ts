@@ -1,9 +1,12 @@
 /**
  * Builds the S3Client for a parsed URL: explicit endpoint and path style for S3-compatible
- * stores, checksums only where the API requires them, no SDK retries (the store layer's
- * `withRetry` owns retrying), credentials from the SDK's standard chain.
+ * stores, a `Content-MD5` on every upload (and no newer checksum headers), no SDK retries (the
+ * store layer's `withRetry` owns retrying), credentials from the SDK's standard chain.
  */
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { S3Client, type S3ClientConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-s3';
+// Types only, of the SDK's own middleware package (a dependency of @aws-sdk/client-s3).
+import type { BuildMiddleware } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { S3Config } from './config.js';
@@ -24,7 +27,8 @@ export function createClient(config: S3Config, env: NodeJS.ProcessEnv): S3Client
     followRegionRedirects: config.region === undefined,
     forcePathStyle: config.forcePathStyle,
     // The newest default (CRC checksums on every upload, aws-chunked bodies) is refused by
-    // many S3-compatible stores; MD5/CRC only where the API demands it works everywhere.
+    // many S3-compatible stores; the SDK's own checksums only where the API demands them, and
+    // Content-MD5 on every upload (below), which AWS and every S3-compatible store accept.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
@@ -47,5 +51,35 @@ export function createClient(config: S3Config, env: NodeJS.ProcessEnv): S3Client
       options.profile = env.AWS_PROFILE;
     }
   }
-  return new S3Client(options);
+  const client = new S3Client(options);
+  client.middlewareStack.add(contentMd5, { step: 'build', name: 'cairnContentMd5', override: true });
+  return client;
+}
+
+/** The requests that carry object bytes (PutObject, UploadPart) or a body the store may insist on checking (DeleteObjects). */
+const MD5_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand', 'DeleteObjectsCommand']);
+
+/**
+ * Sets `Content-MD5` on uploads, as restic does: a bucket with Object Lock (default retention)
+ * refuses a PUT that carries neither it nor an `x-amz-checksum-*` header, and the store checks the
+ * bytes it received against it (400 BadDigest otherwise, which no retry hides). The newer checksum
+ * headers are refused by several S3-compatible stores; Content-MD5 is accepted by all of them.
+ * Bodies are in memory here (cairn puts byte arrays), so this is one MD5 pass over each upload.
+ */
+const contentMd5: BuildMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) =>
+  async (args) => {
+    const request = args.request as { headers?: Record<string, string>; body?: unknown };
+    if (MD5_COMMANDS.has(context.commandName ?? '') && request.headers && !hasHeader(request.headers, 'content-md5')) {
+      const body = request.body;
+      if (body instanceof Uint8Array || typeof body === 'string') {
+        request.headers['content-md5'] = createHash('md5').update(body).digest('base64');
+      } else if (body === undefined || body === null) {
+        request.headers['content-md5'] = createHash('md5').digest('base64');
+      }
+    }
+    return next(args);
+  };
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((k) => k.toLowerCase() === name);
 }

@@ -1,7 +1,7 @@
 /** Turns the AWS SDK's failures (S3 error codes, HTTP statuses, socket errors) into cairn's typed errors. */
 import {
   AlreadyExistsError, BackendError, NotFoundError, PermissionError, StoreMissingError, TimeoutError, TransientError,
-  retryAfterFromHeaders,
+  UnsupportedStoreError, retryAfterFromHeaders,
 } from '../../src/store/errors.js';
 
 interface SdkError {
@@ -61,7 +61,10 @@ export function translateError(err: unknown, ctx: ErrorContext): BackendError {
   if (name === 'TimeoutError') return new TimeoutError(`${where}: timed out (${detail})`, options);
   if (name === 'AbortError') return new BackendError(`${where}: aborted`, options);
   if (name === 'NotImplemented' || status === 501) {
-    return new BackendError(`${where}: the store does not implement this request (${name || 'HTTP 501'}); it is not S3-compatible enough for cairn`, options);
+    if (ctx.ifAbsent) {
+      return new UnsupportedStoreError(`${where}: the store does not support conditional writes (If-None-Match: *, ${name || 'HTTP 501'}); cairn needs them to keep writers apart`, options);
+    }
+    return new UnsupportedStoreError(`${where}: the store does not implement this request (${name || 'HTTP 501'}); it is not S3-compatible enough for cairn`, options);
   }
   if (TRANSIENT_CODES.has(name) || status === 429 || (status !== undefined && status >= 500)) {
     const retryAfterMs = retryAfterFromHeaders(e.$response?.headers);

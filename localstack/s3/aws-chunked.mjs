@@ -54,7 +54,8 @@ function crc32c(buf) {
   return (c ^ 0xffffffff) >>> 0;
 }
 const be32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n >>> 0); return b.toString('base64'); };
-const CHECKSUMS = {
+/** The flexible checksums S3 accepts, as header name → base64 digest of a body. */
+export const CHECKSUMS = {
   'x-amz-checksum-crc32': (buf) => be32(crc32(buf)),
   'x-amz-checksum-crc32c': (buf) => be32(crc32c(buf)),
   'x-amz-checksum-sha1': (buf) => createHash('sha1').update(buf).digest('base64'),

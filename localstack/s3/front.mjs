@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { requestContext } from './context.mjs';
 import { verifySigV4 } from './sigv4.mjs';
 import { S3Error, decodeAwsChunked, isAwsChunked, withoutAwsChunked } from './aws-chunked.mjs';
+import { verifyUpload } from './integrity.mjs';
 
 const xmlEscape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -97,16 +98,31 @@ async function preconditionFails(req, store, bucket, key) {
 }
 
 /**
- * The request handler: `s3rverHandler` is s3rver's Koa callback, `store` its (fixed) store,
- * `secretFor(accessKeyId)` the secret of a known key or undefined.
+ * How a bucket departs from AWS's defaults, to model what some real stores do (README.md, "Bucket
+ * modes"): `objectLock` (a default retention: uploads must carry Content-MD5 or a checksum) and
+ * `conditional` ('honour', as AWS; 'ignore', as older MinIO and some gateways: If-None-Match is
+ * dropped; '501', as Backblaze B2 and Alibaba OSS: NotImplemented).
  */
-export function createFrontHandler({ s3rverHandler, store, secretFor }) {
+export const DEFAULT_MODES = Object.freeze({ objectLock: false, conditional: 'honour' });
+
+/**
+ * The request handler: `s3rverHandler` is s3rver's Koa callback, `store` its (fixed) store,
+ * `secretFor(accessKeyId)` the secret of a known key or undefined, `modesOf(bucket)` the bucket's
+ * modes (DEFAULT_MODES unless given).
+ */
+export function createFrontHandler({ s3rverHandler, store, secretFor, modesOf = () => DEFAULT_MODES }) {
   const withKeyLock = createKeyLocks();
   return async (req, res) => {
     try {
       const signing = {};
       const denied = verifySigV4(req, secretFor, signing);
       if (denied) return sendError(req, res, 403, denied.code, denied.message);
+      const url = new URL(req.url, 'http://localhost');
+      const [, bucketEnc = '', ...keyParts] = url.pathname.split('/');
+      const bucket = decodeURIComponent(bucketEnc);
+      const key = keyParts.length ? decodeURIComponent(keyParts.join('/')) : '';
+      const q = url.searchParams;
+      const modes = modesOf(bucket);
       // An aws-chunked body (streaming signature or checksum trailer) is decoded and checked
       // first; the store then writes the decoded bytes (see aws-chunked.mjs).
       let body;
@@ -120,11 +136,14 @@ export function createFrontHandler({ s3rverHandler, store, secretFor }) {
         else req.headers['content-encoding'] = encoding;
         req.headers['content-length'] = String(body.length);
       }
-      const url = new URL(req.url, 'http://localhost');
-      const [, bucketEnc = '', ...keyParts] = url.pathname.split('/');
-      const bucket = decodeURIComponent(bucketEnc);
-      const key = keyParts.length ? decodeURIComponent(keyParts.join('/')) : '';
-      const q = url.searchParams;
+      // PutObject and UploadPart: Content-MD5 / x-amz-checksum-* checked as S3 checks them (integrity.mjs).
+      if (key && req.method === 'PUT' && !q.has('tagging') && !q.has('acl') && req.headers['x-amz-copy-source'] === undefined) {
+        try { body = await verifyUpload(req, body, modes); } catch (err) {
+          if (err instanceof S3Error) return sendError(req, res, err.status, err.code, err.message);
+          throw err;
+        }
+        if (body !== undefined) req.headers['content-length'] = String(body.length);
+      }
       if (req.method === 'GET' && bucket && !key && q.get('list-type') === '2') {
         return await listObjectsV2(req, res, store, bucket, q);
       }
@@ -133,9 +152,13 @@ export function createFrontHandler({ s3rverHandler, store, secretFor }) {
       const isWrite = key && ((req.method === 'PUT' && !q.has('uploadId') && !q.has('tagging') && !q.has('acl'))
         || (req.method === 'POST' && q.has('uploadId')));
       if (!isWrite) return await serve();
+      const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-match'] !== undefined;
+      if (conditional && modes.conditional === '501') {
+        return sendError(req, res, 501, 'NotImplemented', 'A header you provided implies functionality that is not implemented', '<Header>If-None-Match</Header>');
+      }
       return await withKeyLock(`${bucket}/${key}`, async () => {
         if (!(await store.getBucket(bucket))) return sendError(req, res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
-        if (await preconditionFails(req, store, bucket, key)) {
+        if (modes.conditional !== 'ignore' && await preconditionFails(req, store, bucket, key)) {
           return sendError(req, res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-None-Match</Condition>');
         }
         await serve();

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyStoreFixes } from './store-fixes.mjs';
-import { createFrontHandler } from './front.mjs';
+import { DEFAULT_MODES, createFrontHandler } from './front.mjs';
 
 const PINNED = '3.7.1';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,7 +38,14 @@ DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 const secrets = new Map([[accessKeyId, secretAccessKey]]);
 
 const bucket = process.env.S3_BUCKET ?? 'cairn-test';
-const s3rver = new S3rver({ directory, silent: true, vhostBuckets: false, configureBuckets: [{ name: bucket }] });
+// Beside the default bucket, one per mode of a real store that AWS's defaults do not show (README.md, "Bucket modes").
+const modes = new Map([
+  [bucket, DEFAULT_MODES],
+  [`${bucket}-objectlock`, { ...DEFAULT_MODES, objectLock: true }],
+  [`${bucket}-nocond`, { ...DEFAULT_MODES, conditional: 'ignore' }],
+  [`${bucket}-cond501`, { ...DEFAULT_MODES, conditional: '501' }],
+]);
+const s3rver = new S3rver({ directory, silent: true, vhostBuckets: false, configureBuckets: [...modes.keys()].map((name) => ({ name })) });
 applyStoreFixes(s3rver.store, S3Object);
 await s3rver.configureBuckets();
 
@@ -46,6 +53,7 @@ const server = createServer(createFrontHandler({
   s3rverHandler: s3rver.callback(),
   store: s3rver.store,
   secretFor: (id) => secrets.get(id),
+  modesOf: (name) => modes.get(name) ?? DEFAULT_MODES,
 }));
 server.keepAliveTimeout = 30_000;
 await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));

@@ -17,6 +17,7 @@ const HINTS: Record<string, string> = {
   ENOT_A_REPOSITORY: 'check -r/--repo or CAIRN_REPO, or create one with "cairn -r REPO rcreate --encryption repokey"',
   EREPOSITORY_EXISTS: 'choose another location, or use the existing repository',
   ESTORE_NOT_EMPTY: 'choose a new or empty folder (or prefix) for the repository; cairn never writes among other files',
+  ESTORE_UNSUPPORTED: 'this store lacks a feature cairn needs; docs/backends.md lists what each store must support',
   ENO_REPOSITORY_STORE: 'check -r/--repo or CAIRN_REPO (the folder or bucket does not exist)',
   EUNSUPPORTED_VERSION: 'this repository needs a newer cairn',
   ELOCKED: 'wait for it to finish; if it no longer runs (another machine, or killed), remove its lock with "cairn break-lock"',

@@ -58,6 +58,16 @@ export function sharedLockKey(session: string): string {
 }
 export const EXCLUSIVE_LOCK_KEY = `${LOCKS_PREFIX}exclusive`;
 
+/** The object `rcreate` writes twice to prove the store honours conditional create (`ownership.ts`). */
+export function probeKey(hex16: string): string {
+  return `${LOCKS_PREFIX}probe-${hex16}`;
+}
+
+/** True for a probe key (left behind only by an `rcreate` killed in the middle of its probe). */
+export function isProbeKey(key: string): boolean {
+  return /^locks\/probe-[0-9a-f]{16}$/.test(key);
+}
+
 /**
  * The key grammar of every object cairn writes (docs/format/repository.md, "Keys"): `config`,
  * `keys/repokey` (and the previous key, `.prev`), segments, index objects, locks, records and quarantined copies. `rdelete`
@@ -68,7 +78,7 @@ const REPOSITORY_KEY = new RegExp([
   '^keys/repokey(?:\\.prev)?$',
   '^data/[0-9a-f]{16}/[0-9a-f]{8}$',
   '^index/(?:[0-9a-f]{16}-[0-9a-f]{8}|full-[0-9a-f]{16})$',
-  '^locks/(?:shared-[0-9a-f]{16}|exclusive)$',
+  '^locks/(?:shared-[0-9a-f]{16}|exclusive|probe-[0-9a-f]{16})$',
   '^records/[A-Za-z0-9_.=-]+$',
   '^quarantine/(?:data-[0-9a-f]{16}-[0-9a-f]{8}|index-(?:[0-9a-f]{16}-[0-9a-f]{8}|full-[0-9a-f]{16})|records-[A-Za-z0-9_.=-]+)$',
 ].join('|'));

@@ -19,7 +19,7 @@ import { compactRepository, type CompactOptions, type CompactReport } from './co
 import { checkRepository, type CheckOptions, type CheckReport } from './check.js';
 import { planRuns, type WantedEntry } from './read-plan.js';
 import * as records from './records.js';
-import { assertEmptyStore, destroyStore, type DestroyReport } from './ownership.js';
+import { assertConditionalWrites, assertEmptyStore, destroyStore, type DestroyReport } from './ownership.js';
 
 export interface CreateOptions {
   /** Segment size in bytes, fixed for the repository's life. Default 32 MiB. */
@@ -81,6 +81,7 @@ export class Repository {
   static async create(backend: Backend, options: CreateOptions & OpenOptions = {}): Promise<Repository> {
     await backend.create();
     await assertEmptyStore(backend);
+    await assertConditionalWrites(backend);
     await writeConfig(backend, options);
     return Repository.open(backend, options);
   }

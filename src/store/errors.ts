@@ -17,6 +17,7 @@ export type StoreErrorCode =
   | 'ENO_REPOSITORY_STORE'
   | 'ENO_SPACE'
   | 'EINVALID_URL'
+  | 'ESTORE_UNSUPPORTED'
   | 'EBACKEND';
 
 export interface StoreErrorOptions {
@@ -139,4 +140,12 @@ export function retryAfterFromHeaders(headers: unknown, now: number = Date.now()
     if (read(name) !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
   }
   return parseRetryAfter(read('retry-after'), now);
+}
+
+/**
+ * The store lacks a feature cairn needs (conditional create on an S3-compatible store that answers
+ * 501 to `If-None-Match`, or ignores it): permanent; the message names the feature.
+ */
+export class UnsupportedStoreError extends BackendError {
+  override readonly code = 'ESTORE_UNSUPPORTED';
 }

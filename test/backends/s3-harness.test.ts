@@ -244,4 +244,45 @@ if (server instanceof Error) {
     for (const Key of ['h/chunked-tampered', 'h/chunked-short', 'h/chunked-baddigest']) assert.equal(await exists(Key), false, Key);
     assert.equal(await exists('h/chunked-trailer'), true);
   });
+
+  const md5 = (data: string | Uint8Array) => createHash('md5').update(data).digest('base64');
+
+  test('upload integrity: Content-MD5 and x-amz-checksum-* are compared with the body (BadDigest), nothing stored on a mismatch', async () => {
+    await assert.rejects(s3.send(new PutObjectCommand({ Bucket, Key: 'h/md5-bad', Body: 'payload', ContentMD5: md5('other') })),
+      (err) => status(err) === 400 && nameOf(err) === 'BadDigest');
+    await assert.rejects(s3.send(new PutObjectCommand({ Bucket, Key: 'h/md5-bad', Body: 'payload', ContentMD5: 'not-base64' })),
+      (err) => status(err) === 400 && nameOf(err) === 'InvalidDigest');
+    await assert.rejects(s3.send(new PutObjectCommand({ Bucket, Key: 'h/md5-bad', Body: 'payload', ChecksumCRC32: crcText(Buffer.from('other')) })),
+      (err) => status(err) === 400 && nameOf(err) === 'BadDigest');
+    assert.equal(await exists('h/md5-bad'), false);
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'h/md5-good', Body: 'payload', ContentMD5: md5('payload') }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'h/crc-good', Body: 'payload', ChecksumCRC32: crcText(Buffer.from('payload')) }));
+    assert.equal(await getText('h/md5-good'), 'payload');
+    assert.equal(await getText('h/crc-good'), 'payload');
+  });
+
+  test('bucket modes: Object Lock refuses uploads without an integrity header (PutObject and UploadPart)', async () => {
+    const Locked = `${Bucket}-objectlock`;
+    await assert.rejects(s3.send(new PutObjectCommand({ Bucket: Locked, Key: 'x', Body: 'payload' })),
+      (err) => status(err) === 400 && nameOf(err) === 'InvalidRequest');
+    await s3.send(new PutObjectCommand({ Bucket: Locked, Key: 'x', Body: 'payload', ContentMD5: md5('payload') }));
+    await s3.send(new PutObjectCommand({ Bucket: Locked, Key: 'y', Body: 'payload', ChecksumCRC32: crcText(Buffer.from('payload')) }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: Locked, Key: 'm' }));
+    await assert.rejects(s3.send(new UploadPartCommand({ Bucket: Locked, Key: 'm', UploadId, PartNumber: 1, Body: 'part' })),
+      (err) => status(err) === 400 && nameOf(err) === 'InvalidRequest');
+    const { ETag } = await s3.send(new UploadPartCommand({ Bucket: Locked, Key: 'm', UploadId, PartNumber: 1, Body: 'part', ContentMD5: md5('part') }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: Locked, Key: 'm', UploadId, MultipartUpload: { Parts: [{ ETag, PartNumber: 1 }] } }));
+    assert.equal((await s3.send(new GetObjectCommand({ Bucket: Locked, Key: 'm' }))).Body !== undefined, true);
+  });
+
+  test('bucket modes: one store ignores If-None-Match, another answers 501 NotImplemented', async () => {
+    const ignoring = `${Bucket}-nocond`;
+    await s3.send(new PutObjectCommand({ Bucket: ignoring, Key: 'c', Body: 'one', IfNoneMatch: '*' }));
+    await s3.send(new PutObjectCommand({ Bucket: ignoring, Key: 'c', Body: 'two', IfNoneMatch: '*' }));
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: ignoring, Key: 'c' }))).Body!.transformToString(), 'two');
+    const refusing = `${Bucket}-cond501`;
+    await assert.rejects(s3.send(new PutObjectCommand({ Bucket: refusing, Key: 'c', Body: 'one', IfNoneMatch: '*' })),
+      (err) => status(err) === 501 && nameOf(err) === 'NotImplemented');
+    await s3.send(new PutObjectCommand({ Bucket: refusing, Key: 'c', Body: 'one' }));
+  });
 }

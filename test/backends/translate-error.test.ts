@@ -5,14 +5,16 @@ import { translateError as s3 } from '../../backends/s3/translate-error.js';
 import { translateError as gcs } from '../../backends/gcs/translate-error.js';
 import { translateError as azure } from '../../backends/azure/translate-error.js';
 import { translateError as sftp, SFTP_STATUS } from '../../backends/sftp/translate-error.js';
-import { BackendError, TransientError, parseRetryAfter, retryAfterFromHeaders } from '../../src/store/index.js';
+import { BackendError, TransientError, UnsupportedStoreError, parseRetryAfter, retryAfterFromHeaders } from '../../src/store/index.js';
 
 const permanent = (e: BackendError) => e instanceof BackendError && !e.transient && e.code === 'EBACKEND';
+const unsupported = (e: BackendError) => e instanceof UnsupportedStoreError && !e.transient && e.code === 'ESTORE_UNSUPPORTED';
 
 test('501 Not Implemented is permanent on every HTTP backend', () => {
   const ctx = { op: 'put', key: 'k', bucket: 'b' };
-  assert.ok(permanent(s3(Object.assign(new Error('x'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }), ctx)));
-  assert.ok(permanent(s3(Object.assign(new Error('x'), { name: 'Unknown', $metadata: { httpStatusCode: 501 } }), ctx)));
+  // S3-compatible stores answer 501 to what they lack (If-None-Match on B2 and OSS): a store feature, not a failure.
+  assert.ok(unsupported(s3(Object.assign(new Error('x'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }), ctx)));
+  assert.ok(unsupported(s3(Object.assign(new Error('x'), { name: 'Unknown', $metadata: { httpStatusCode: 501 } }), { ...ctx, ifAbsent: true })));
   assert.ok(permanent(gcs(Object.assign(new Error('x'), { code: 501 }), 'k')));
   assert.ok(permanent(azure(Object.assign(new Error('x'), { statusCode: 501 }), 'k', 'az://a/c')));
 });
