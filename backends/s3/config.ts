@@ -13,6 +13,12 @@ export const STORAGE_CLASSES = [
 ] as const;
 export type StorageClassName = (typeof STORAGE_CLASSES)[number];
 
+/**
+ * Classes whose objects cannot be read until restored (hours): cairn reads segments for list,
+ * extract, check and compact (item streams live in segments), so a repository there is write-only.
+ */
+const COLD_CLASSES: readonly string[] = ['GLACIER', 'DEEP_ARCHIVE'];
+
 const MiB = 1024 * 1024;
 
 export interface S3Config {
@@ -79,6 +85,9 @@ export function parseS3Url(url: URL): S3Config {
   const storageClass = q.get('storage-class')?.toUpperCase();
   if (storageClass !== undefined && !(STORAGE_CLASSES as readonly string[]).includes(storageClass)) {
     fail(`storage-class=${storageClass} is not one of ${STORAGE_CLASSES.join(', ')}`);
+  }
+  if (storageClass !== undefined && COLD_CLASSES.includes(storageClass)) {
+    fail(`storage-class=${storageClass} needs a restore before any read, and cairn reads segments to list, extract, check and compact: use GLACIER_IR, STANDARD_IA or INTELLIGENT_TIERING`);
   }
   const pathStyleText = q.get('path-style');
   if (pathStyleText !== null && pathStyleText !== '0' && pathStyleText !== '1') fail('path-style must be 0 or 1');

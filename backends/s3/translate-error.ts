@@ -1,7 +1,7 @@
 /** Turns the AWS SDK's failures (S3 error codes, HTTP statuses, socket errors) into cairn's typed errors. */
 import {
   AlreadyExistsError, BackendError, NotFoundError, PermissionError, StoreMissingError, TimeoutError, TransientError,
-  UnsupportedStoreError, retryAfterFromHeaders,
+  UnsupportedStoreError, ArchivedObjectError, retryAfterFromHeaders,
 } from '../../src/store/errors.js';
 
 interface SdkError {
@@ -52,6 +52,10 @@ export function translateError(err: unknown, ctx: ErrorContext): BackendError {
     return new AlreadyExistsError(`${where}: the object already exists`, options);
   }
   if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return new NotFoundError(`${where}: no such object`, options);
+  if (name === 'InvalidObjectState') {
+    // 403 on a GET of a GLACIER / DEEP_ARCHIVE object (e.g. moved there by a lifecycle rule): not the credentials.
+    return new ArchivedObjectError(`${where}: the object is in an archive storage class and must be restored before it can be read (aws s3api restore-object), or moved back by a lifecycle rule`, options);
+  }
   if (PERMISSION_CODES.has(name) || status === 403) {
     return new PermissionError(`s3: access to bucket "${ctx.bucket}" refused (${name || status}): check the credentials and the bucket policy`, options);
   }

@@ -85,6 +85,17 @@ async function listObjectsV2(req, res, store, bucket, query) {
   res.end(body);
 }
 
+/** True when the object exists and was put with an archive storage class (GLACIER, DEEP_ARCHIVE). */
+async function isArchived(store, bucket, key) {
+  try {
+    const cls = (await store.getMetadata(bucket, key))['x-amz-storage-class'];
+    return cls === 'GLACIER' || cls === 'DEEP_ARCHIVE';
+  } catch (err) {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'EISDIR') return false;
+    throw err;
+  }
+}
+
 /** If-None-Match / If-Match on a write, checked while the key's lock is held. */
 async function preconditionFails(req, store, bucket, key) {
   const noneMatch = req.headers['if-none-match'];
@@ -146,6 +157,10 @@ export function createFrontHandler({ s3rverHandler, store, secretFor, modesOf = 
       }
       if (req.method === 'GET' && bucket && !key && q.get('list-type') === '2') {
         return await listObjectsV2(req, res, store, bucket, q);
+      }
+      // GET of an object in an archive class: S3 answers 403 InvalidObjectState until it is restored (HEAD works).
+      if (key && req.method === 'GET' && !q.has('uploadId') && await isArchived(store, bucket, key)) {
+        return sendError(req, res, 403, 'InvalidObjectState', 'The operation is not valid for the object\'s storage class', '<StorageClass>GLACIER</StorageClass>');
       }
       const range = key && (req.method === 'GET' || req.method === 'HEAD') ? parseRange(req.headers.range) : undefined;
       const serve = () => requestContext.run({ range, body }, () => s3rverHandler(req, res));

@@ -18,6 +18,7 @@ export type StoreErrorCode =
   | 'ENO_SPACE'
   | 'EINVALID_URL'
   | 'ESTORE_UNSUPPORTED'
+  | 'EARCHIVED'
   | 'EBACKEND';
 
 export interface StoreErrorOptions {
@@ -148,4 +149,12 @@ export function retryAfterFromHeaders(headers: unknown, now: number = Date.now()
  */
 export class UnsupportedStoreError extends BackendError {
   override readonly code = 'ESTORE_UNSUPPORTED';
+}
+
+/**
+ * The object is in an archive tier (S3 GLACIER / DEEP_ARCHIVE, Azure Archive) and cannot be read
+ * until it is restored or rehydrated: not a credentials problem, and no retry helps.
+ */
+export class ArchivedObjectError extends BackendError {
+  override readonly code = 'EARCHIVED';
 }

@@ -32,7 +32,7 @@ test('URL: bucket, prefix, endpoint, region, storage class, path style and sizes
 test('URL: mistakes are one-line InvalidUrlErrors, never defaults', () => {
   for (const bad of [
     's3://b-1/p?endpint=http://x', 's3://b-1/p?endpoint=not a url', 's3://b-1/p?endpoint=ftp://x',
-    's3://b-1/p?storage-class=COLD', 's3://b-1/p?page-size=0', 's3://b-1/p?page-size=1001', 's3://b-1/p?path-style=yes',
+    's3://b-1/p?storage-class=COLD', 's3://b-1/p?storage-class=GLACIER', 's3://b-1/p?storage-class=deep_archive', 's3://b-1/p?page-size=0', 's3://b-1/p?page-size=1001', 's3://b-1/p?path-style=yes',
     's3://B_1/p', 's3://key:secret@b-1/p', 's3://b-1/.hidden', 's3://b-1/p?multipart-threshold=1',
   ]) {
     assert.throws(() => parseS3Url(new URL(bad)), (err) => err instanceof InvalidUrlError && err.code === 'EINVALID_URL' && !err.message.includes('\n'), bad);

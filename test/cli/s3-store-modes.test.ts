@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { cairn, describeTree, ok, oneLine, assertSameTree } from './helpers.js';
 import { s3Env, s3Url, startFactory } from '../backends/factories/s3.js';
 import { createS3Backend } from '../../backends/s3/index.js';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 const factory = await startFactory();
 
@@ -62,5 +63,32 @@ if (factory instanceof Error) {
     assert.match(oneLine(r.stderr), /does not support conditional writes.*lacks a feature cairn needs/, 'the ESTORE_UNSUPPORTED hint');
     assert.ok(Date.now() - started < 30_000, 'a 501 is permanent: no retries');
     assert.deepEqual(await keysIn(url), []);
+  });
+
+  test('segments moved to GLACIER by a lifecycle rule: extract fails with one line that says to restore them, not to check the credentials', async () => {
+    const src = join(dir, 'cold-src');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'f.txt'), 'cold data\n');
+    const url = urlIn('', 'cold/');
+    await ok(['-r', url, 'rcreate', '-e', 'repokey'], { env });
+    await ok(['-r', url, 'create', 'one', src], { env });
+    // What a lifecycle transition does: the same bytes, now in GLACIER.
+    const s3 = new S3Client({ endpoint: factory.env.S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+      credentials: { accessKeyId: factory.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: factory.env.AWS_SECRET_ACCESS_KEY ?? '' } });
+    const Bucket = factory.env.S3_BUCKET;
+    for (const key of (await keysIn(url)).filter((k) => k.startsWith('data/'))) {
+      const body = await (await s3.send(new GetObjectCommand({ Bucket, Key: `cold/${key}` }))).Body!.transformToByteArray();
+      await s3.send(new PutObjectCommand({ Bucket, Key: `cold/${key}`, Body: body, StorageClass: 'GLACIER' }));
+    }
+    s3.destroy();
+    const target = join(dir, 'cold-restored');
+    await mkdir(target);
+    const r = await cairn(['-r', url, '--retry-budget', '5s', 'extract', 'one'], { env, cwd: target });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(oneLine(r.stderr), /archive storage class and must be restored/);
+    assert.doesNotMatch(r.stderr, /credentials/);
+    const bad = await cairn(['-r', urlIn('', 'other/') + '&storage-class=GLACIER', 'rcreate', '-e', 'repokey'], { env });
+    assert.equal(bad.code, 2);
+    assert.match(oneLine(bad.stderr), /storage-class=GLACIER needs a restore/);
   });
 }
