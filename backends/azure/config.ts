@@ -3,7 +3,7 @@
  * settings of one Azure store. Credentials, in order: AZURE_STORAGE_CONNECTION_STRING,
  * AZURE_STORAGE_KEY (shared key of the URL's account), AZURE_STORAGE_SAS_TOKEN.
  */
-import { BackendError } from '../../src/store/errors.js';
+import { BackendError, InvalidUrlError } from '../../src/store/errors.js';
 
 export type AccessTier = 'Hot' | 'Cool' | 'Cold' | 'Archive';
 
@@ -25,8 +25,8 @@ export interface AzureConfig {
 const TIERS: readonly AccessTier[] = ['Hot', 'Cool', 'Cold', 'Archive'];
 const OPTIONS = new Set(['endpoint', 'tier']);
 
-function invalid(message: string): BackendError {
-  return new BackendError(`azure URL: ${message}`, { backend: 'azure' });
+function invalid(message: string): InvalidUrlError {
+  return new InvalidUrlError(`azure URL: ${message}`, { backend: 'azure' });
 }
 
 /** Value of `name` in a `k=v;k=v` connection string. */
@@ -38,7 +38,7 @@ export function connectionStringValue(cs: string, name: string): string | undefi
   return undefined;
 }
 
-/** Parses `url`; throws `BackendError` (one line) for a malformed URL or missing credentials. */
+/** Parses `url`; throws `InvalidUrlError` (one line) for a malformed URL, `BackendError` for missing credentials. */
 export function readConfig(url: URL, env: NodeJS.ProcessEnv = process.env): AzureConfig {
   for (const name of url.searchParams.keys()) if (!OPTIONS.has(name)) throw invalid(`unknown option "${name}"`);
   const account = url.hostname;
@@ -48,6 +48,8 @@ export function readConfig(url: URL, env: NodeJS.ProcessEnv = process.env): Azur
   const tierOption = url.searchParams.get('tier');
   const tier = tierOption === null ? undefined : TIERS.find((t) => t.toLowerCase() === tierOption.toLowerCase());
   if (tierOption !== null && !tier) throw invalid(`tier must be one of ${TIERS.join(', ')}`);
+  // Archive blobs cannot be read until rehydrated (hours), and cairn reads segments to list, extract, check and compact.
+  if (tier === 'Archive') throw invalid('tier=Archive needs a rehydration before any read, and cairn reads segments to list, extract, check and compact: use Cool or Cold');
   const endpoint = url.searchParams.get('endpoint')?.replace(/\/+$/, '') || undefined;
   const connectionString = env.AZURE_STORAGE_CONNECTION_STRING || undefined;
   const csAccount = connectionString && (connectionStringValue(connectionString, 'UseDevelopmentStorage') === 'true'

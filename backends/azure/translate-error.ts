@@ -1,7 +1,7 @@
 /** Turns @azure/storage-blob's errors (RestError with status and Azure error code, socket errors) into cairn's typed errors. */
 import {
-  AlreadyExistsError, BackendError, NotFoundError, PermissionError, StoreMissingError, TimeoutError, TransientError,
-  retryAfterFromHeaders,
+  AlreadyExistsError, ArchivedObjectError, BackendError, NotFoundError, PermissionError, RetainedObjectError, StoreMissingError,
+  TimeoutError, TransientError, retryAfterFromHeaders,
 } from '../../src/store/errors.js';
 
 interface AzureError { statusCode?: unknown; code?: unknown; name?: unknown; message?: unknown; details?: { errorCode?: unknown }; response?: { headers?: unknown } }
@@ -11,6 +11,9 @@ const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const TRANSIENT_CODES = new Set(['REQUEST_SEND_ERROR', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'ServerBusy', 'OperationTimedOut', 'InternalError']);
 // Re-creating a container Azure is still deleting answers 409 for up to ~30 s.
 const TRANSIENT_CONFLICTS = new Set(['ContainerBeingDeleted', 'BlobBeingRehydrated']);
+
+// Writes and deletes refused by version-level or container-level WORM protection.
+const IMMUTABLE_CODES = new Set(['BlobImmutableDueToPolicy', 'BlobImmutableDueToLegalHold', 'ContainerImmutableDueToPolicy']);
 
 /** Azure's error code (`BlobNotFound`, `ContainerNotFound`, ...), from the body or the x-ms-error-code header. */
 export function azureErrorCode(err: unknown): string | undefined {
@@ -31,6 +34,13 @@ export function translateError(err: unknown, key: string | undefined, location: 
   if (code === 'ContainerNotFound') return new StoreMissingError(`azure container of ${location} does not exist: create it first`, options);
   if (code !== undefined && TRANSIENT_CONFLICTS.has(code)) return new TransientError(`azure ${what}: ${detail}`, options);
   if (status === 404) return new NotFoundError(`azure: no object ${what}`, options);
+  // 409s that are not "exists": a read of an Archive-tier blob, a write or delete of a WORM-protected one.
+  if (code === 'BlobArchived') {
+    return new ArchivedObjectError(`azure ${what}: the blob is in the Archive tier and must be rehydrated (set its tier to Cool or Hot) before it can be read`, options);
+  }
+  if (code !== undefined && IMMUTABLE_CODES.has(code)) {
+    return new RetainedObjectError(`azure ${what}: the blob is protected by an immutability policy or legal hold (${code}) and cannot be changed or deleted yet`, options);
+  }
   if (status === 409 || status === 412) return new AlreadyExistsError(`azure: object ${what} exists (${detail})`, options);
   if (status === 401 || status === 403) {
     return new PermissionError(`azure ${what}: access refused (${detail}); check the connection string, key or SAS token`, options);

@@ -19,6 +19,7 @@ export type StoreErrorCode =
   | 'EINVALID_URL'
   | 'ESTORE_UNSUPPORTED'
   | 'EARCHIVED'
+  | 'ERETAINED'
   | 'EBACKEND';
 
 export interface StoreErrorOptions {
@@ -157,4 +158,12 @@ export class UnsupportedStoreError extends BackendError {
  */
 export class ArchivedObjectError extends BackendError {
   override readonly code = 'EARCHIVED';
+}
+
+/**
+ * The object is protected by a retention rule (S3 Object Lock, an Azure immutability policy or legal
+ * hold, a GCS retention policy) and cannot be deleted or overwritten yet: not a credentials problem.
+ */
+export class RetainedObjectError extends BackendError {
+  override readonly code = 'ERETAINED';
 }

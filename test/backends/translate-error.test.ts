@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import { translateError as s3 } from '../../backends/s3/translate-error.js';
 import { translateError as gcs } from '../../backends/gcs/translate-error.js';
 import { translateError as azure } from '../../backends/azure/translate-error.js';
+import { readConfig as readAzureConfig } from '../../backends/azure/config.js';
 import { translateError as sftp, SFTP_STATUS } from '../../backends/sftp/translate-error.js';
-import { BackendError, TransientError, UnsupportedStoreError, parseRetryAfter, retryAfterFromHeaders } from '../../src/store/index.js';
+import { ArchivedObjectError, BackendError, RetainedObjectError, TransientError, UnsupportedStoreError, parseRetryAfter, retryAfterFromHeaders } from '../../src/store/index.js';
 
 const permanent = (e: BackendError) => e instanceof BackendError && !e.transient && e.code === 'EBACKEND';
 const unsupported = (e: BackendError) => e instanceof UnsupportedStoreError && !e.transient && e.code === 'ESTORE_UNSUPPORTED';
@@ -51,4 +52,22 @@ test('Retry-After values: seconds, HTTP dates, Azure milliseconds', () => {
   assert.equal(retryAfterFromHeaders({ 'x-ms-retry-after-ms': '250' }), 250);
   assert.equal(retryAfterFromHeaders({ 'RETRY-AFTER': '1' }), 1000);
   assert.equal(retryAfterFromHeaders(undefined), undefined);
+});
+
+test('archive tiers and retention are their own errors, not "check the credentials" or "already exists"', () => {
+  const s3cold = s3(Object.assign(new Error('x'), { name: 'InvalidObjectState', $metadata: { httpStatusCode: 403 } }), { op: 'get', key: 'data/k', bucket: 'b' });
+  assert.ok(s3cold instanceof ArchivedObjectError && s3cold.code === 'EARCHIVED' && !s3cold.transient);
+  const archived = azure(Object.assign(new Error('x'), { statusCode: 409, details: { errorCode: 'BlobArchived' } }), 'data/k', 'az://a/c');
+  assert.ok(archived instanceof ArchivedObjectError && archived.code === 'EARCHIVED');
+  for (const errorCode of ['BlobImmutableDueToPolicy', 'BlobImmutableDueToLegalHold', 'ContainerImmutableDueToPolicy']) {
+    const retained = azure(Object.assign(new Error('x'), { statusCode: 409, details: { errorCode } }), 'data/k', 'az://a/c');
+    assert.ok(retained instanceof RetainedObjectError && retained.code === 'ERETAINED' && !retained.transient, errorCode);
+  }
+  // A plain 409 on a conditional create is still "exists".
+  assert.equal(azure(Object.assign(new Error('x'), { statusCode: 409, details: { errorCode: 'BlobAlreadyExists' } }), 'k', 'az://a/c').code, 'EALREADY_EXISTS');
+});
+
+test('archive tiers are refused as the storage class of a repository (it would be write-only)', () => {
+  assert.throws(() => readAzureConfig(new URL('az://acct/cont/p?tier=archive'), { AZURE_STORAGE_KEY: 'a2V5' }), (err) => (err as BackendError).code === 'EINVALID_URL');
+  assert.equal(readAzureConfig(new URL('az://acct/cont/p?tier=cold'), { AZURE_STORAGE_KEY: 'a2V5' }).tier, 'Cold');
 });
