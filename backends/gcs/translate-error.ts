@@ -3,7 +3,8 @@
  * errors, socket errors) become cairn's typed store errors.
  */
 import {
-  AlreadyExistsError, BackendError, InvalidRangeError, NotFoundError, PermissionError, TransientError, retryAfterFromHeaders,
+  AlreadyExistsError, BackendError, InvalidRangeError, NotFoundError, PermissionError, TimeoutError, TransientError,
+  UnsupportedStoreError, retryAfterFromHeaders,
 } from '../../src/store/errors.js';
 
 /** Socket-level failures a retry may cure (server restarted, connection dropped, DNS hiccup). */
@@ -21,6 +22,19 @@ interface ErrorShape {
   errno?: unknown;
   response?: { status?: unknown; data?: unknown; headers?: unknown };
   cause?: unknown;
+  /** node-fetch's FetchError kind ('request-timeout', 'body-timeout', 'system'...). */
+  type?: unknown;
+  /** gaxios keeps the fetch error it wraps here. */
+  error?: unknown;
+}
+
+/** True when node-fetch (under gaxios) gave up waiting: a timeout with no errno and no status. */
+function isFetchTimeout(err: unknown, depth = 0): boolean {
+  if (depth > 4 || err === null || typeof err !== 'object') return false;
+  const e = err as ErrorShape;
+  if (e.type === 'request-timeout' || e.type === 'body-timeout') return true;
+  if (typeof e.message === 'string' && /^(network timeout at|Response timeout while trying to fetch)/.test(e.message)) return true;
+  return isFetchTimeout(e.cause, depth + 1) || isFetchTimeout(e.error, depth + 1);
 }
 
 /** The HTTP status the error carries, if any. */
@@ -51,8 +65,8 @@ function isAuthFailure(err: unknown): boolean {
 /**
  * Maps an SDK failure to a store error: 404 → NotFoundError, 409/412 → AlreadyExistsError,
  * 401/403 and refused credentials → PermissionError, 416 → InvalidRangeError, 408/429/5xx but 501
- * and socket errors → TransientError (with the `Retry-After` the server sent), anything else
- * (501 Not Implemented included) → BackendError. Callers that know more (a 404
+ * and socket errors → TransientError (with the `Retry-After` the server sent), a fetch timeout
+ * (no status, no errno) → TimeoutError, 501 → UnsupportedStoreError, anything else → BackendError. Callers that know more (a 404
  * meaning a missing bucket) check that first.
  */
 export function translateError(err: unknown, key?: string): BackendError {
@@ -68,11 +82,12 @@ export function translateError(err: unknown, key?: string): BackendError {
   if (status === 404) return new NotFoundError(`${what}: not found`, options);
   if (status === 409 || status === 412) return new AlreadyExistsError(`${what}: already exists (${detail})`, options);
   if (status === 416) return new InvalidRangeError(`${what}: range not satisfiable`, options);
-  if (status === 501) return new BackendError(`${what}: the server does not implement this request (${detail})`, options);
+  if (status === 501) return new UnsupportedStoreError(`${what}: the server does not implement this request (${detail})`, options);
   if (status === 408 || status === 429 || (status !== undefined && status >= 500)) {
     const retryAfterMs = retryAfterFromHeaders((err as ErrorShape).response?.headers);
     return new TransientError(`${what}: server busy or failing (${detail})`, { ...options, retryAfterMs });
   }
+  if (status === undefined && isFetchTimeout(err)) return new TimeoutError(`${what}: the request timed out`, options);
   if (status === undefined && code !== undefined && TRANSIENT_CODES.has(code)) {
     return new TransientError(`${what}: connection failed (${code})`, options);
   }

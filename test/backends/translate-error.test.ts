@@ -16,7 +16,7 @@ test('501 Not Implemented is permanent on every HTTP backend', () => {
   // S3-compatible stores answer 501 to what they lack (If-None-Match on B2 and OSS): a store feature, not a failure.
   assert.ok(unsupported(s3(Object.assign(new Error('x'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }), ctx)));
   assert.ok(unsupported(s3(Object.assign(new Error('x'), { name: 'Unknown', $metadata: { httpStatusCode: 501 } }), { ...ctx, ifAbsent: true })));
-  assert.ok(permanent(gcs(Object.assign(new Error('x'), { code: 501 }), 'k')));
+  assert.ok(unsupported(gcs(Object.assign(new Error('x'), { code: 501 }), 'k')));
   assert.ok(permanent(azure(Object.assign(new Error('x'), { statusCode: 501 }), 'k', 'az://a/c')));
 });
 
@@ -70,4 +70,13 @@ test('archive tiers and retention are their own errors, not "check the credentia
 test('archive tiers are refused as the storage class of a repository (it would be write-only)', () => {
   assert.throws(() => readAzureConfig(new URL('az://acct/cont/p?tier=archive'), { AZURE_STORAGE_KEY: 'a2V5' }), (err) => (err as BackendError).code === 'EINVALID_URL');
   assert.equal(readAzureConfig(new URL('az://acct/cont/p?tier=cold'), { AZURE_STORAGE_KEY: 'a2V5' }).tier, 'Cold');
+});
+
+test('gcs: a fetch timeout (no status, no errno; node-fetch under gaxios) is a transient TimeoutError, not permanent', () => {
+  const fetchTimeout = Object.assign(new Error('network timeout at: http://127.0.0.1:9/storage/v1/b/x/o'), { name: 'FetchError', type: 'request-timeout' });
+  const wrapped = Object.assign(new Error(fetchTimeout.message), { name: 'GaxiosError', error: fetchTimeout });
+  for (const err of [fetchTimeout, wrapped, Object.assign(new Error('Response timeout while trying to fetch http://x (over 60000ms)'), { type: 'body-timeout' })]) {
+    const e = gcs(err, 'data/k');
+    assert.ok(e instanceof TransientError && e.code === 'ETIMEOUT', (err as Error).name);
+  }
 });
