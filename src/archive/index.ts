@@ -21,6 +21,8 @@ export { archiveInfo, type ArchiveInfo } from './info.js';
 export { diffArchives, type DiffEntry, type DiffChange } from './diff.js';
 export { deleteArchives, type DeleteOptions } from './delete.js';
 export { renameArchive, type RenameHooks } from './rename.js';
+export { repositoryStats, type RepositoryStats, type ArchiveUsage, type ChunkTotals, type StatsOptions } from './stats.js';
+export { findItems, type FindOptions, type FindHits, type FindResult } from './find.js';
 export { dumpArchive, normalizeArchivePath, type DumpOptions, type DumpResult, type DumpSink } from './dump.js';
 export { tarHeader, tarEnd, type TarHeader, type TarType } from './tar-format.js';
 export { checkArchives, type CheckArchivesOptions, type CheckArchivesReport, type ArchiveProblem } from './check.js';

@@ -25,6 +25,8 @@ import { registerKey } from './commands/key.js';
 import { registerBreakLock } from './commands/break-lock.js';
 import { registerRename } from './commands/rename.js';
 import { registerDump } from './commands/dump.js';
+import { registerFind } from './commands/find.js';
+import { registerStats } from './commands/stats.js';
 
 export const VERSION = '0.1.0';
 
@@ -110,6 +112,8 @@ export function createProgram(io: CliIO): Command {
   }
   registerRename(program, io);
   registerDump(program, io);
+  registerFind(program, io);
+  registerStats(program, io);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(output(io));
   return program;
 }
