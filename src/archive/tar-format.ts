@@ -21,8 +21,9 @@
  * A member whose values do not fit (path or link target longer than the fields or not ASCII, size ≥ 8 GiB,
  * uid/gid ≥ 2^21, an mtime with nanoseconds, long owner names) is preceded by a pax extended header: typeflag 'x',
  * name "PaxHeaders/<name>", contents records "<length> <key>=<value>\n" (length counts the whole record, in
- * decimal) with keys path, linkpath, size, uid, gid, uname, gname, mtime ("seconds.nanoseconds"), and
- * hdrcharset=BINARY when a path or link target is not valid UTF-8 (bytes kept exactly).
+ * decimal) with keys path, linkpath, size, uid, gid, uname, gname, mtime ("seconds.nanoseconds"). A path or link
+ * target that is not valid UTF-8 is written as its exact bytes, as GNU tar writes and reads it (no hdrcharset
+ * record, which GNU tar does not know).
  */
 
 export const BLOCK = 512;
@@ -51,8 +52,6 @@ export interface TarHeader {
   devminor?: number;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const isUtf8 = (b: Uint8Array): boolean => { try { utf8.decode(b); return true; } catch { return false; } };
 const isAscii = (b: Uint8Array): boolean => b.every((c) => c > 0 && c < 0x80);
 
 /** The header block(s) of one member: a pax header (and its records) when needed, then the ustar header. */
@@ -73,7 +72,6 @@ export function tarHeader(h: TarHeader): Uint8Array {
   const seconds = floorDiv(h.mtime, 1_000_000_000n);
   const nanos = h.mtime - seconds * 1_000_000_000n;
   if (nanos !== 0n || seconds < 0n || seconds >= 8n ** 11n) pax.push(['mtime', Buffer.from(`${seconds}.${nanos.toString().padStart(9, '0')}`)]);
-  if (pax.some(([k, v]) => (k === 'path' || k === 'linkpath') && !isUtf8(v))) pax.unshift(['hdrcharset', Buffer.from('BINARY')]);
 
   const ustar = ustarBlock({
     name: split?.name ?? asciiTail(name, 100), prefix: split?.prefix ?? new Uint8Array(0), type: TYPEFLAG[h.type],
