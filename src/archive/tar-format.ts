@@ -71,7 +71,7 @@ export function tarHeader(h: TarHeader): Uint8Array {
   if (gname.length > 31 || !isAscii(gname) && gname.length > 0) pax.push(['gname', gname]);
   const seconds = floorDiv(h.mtime, 1_000_000_000n);
   const nanos = h.mtime - seconds * 1_000_000_000n;
-  if (nanos !== 0n || seconds < 0n || seconds >= 8n ** 11n) pax.push(['mtime', Buffer.from(`${seconds}.${nanos.toString().padStart(9, '0')}`)]);
+  if (nanos !== 0n || seconds < 0n || seconds >= 8n ** 11n) pax.push(['mtime', Buffer.from(decimalSeconds(h.mtime))]);
 
   const ustar = ustarBlock({
     name: split?.name ?? asciiTail(name, 100), prefix: split?.prefix ?? new Uint8Array(0), type: TYPEFLAG[h.type],
@@ -157,6 +157,12 @@ function ustarBlock(f: UstarFields): Uint8Array {
 
 function octal(block: Buffer, offset: number, width: number, value: number): void {
   block.write(`${value.toString(8).padStart(width - 1, '0')}\x00`, offset, 'latin1');
+}
+
+/** Nanoseconds as a decimal number of seconds, "-1.500000000" for -1.5 s (pax reads it as a decimal). */
+function decimalSeconds(ns: bigint): string {
+  const abs = ns < 0n ? -ns : ns;
+  return `${ns < 0n ? '-' : ''}${abs / 1_000_000_000n}.${(abs % 1_000_000_000n).toString().padStart(9, '0')}`;
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {
