@@ -30,6 +30,9 @@ test('find: the archives that hold a matching path, oldest first, with size and 
     assert.deepEqual(found.archives[1].matches.map((m: { path: string; size: number }) => [m.path, m.size]), [['docs/later.txt', 6000], ['docs/notes.txt', 6]]);
     assert.equal(found.searched, 2);
     assert.ok(typeof found.archives[0].time === 'string' && typeof found.archives[0].matches[0].mtime === 'string');
+    // Each item stream is read once, whatever the number of patterns: as many GETs for three patterns as for one.
+    const single = JSON.parse(await ok(['-r', ws.repo, '--json', 'find', 'fm:*.txt']));
+    assert.equal(found.backend.requests.get, single.backend.requests.get);
     const only = JSON.parse(await ok(['-r', ws.repo, '--json', 'find', './docs/later.txt', '-a', 'sec*']));
     assert.deepEqual(only.archives.map((a: { archive: string }) => a.archive), ['second']);
     const text = await ok(['-r', ws.repo, 'find', 'docs/notes.txt']);
