@@ -34,7 +34,7 @@ export async function runDump(options: DumpCommandOptions, io: CliIO): Promise<D
   });
 }
 
-/** Options shared by `dump` and `extract --stdout`. */
+/** What `dump` and `extract --stdout` write, for both help texts. */
 export function dumpDescription(): string {
   return 'a regular file is written as its bytes; a folder, several paths or "/" (the whole archive) as a POSIX (pax) tar stream';
 }
