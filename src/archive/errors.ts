@@ -6,6 +6,7 @@
 export type ArchiveErrorCode =
   | 'EARCHIVE_EXISTS'
   | 'EARCHIVE_NOT_FOUND'
+  | 'EPATH_NOT_FOUND'
   | 'EARCHIVE_NAME'
   | 'EARCHIVE_CORRUPT'
   | 'ERECORD_UNREADABLE'
@@ -47,6 +48,13 @@ export class ArchiveExistsError extends ArchiveError {
 export class ArchiveNotFoundError extends ArchiveError {
   constructor(name: string) {
     super('EARCHIVE_NOT_FOUND', `archive "${name}" does not exist: "cairn rlist" lists the archives`);
+  }
+}
+
+/** Paths given to `dump` selected nothing in the archive (nothing was written). */
+export class PathNotFoundError extends ArchiveError {
+  constructor(archive: string, paths: readonly string[]) {
+    super('EPATH_NOT_FOUND', `${paths.map((p) => JSON.stringify(p)).join(', ')} matched nothing in archive ${archive}: archive paths keep the folders that were backed up, see them with "cairn list ${archive}"`);
   }
 }
 

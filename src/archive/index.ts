@@ -4,7 +4,7 @@
  */
 export type { ArchiveContext, ChunkCodec, ChunkPurpose, ChunkRepository } from './ports.js';
 export {
-  ArchiveError, ArchiveExistsError, ArchiveNotFoundError, ArchiveNameError, ArchiveCorruptError, RecordUnreadableError, UnsafePathError, PatternError, InterruptedError,
+  ArchiveError, ArchiveExistsError, ArchiveNotFoundError, PathNotFoundError, ArchiveNameError, ArchiveCorruptError, RecordUnreadableError, UnsafePathError, PatternError, InterruptedError,
   RepositorySecurityError, type ArchiveErrorCode, type SecurityErrorCode,
 } from './errors.js';
 export {
@@ -20,6 +20,11 @@ export { listArchives, type ListArchivesOptions, listItems, itemJson, formatItem
 export { archiveInfo, type ArchiveInfo } from './info.js';
 export { diffArchives, type DiffEntry, type DiffChange } from './diff.js';
 export { deleteArchives, type DeleteOptions } from './delete.js';
+export { renameArchive, type RenameHooks } from './rename.js';
+export { repositoryStats, type RepositoryStats, type ArchiveUsage, type ChunkTotals, type StatsOptions } from './stats.js';
+export { findItems, type FindOptions, type FindHits, type FindResult } from './find.js';
+export { dumpArchive, normalizeArchivePath, type DumpOptions, type DumpResult, type DumpSink } from './dump.js';
+export { tarHeader, tarEnd, type TarHeader, type TarType } from './tar-format.js';
 export { checkArchives, type CheckArchivesOptions, type CheckArchivesReport, type ArchiveProblem } from './check.js';
 export { sweepUnreferenced, compactArchives, type CompactResult } from './compact.js';
 export { readSettings, writeSettings, SETTINGS_RECORD, type ArchiveSettings } from './settings.js';

@@ -22,6 +22,10 @@ export interface ChunkRepository {
   getRecord(name: string): Promise<Uint8Array | undefined>;
   listRecords(prefix: string): AsyncIterable<string>;
   deleteRecord(name: string): Promise<void>;
+  /** Stored (sealed) bytes of a chunk from the index, without reading it; optional (statistics only). */
+  storedSize?(id: Uint8Array): number | undefined;
+  /** Number and total bytes of the segment objects, from a listing; optional (statistics only). */
+  segmentUsage?(): Promise<{ segments: number; bytes: number }>;
   /** Moves a record that cannot be read aside (to `quarantine/`); needs the exclusive lock. */
   quarantineRecord?(name: string): Promise<string>;
 }

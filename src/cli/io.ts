@@ -10,6 +10,11 @@ import type { Interrupt } from './signals.js';
 export interface CliIO {
   /** Standard output: results (tables, JSON lines). */
   out(text: string): void;
+  /**
+   * Standard output as bytes (`dump`), waiting while the reader is behind (bounded memory). Resolves to false once
+   * the reader has gone (closed pipe, as `| head -c 10`): the command stops writing and ends quietly.
+   */
+  outBytes?(bytes: Uint8Array): Promise<boolean>;
   /** Standard error: progress, warnings, the final error line. */
   err(text: string): void;
   env: NodeJS.ProcessEnv;
@@ -43,6 +48,13 @@ export function createProcessIO(interrupt?: Interrupt): CliIO {
   });
   return {
     out: (text) => { if (!stdoutClosed) process.stdout.write(text); },
+    outBytes: (bytes) => new Promise<boolean>((done) => {
+      if (stdoutClosed) { done(false); return; }
+      const onError = (): void => done(false);
+      process.stdout.once('error', onError);
+      const finish = (): void => { process.stdout.off('error', onError); done(!stdoutClosed); };
+      if (process.stdout.write(bytes)) finish(); else process.stdout.once('drain', finish);
+    }),
     err: (text) => { process.stderr.write(text); },
     env: process.env,
     cwd: process.cwd(),
@@ -73,10 +85,12 @@ export function createProcessIO(interrupt?: Interrupt): CliIO {
 }
 
 /** A `CliIO` that records everything, for tests. */
-export function createMemoryIO(options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: Uint8Array } = {}): CliIO & { stdout: string; stderr: string } {
+export function createMemoryIO(options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: Uint8Array } = {}): CliIO & { stdout: string; stderr: string; stdoutBytes: Uint8Array[] } {
   let warnings = 0;
   const io = {
     stdout: '',
+    stdoutBytes: [] as Uint8Array[],
+    outBytes: async (bytes: Uint8Array) => { io.stdoutBytes.push(bytes.slice()); return true; },
     stderr: '',
     out(text: string) { io.stdout += text; },
     err(text: string) { io.stderr += text; },

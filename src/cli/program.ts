@@ -23,6 +23,10 @@ import { registerCompact } from './commands/compact.js';
 import { registerCheck } from './commands/check.js';
 import { registerKey } from './commands/key.js';
 import { registerBreakLock } from './commands/break-lock.js';
+import { registerRename } from './commands/rename.js';
+import { registerDump } from './commands/dump.js';
+import { registerFind } from './commands/find.js';
+import { registerStats } from './commands/stats.js';
 
 export const VERSION = '0.1.0';
 
@@ -106,6 +110,10 @@ export function createProgram(io: CliIO): Command {
     registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey, registerBreakLock]) {
     register(program, io);
   }
+  registerRename(program, io);
+  registerDump(program, io);
+  registerFind(program, io);
+  registerStats(program, io);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(output(io));
   return program;
 }

@@ -11,10 +11,10 @@ import { AppendOnlyError, IdNotFoundError, IndexDamagedError, IntegrityError, Re
 import { ChunkIndex } from './index-table.js';
 import { encodeIndex, KIND_DELTA } from './index-format.js';
 import { loadIndex, SegmentTable, type LoadedIndex } from './index-load.js';
-import { deltaKey, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
+import { DATA_PREFIX, deltaKey, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
 import { RepositoryLock, type LockOptions } from './locks.js';
 import { SegmentWriter } from './segment-writer.js';
-import { encodeCommit, encodeDelete, encodePutHeader, ID_SIZE, openPut } from './segment-format.js';
+import { encodeCommit, encodeDelete, encodePutHeader, ID_SIZE, openPut, PUT_HEADER_SIZE } from './segment-format.js';
 import { compactRepository, type CompactOptions, type CompactReport } from './compaction.js';
 import { checkRepository, type CheckOptions, type CheckReport } from './check.js';
 import { planRuns, type WantedEntry } from './read-plan.js';
@@ -123,6 +123,28 @@ export class Repository {
   *ids(): Iterable<Uint8Array> {
     for (const { id } of this.#state.index.entries()) if (!this.#txnDeletes.has(id) && !this.#txnPuts.has(id)) yield id;
     for (const { id } of this.#txnPuts.entries()) yield id;
+  }
+
+  /** Stored bytes of the value under `id` (the sealed chunk, entry header excluded), from the index; undefined when absent. */
+  storedSize(id: Uint8Array): number | undefined {
+    const loc = this.#txnPuts.get(id) ?? (this.#txnDeletes.has(id) ? undefined : this.#state.index.get(id));
+    return loc ? loc.size - PUT_HEADER_SIZE : undefined;
+  }
+
+  /**
+   * The segment objects in the store, by a listing (no data is read): how many and their total bytes. This counts
+   * everything the store keeps for chunks, deleted entries and garbage of crashed sessions included, until `compact`.
+   */
+  async segmentUsage(): Promise<{ segments: number; bytes: number }> {
+    this.#open();
+    let segments = 0;
+    let bytes = 0;
+    for await (const { key, size } of this.#backend.list(DATA_PREFIX)) {
+      if (!parseSegment(key)) continue;
+      segments += 1;
+      bytes += size;
+    }
+    return { segments, bytes };
   }
 
   /** The value stored under `id`, digest-verified. `IdNotFoundError` if absent, `IntegrityError` if damaged. */

@@ -101,15 +101,16 @@ test('a 33 KB record that would expand to 1 GiB is refused quickly and within bo
     const GiB = 1024 * 1024 * 1024;
     const record = Buffer.concat([Buffer.alloc(32), Buffer.from([0]), compressionFrame(2, GiB, zstdZeros(GiB))]);
     assert.ok(record.length < 40_000);
-    await writeFile(join(ws.repo, 'records', 'archive-x'), record);
     // The child reports its peak memory on exit (kB on Linux).
     const probe = join(ws.dir, 'rss.mjs');
     const out = join(ws.dir, 'rss.txt');
     await writeFile(probe, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)));\n`);
     const env = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probe}`.trim() };
+    // The baseline before the record is planted: rinfo now reads every archive record for its totals.
     const baseline = await cairn(['-r', ws.repo, 'rinfo'], { env });
     assert.equal(baseline.code, 0, baseline.stderr);
     const baseKb = Number(await readFile(out, 'utf8'));
+    await writeFile(join(ws.repo, 'records', 'archive-x'), record);
     const started = Date.now();
     const r = await cairn(['-r', ws.repo, 'list', 'x'], { env });
     assert.equal(r.code, 2);

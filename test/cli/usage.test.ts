@@ -13,7 +13,7 @@ import { runPrune } from '../../src/cli/commands/prune.js';
 import { PruneRulesError } from '../../src/archive/prune-policy.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
-const COMMANDS = ['rcreate', 'rinfo', 'rlist', 'rdelete', 'create', 'list', 'extract', 'info', 'diff', 'delete', 'prune', 'compact', 'check', 'key'];
+const COMMANDS = ['rcreate', 'rinfo', 'rlist', 'rdelete', 'create', 'list', 'extract', 'info', 'diff', 'delete', 'prune', 'compact', 'check', 'key', 'rename', 'dump', 'find', 'stats'];
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const io = createMemoryIO({ env });

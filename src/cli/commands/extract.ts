@@ -3,11 +3,13 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { CliIO } from '../io.js';
 import { formatBytes } from '../format.js';
+import { UsageError } from '../errors.js';
 import { collect, globalsOf, parseCount, repoUrl } from '../options.js';
 import { extractArchive } from '../../index.js';
 import { resolveArchiveName } from '../archive-name.js';
 import { patternUse } from '../pattern-use.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
+import { dumpDescription, runDump } from './dump.js';
 
 export interface ExtractOptions extends RepoCommandOptions {
   name: string;
@@ -55,8 +57,14 @@ export function registerExtract(program: Command, io: CliIO): void {
     .option('--strip-components <n>', 'remove the first N path elements; items with fewer are skipped', parseCount(0))
     .option('--numeric-ids', 'restore owners by uid/gid, ignoring user and group names')
     .option('--target <folder>', 'restore into this folder instead of the current one')
-    .action(async (name: string, patterns: string[], opts: Omit<ExtractOptions, 'repo' | 'name' | 'patterns' | 'target'> & { target?: string }, cmd: Command) => {
+    .option('--stdout', `write to standard output instead (as "dump"): ${dumpDescription()}`)
+    .action(async (name: string, patterns: string[], opts: Omit<ExtractOptions, 'repo' | 'name' | 'patterns' | 'target'> & { target?: string; stdout?: boolean }, cmd: Command) => {
       const g = globalsOf(cmd);
+      if (opts.stdout) {
+        if (opts.target !== undefined || opts.dryRun || opts.exclude || opts.stripComponents !== undefined) throw new UsageError('--stdout takes no --target, --dry-run, --exclude or --strip-components');
+        await runDump({ name, paths: patterns.length ? patterns : ['/'], repo: repoUrl(g, io), json: g.json, progress: false }, io);
+        return;
+      }
       await runExtract({ ...opts, name, patterns, target: resolve(io.cwd, opts.target ?? '.'), repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
     });
 }

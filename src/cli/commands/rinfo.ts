@@ -1,9 +1,10 @@
-/** `cairn rinfo`: the repository's id, key mode, format, archive and chunk counts. */
+/** `cairn rinfo`: the repository's id, key mode, format, archive and chunk counts, and its totals (as `cairn stats`). */
 import type { Command } from 'commander';
-import { listArchiveNames } from '../../index.js';
+import { listArchiveNames, repositoryStats } from '../../index.js';
+import { totalsText, totalsView } from './stats.js';
 import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { emit, withRepository, type RepoCommandOptions } from './context.js';
+import { emit, warnUnreadable, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface RepositoryInfo {
   id: string;
@@ -13,23 +14,27 @@ export interface RepositoryInfo {
   segmentSize: number;
   archives: number;
   chunks: number;
+  /** Size, original/deduplicated/compressed bytes, ratios: see `cairn stats`. */
+  totals: Record<string, unknown>;
 }
 
 /** Prints facts about the repository; read-only. */
 export async function runRinfo(options: RepoCommandOptions, io: CliIO): Promise<RepositoryInfo> {
   return withRepository(options, io, { readOnly: true }, async (opened) => {
     const { config } = opened.repository;
-    const info: RepositoryInfo = {
+    const stats = await repositoryStats(opened, { onUnreadable: warnUnreadable(io) });
+    const facts = {
       id: config.id, version: config.version, encryption: opened.key.mode, appendOnly: config.appendOnly,
       segmentSize: config.segmentSize, archives: (await listArchiveNames(opened)).length, chunks: opened.repository.count,
     };
-    emit(io, options, info, () => Object.entries(info).map(([k, v]) => `${k.padEnd(12)} ${String(v)}`).join('\n'));
+    const info: RepositoryInfo = { ...facts, totals: totalsView(stats) };
+    emit(io, options, info, () => `${Object.entries(facts).map(([k, v]) => `${k.padEnd(17)} ${String(v)}`).join('\n')}\n${totalsText(stats)}`);
     return info;
   });
 }
 
 export function registerRinfo(program: Command, io: CliIO): void {
-  program.command('rinfo').description('show repository information (id, encryption, archives, chunks)')
+  program.command('rinfo').description('show repository information (id, encryption, archives, chunks) and its totals: size, original, deduplicated and compressed bytes, ratios (as "cairn stats")')
     .action(async (_opts: object, cmd: Command) => {
       const g = globalsOf(cmd);
       await runRinfo({ repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
