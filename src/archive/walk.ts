@@ -35,6 +35,15 @@ export interface WalkOptions {
   onWarning(warning: Warning): void;
   /** Called for each root that exists (before its entries), so a caller knows whether any source was read. */
   onRoot?(root: string): void;
+  /** Leave out a folder (itself and everything below) that holds an entry of one of these names (Borg's and restic's `--exclude-if-present`). */
+  excludeIfPresent?: readonly string[];
+  /** Leave out regular files larger than this many bytes (restic's `--exclude-larger-than`). */
+  excludeLargerThan?: number;
+  /**
+   * False: each root is stored alone, folders without their contents (Borg's `--paths-from-stdin`:
+   * the list names everything). Default true: folders are walked.
+   */
+  recursive?: boolean;
 }
 
 const CACHEDIR_SIGNATURE = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
@@ -75,9 +84,37 @@ async function isCacheDir(dir: Buffer): Promise<boolean> {
   }
 }
 
-/** Walks every root in order; roots that do not exist are warnings. Sockets are skipped. */
+/** True when `dir` holds an entry named one of `names` (of any type; a dangling symlink counts). */
+async function hasTag(dir: Buffer, names: readonly string[]): Promise<boolean> {
+  for (const name of names) {
+    try {
+      await lstat(Buffer.concat([dir, SLASH, Buffer.from(name)]));
+      return true;
+    } catch { /* absent or unreadable: not tagged */ }
+  }
+  return false;
+}
+
+/** True when `path` or one of its parent folders ('' is the top) is in `seen`. */
+function walkedAlready(path: string, seen: ReadonlySet<string>): boolean {
+  if (seen.has('') || seen.has(path)) return true;
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) if (seen.has(path.slice(0, i))) return true;
+  return false;
+}
+
+/**
+ * Walks every root in order; roots that do not exist are warnings. Sockets are skipped. A root
+ * given twice, or inside (or around) a root already walked, is not stored twice: what an earlier
+ * root stored is left out of a later one.
+ */
 export async function* walk(roots: readonly string[], options: WalkOptions): AsyncGenerator<WalkEntry> {
+  const seen = new Set<string>();
   for (const root of roots) {
+    const archiveRoot = archiveRootPath(root);
+    if (options.recursive === false ? seen.has(archiveRoot) : walkedAlready(archiveRoot, seen)) {
+      options.onRoot?.(root);
+      continue;
+    }
     const fsRoot = Buffer.from(root);
     let stat: BigIntStats;
     try {
@@ -87,17 +124,24 @@ export async function* walk(roots: readonly string[], options: WalkOptions): Asy
       continue;
     }
     options.onRoot?.(root);
-    yield* visit(fsRoot, Buffer.from(archiveRootPath(root)), stat, stat.dev, options);
+    yield* visit(fsRoot, Buffer.from(archiveRoot), stat, stat.dev, options, seen, true);
+    // The current folder ('') holds every relative path: nothing later is walked again.
+    seen.add(archiveRoot);
   }
 }
 
-async function* visit(fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, rootDev: bigint, options: WalkOptions): AsyncGenerator<WalkEntry> {
+async function* visit(
+  fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, rootDev: bigint, options: WalkOptions, seen: ReadonlySet<string>, isRoot = false,
+): AsyncGenerator<WalkEntry> {
   const shown = pathText(archivePath);
   if (archivePath.length > 0 && options.exclude?.(shown)) return;
+  if (!isRoot && seen.has(shown)) return;
   if (stat.isSocket()) return;
   if (stat.isDirectory() && options.oneFileSystem && stat.dev !== rootDev) return;
+  if (options.excludeLargerThan !== undefined && stat.isFile() && stat.size > BigInt(options.excludeLargerThan)) return;
+  if (stat.isDirectory() && options.excludeIfPresent?.length && await hasTag(fsPath, options.excludeIfPresent)) return;
   if (archivePath.length > 0) yield { fsPath, archivePath, stat };
-  if (!stat.isDirectory()) return;
+  if (!stat.isDirectory() || (isRoot && options.recursive === false)) return;
   let names: Buffer[];
   try {
     names = options.excludeCaches && await isCacheDir(fsPath) ? [CACHEDIR_TAG] : await readdir(fsPath, { encoding: 'buffer' });
@@ -127,6 +171,6 @@ async function* visit(fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, ro
       options.onWarning({ path: p, code, message: `cannot read ${p}: ${code} (vanished?)` });
       continue;
     }
-    yield* visit(childFs, childArchive, childStat, rootDev, options);
+    yield* visit(childFs, childArchive, childStat, rootDev, options, seen);
   }
 }
