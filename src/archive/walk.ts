@@ -5,7 +5,7 @@
  */
 import { lstat, open, readdir } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import { posix } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import type { PathMatcher } from './patterns.js';
 import { pathText } from './item.js';
 
@@ -95,10 +95,20 @@ async function hasTag(dir: Buffer, names: readonly string[]): Promise<boolean> {
   return false;
 }
 
-/** True when `path` or one of its parent folders ('' is the top) is in `seen`. */
-function walkedAlready(path: string, seen: ReadonlySet<string>): boolean {
-  if (seen.has('') || seen.has(path)) return true;
-  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) if (seen.has(path.slice(0, i))) return true;
+/**
+ * True when `root` (archive path `path`, file system path `abs`) is a root walked before or lies
+ * inside one: the same archive path under an earlier root's archive path, and the same file on disk.
+ * A different file that only shares the archive path (`../a` and `a` are both `a`) is walked.
+ */
+function walkedAlready(path: string, abs: string, seen: ReadonlyMap<string, string>, recursive: boolean): boolean {
+  if (seen.get(path) === abs) return true;
+  if (!recursive) return false;
+  const top = seen.get('');
+  if (top !== undefined && join(top, path) === abs) return true;
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+    const walked = seen.get(path.slice(0, i));
+    if (walked !== undefined && join(walked, path.slice(i + 1)) === abs) return true;
+  }
   return false;
 }
 
@@ -108,10 +118,12 @@ function walkedAlready(path: string, seen: ReadonlySet<string>): boolean {
  * root stored is left out of a later one.
  */
 export async function* walk(roots: readonly string[], options: WalkOptions): AsyncGenerator<WalkEntry> {
-  const seen = new Set<string>();
+  /** Archive path of each root walked → its absolute path on disk. */
+  const seen = new Map<string, string>();
   for (const root of roots) {
     const archiveRoot = archiveRootPath(root);
-    if (options.recursive === false ? seen.has(archiveRoot) : walkedAlready(archiveRoot, seen)) {
+    const abs = resolve(root);
+    if (walkedAlready(archiveRoot, abs, seen, options.recursive !== false)) {
       options.onRoot?.(root);
       continue;
     }
@@ -125,17 +137,18 @@ export async function* walk(roots: readonly string[], options: WalkOptions): Asy
     }
     options.onRoot?.(root);
     yield* visit(fsRoot, Buffer.from(archiveRoot), stat, stat.dev, options, seen, true);
-    // The current folder ('') holds every relative path: nothing later is walked again.
-    seen.add(archiveRoot);
+    seen.set(archiveRoot, abs);
   }
 }
 
 async function* visit(
-  fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, rootDev: bigint, options: WalkOptions, seen: ReadonlySet<string>, isRoot = false,
+  fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, rootDev: bigint, options: WalkOptions, seen: ReadonlyMap<string, string>, isRoot = false,
 ): AsyncGenerator<WalkEntry> {
   const shown = pathText(archivePath);
   if (archivePath.length > 0 && options.exclude?.(shown)) return;
-  if (!isRoot && seen.has(shown)) return;
+  // An earlier root stored this folder or file (and what is below it) already.
+  const walked = isRoot ? undefined : seen.get(shown);
+  if (walked !== undefined && walked === resolve(fsPath.toString())) return;
   if (stat.isSocket()) return;
   if (stat.isDirectory() && options.oneFileSystem && stat.dev !== rootDev) return;
   if (options.excludeLargerThan !== undefined && stat.isFile() && stat.size > BigInt(options.excludeLargerThan)) return;
