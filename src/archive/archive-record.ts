@@ -15,6 +15,8 @@
  *   "command" [str...], "comment" str, "checkpoint" bool,
  *   "items" [ id bin(32) ... ]   the item stream's chunks, in order
  *   "stats" { "files" uint, "original" uint, "compressed" uint, "deduplicated" uint, "chunks" uint }
+ *   "paths" [str...]   the sources backed up (absolute; "stdin:NAME" for standard input); optional
+ *   "tags" [str...]    the tags given to create; optional (records written before tags have neither key)
  *
  * The name inside must equal the record's name, so records cannot be swapped undetected.
  */
@@ -53,6 +55,10 @@ export interface ArchiveRecord {
   checkpoint: boolean;
   items: Uint8Array[];
   stats: ArchiveStats;
+  /** The sources of the backup as absolute paths (`stdin:NAME` for standard input); `[]` in records older than this field. */
+  paths: string[];
+  /** Tags given to `create --tag`; `[]` when none (and in older records). */
+  tags: string[];
 }
 
 /** The record name of an archive; throws `ArchiveNameError` for unusable names. */
@@ -78,12 +84,18 @@ export function nameOfRecord(record: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
+/** A record to write: `paths` and `tags` may be left out (as in records written before they existed). */
+export type NewArchiveRecord = Omit<ArchiveRecord, 'paths' | 'tags'> & Partial<Pick<ArchiveRecord, 'paths' | 'tags'>>;
+
 /** Seals and stores a record; `ifAbsent` turns a name collision into `ArchiveExistsError`. Resolves to the record id. */
-export async function writeRecord(ctx: ArchiveContext, record: ArchiveRecord, options: { ifAbsent: boolean }): Promise<Uint8Array> {
+export async function writeRecord(ctx: ArchiveContext, record: NewArchiveRecord, options: { ifAbsent: boolean }): Promise<Uint8Array> {
   const { encoder, timestamp } = recordCodec;
   const plaintext = encoder.encode({
     v: 1, name: record.name, start: timestamp(record.start), end: timestamp(record.end), host: record.host, user: record.user,
     command: record.command, comment: record.comment, checkpoint: record.checkpoint, items: record.items, stats: { ...record.stats },
+    // Absent keys read as []: older readers ignore the new keys, newer readers accept records without them.
+    ...(record.paths === undefined ? {} : { paths: record.paths }),
+    ...(record.tags === undefined || record.tags.length === 0 ? {} : { tags: record.tags }),
   });
   const id = ctx.codec.chunkId(plaintext);
   const sealed = await ctx.codec.seal(id, plaintext);
@@ -117,9 +129,10 @@ export async function recordExists(ctx: ArchiveContext, name: string): Promise<b
 function wellTyped(w: Record<string, unknown>): boolean {
   const text = (v: unknown) => v === undefined || typeof v === 'string';
   const count = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
+  const texts = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((c) => typeof c === 'string'));
   const stats = w.stats ?? {};
   return isShowableTime(w.start) && isShowableTime(w.end) && text(w.host) && text(w.user) && text(w.comment)
-    && (w.command === undefined || (Array.isArray(w.command) && w.command.every((c) => typeof c === 'string')))
+    && texts(w.command) && texts(w.paths) && texts(w.tags)
     && (w.checkpoint === undefined || typeof w.checkpoint === 'boolean')
     && Array.isArray(w.items) && w.items.every((id) => id instanceof Uint8Array && id.length === 32)
     && typeof stats === 'object' && stats !== null && !Array.isArray(stats)
@@ -147,6 +160,7 @@ export async function readRecord(ctx: ArchiveContext, name: string): Promise<Arc
     command: (w.command as string[]) ?? [], comment: String(w.comment ?? ''), checkpoint: w.checkpoint === true,
     items: w.items as Uint8Array[],
     stats: { files: s.files ?? 0, original: s.original ?? 0, compressed: s.compressed ?? 0, deduplicated: s.deduplicated ?? 0, chunks: s.chunks ?? 0 },
+    paths: (w.paths as string[] | undefined) ?? [], tags: (w.tags as string[] | undefined) ?? [],
   };
 }
 

@@ -4,6 +4,7 @@
  * Checkpoints (commit + a `<name>.checkpoint` record) bound the work an interruption can lose.
  */
 import { hostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { recordExists, recordName, writeRecord, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { ArchiveError, ArchiveExistsError, InterruptedError } from './errors.js';
@@ -11,7 +12,7 @@ import { FilesCache, repositoryCacheDir } from './files-cache.js';
 import { pathText, type ChunkRef, type Item } from './item.js';
 import { ItemStreamWriter } from './item-stream.js';
 import { loadOwners } from './owners.js';
-import { compilePatterns } from './patterns.js';
+import { compilePatterns, type PathMatcher } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
 import { itemFromStat, readLinkTarget, storeFile, storeStream } from './read-item.js';
 import { archiveRootPath, walk, type WalkEntry, type Warning } from './walk.js';
@@ -29,6 +30,16 @@ export interface CreateOptions {
   stdin?: StreamSource;
   /** Borg-style patterns (see patterns.ts); a match excludes the path and everything below. */
   exclude?: readonly string[];
+  /** Patterns as `exclude`, compared regardless of case (restic's `--iexclude`). */
+  excludeCaseInsensitive?: readonly string[];
+  /** Leave out folders holding an entry of one of these names (e.g. `.nobackup`), the folder included. */
+  excludeIfPresent?: readonly string[];
+  /** Leave out regular files larger than this many bytes. */
+  excludeLargerThan?: number;
+  /** False: store each of `paths` alone, folders without their contents (the caller lists everything). Default true. */
+  recursive?: boolean;
+  /** Tags stored in the record (`create --tag`), kept in this order without duplicates. */
+  tags?: readonly string[];
   oneFileSystem?: boolean;
   excludeCaches?: boolean;
   comment?: string;
@@ -107,7 +118,9 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   const start = nowNs();
   const stdinPath = options.stdin && streamPath(options.stdin.name);
   if (await recordExists(ctx, options.name)) throw new ArchiveExistsError(options.name);
-  const exclude = options.exclude?.length ? compilePatterns(options.exclude) : undefined;
+  const exclude = excludeMatcher(options);
+  const sources = sourcePaths(options);
+  const tags = [...new Set(options.tags ?? [])];
   const stats: CreateStats = { files: 0, original: 0, compressed: 0, deduplicated: 0, chunks: 0, filesRead: 0, filesUnchanged: 0, items: 0, durationMs: 0 };
   const warnings: Warning[] = [];
   const warn = (w: Warning): void => { warnings.push(w); options.onWarning?.(w); };
@@ -120,7 +133,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   const record = (checkpoint: boolean, items: Uint8Array[]): ArchiveRecord => ({
     name: checkpoint ? `${options.name}.checkpoint` : options.name, start, end: nowNs(),
     host: options.host ?? hostname(), user: options.user ?? userInfo().username, command: [...(options.command ?? [])],
-    comment: options.comment ?? '', checkpoint, items, stats: { files: stats.files, original: stats.original, compressed: stats.compressed, deduplicated: stats.deduplicated, chunks: stats.chunks },
+    comment: options.comment ?? '', checkpoint, items, paths: sources, tags, stats: { files: stats.files, original: stats.original, compressed: stats.compressed, deduplicated: stats.deduplicated, chunks: stats.chunks },
   });
 
   const chunksOf = async (entry: WalkEntry, item: Item): Promise<ChunkRef[] | undefined> => {
@@ -228,7 +241,10 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
       if (interrupted()) throw new InterruptedError(String(options.signal?.reason));
       await emit(item);
     }
-    const walkOptions = { exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches, onWarning: warn, onRoot: () => { rootsRead += 1; } };
+    const walkOptions = {
+      exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches, excludeIfPresent: options.excludeIfPresent,
+      excludeLargerThan: options.excludeLargerThan, recursive: options.recursive, onWarning: warn, onRoot: () => { rootsRead += 1; },
+    };
     for await (const entry of walk(options.paths, walkOptions)) {
       if (interrupted()) break;
       const task = build(entry);
@@ -271,6 +287,24 @@ export class NoSourceError extends ArchiveError {
   constructor(paths: readonly string[]) {
     super('ENO_SOURCE', `nothing to back up: none of ${paths.map((p) => JSON.stringify(p)).join(', ') || 'the sources'} could be read (see the warnings above); no archive was written`);
   }
+}
+
+/** One matcher for `exclude` and `excludeCaseInsensitive`, or undefined when there are none. */
+function excludeMatcher(options: CreateOptions): PathMatcher | undefined {
+  const matchers: PathMatcher[] = [];
+  if (options.exclude?.length) matchers.push(compilePatterns(options.exclude));
+  if (options.excludeCaseInsensitive?.length) matchers.push(compilePatterns(options.excludeCaseInsensitive, { caseInsensitive: true }));
+  return matchers.length === 0 ? undefined : matchers.length === 1 ? matchers[0] : (path) => matchers.some((m) => m(path));
+}
+
+/**
+ * The record's `paths`: each source as an absolute path (resolved against the current folder,
+ * without a trailing "/"), sorted, each once; standard input is `stdin:NAME`. Prune groups by them.
+ */
+function sourcePaths(options: CreateOptions): string[] {
+  const paths = options.paths.map((p) => resolve(p));
+  if (options.stdin) paths.push(`stdin:${options.stdin.name}`);
+  return [...new Set(paths)].sort();
 }
 
 /** The archive path of a stream's name; the name must leave a path once normalized. */

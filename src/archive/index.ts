@@ -10,14 +10,19 @@ export {
 export {
   encodeItem, decodeItems, itemKind, pathText, pathBytes, type Item, type ItemKind, type ChunkRef,
 } from './item.js';
-export { compilePattern, compilePatterns, type PathMatcher } from './patterns.js';
+export { compilePattern, compilePatterns, type PathMatcher, type PatternOptions } from './patterns.js';
 export { archiveRootPath, type Warning } from './walk.js';
 export { FilesCache, repositoryCacheDir } from './files-cache.js';
-export { recordName, recordId, readRecord as readArchive, listArchiveNames, listArchiveRecords, isUnreadableRecord, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
+export {
+  recordName, recordId, readRecord as readArchive, listArchiveNames, listArchiveRecords, isUnreadableRecord, type ArchiveRecord, type NewArchiveRecord, type ArchiveStats,
+} from './archive-record.js';
 export { createArchive, NoSourceError, type StreamSource, type CreateOptions, type CreateProgress, type CreateResult, type CreateStats } from './create.js';
 export { extractArchive, type ExtractOptions, type ExtractResult } from './extract.js';
 export { listArchives, type ListArchivesOptions, listItems, itemJson, formatItem, modeText, isoTime, DEFAULT_ITEM_FORMAT } from './list.js';
 export { archiveInfo, type ArchiveInfo } from './info.js';
+export {
+  selectArchives, listSelectedArchives, hasSelection, groupArchives, type ArchiveSelection, type SelectableArchive, type GroupField, type ArchiveGroupKey,
+} from './select.js';
 export { diffArchives, type DiffEntry, type DiffChange } from './diff.js';
 export { deleteArchives, type DeleteOptions } from './delete.js';
 export { renameArchive, type RenameHooks } from './rename.js';

@@ -9,6 +9,11 @@
  * - `re:` a JavaScript regular expression, searched anywhere in the path.
  * - `pp:` a path prefix: the path itself or anything below it.
  * A leading "/" or "./" in fm/sh/pp patterns is ignored, so `/home/x`, `./home/x` and `home/x` mean the same.
+ * fm, sh and pp patterns are anchored at the top of the archive path: `node_modules` matches only a
+ * top-level `node_modules`; for any depth prefix it with a star and a slash (`fm:` style) or two stars
+ * and a slash (`sh:`), as docs/cli.md shows.
+ * Case-insensitive matching: `{ caseInsensitive: true }` (the CLI's `--iexclude`), or a `re:` pattern
+ * that starts with `(?i)` (Python's inline flag, as Borg users write it).
  */
 import picomatch from 'picomatch';
 import { PatternError } from './errors.js';
@@ -46,27 +51,37 @@ function trimSlashes(pattern: string): string {
   return pattern.replace(/^(?:\/+|\.\/+)+/, '').replace(/\/+$/, '');
 }
 
+/** How a pattern compares letters. */
+export interface PatternOptions {
+  /** Compare letters regardless of case (Unicode simple case folding, as JavaScript's `i` flag). */
+  caseInsensitive?: boolean;
+}
+
 /** Compiles one pattern (with an optional `fm:`, `sh:`, `re:` or `pp:` prefix). */
-export function compilePattern(pattern: string): PathMatcher {
+export function compilePattern(pattern: string, options: PatternOptions = {}): PathMatcher {
   const m = /^(fm|sh|re|pp):(.*)$/s.exec(pattern);
   const style = m ? m[1] : 'fm';
-  const body = m ? m[2] : pattern;
+  let body = m ? m[2]! : pattern;
+  let nocase = options.caseInsensitive === true;
+  // Python's leading inline flag, which JavaScript's RegExp does not accept: Borg users' `re:(?i)…` patterns.
+  if (style === 're' && body.startsWith('(?i)')) { body = body.slice(4); nocase = true; }
   if (body.length === 0) throw new PatternError(`empty pattern "${pattern}"`);
+  const flags = nocase ? 'si' : 's';
   switch (style) {
     case 'fm': {
-      const re = new RegExp(`^${fnmatchSource(trimSlashes(body))}(?:/.*)?$`, 's');
+      const re = new RegExp(`^${fnmatchSource(trimSlashes(body))}(?:/.*)?$`, flags);
       return (path) => re.test(path);
     }
     case 'sh': {
       const p = trimSlashes(body);
-      const self = picomatch(p, { dot: true });
-      const below = picomatch(`${p}/**`, { dot: true });
+      const self = picomatch(p, { dot: true, nocase });
+      const below = picomatch(`${p}/**`, { dot: true, nocase });
       return (path) => self(path) || below(path);
     }
     case 're': {
       let re: RegExp;
       try {
-        re = new RegExp(body, 's');
+        re = new RegExp(body, flags);
       } catch (cause) {
         throw new PatternError(`bad regular expression in pattern "${pattern}"`, { cause });
       }
@@ -74,13 +89,15 @@ export function compilePattern(pattern: string): PathMatcher {
     }
     default: {
       const prefix = trimSlashes(body);
-      return (path) => path === prefix || path.startsWith(prefix + '/');
+      if (!nocase) return (path) => path === prefix || path.startsWith(prefix + '/');
+      const re = new RegExp(`^${escapeRegExp(prefix)}(?:/.*)?$`, flags);
+      return (path) => re.test(path);
     }
   }
 }
 
 /** One matcher for a list of patterns: true when any pattern selects the path. */
-export function compilePatterns(patterns: readonly string[]): PathMatcher {
-  const matchers = patterns.map(compilePattern);
+export function compilePatterns(patterns: readonly string[], options: PatternOptions = {}): PathMatcher {
+  const matchers = patterns.map((p) => compilePattern(p, options));
   return (path) => matchers.some((m) => m(path));
 }

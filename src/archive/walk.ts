@@ -5,7 +5,7 @@
  */
 import { lstat, open, readdir } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import { posix } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import type { PathMatcher } from './patterns.js';
 import { pathText } from './item.js';
 
@@ -35,6 +35,15 @@ export interface WalkOptions {
   onWarning(warning: Warning): void;
   /** Called for each root that exists (before its entries), so a caller knows whether any source was read. */
   onRoot?(root: string): void;
+  /** Leave out a folder (itself and everything below) that holds an entry of one of these names (Borg's and restic's `--exclude-if-present`). */
+  excludeIfPresent?: readonly string[];
+  /** Leave out regular files larger than this many bytes (restic's `--exclude-larger-than`). */
+  excludeLargerThan?: number;
+  /**
+   * False: each root is stored alone, folders without their contents (Borg's `--paths-from-stdin`:
+   * the list names everything). Default true: folders are walked.
+   */
+  recursive?: boolean;
 }
 
 const CACHEDIR_SIGNATURE = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
@@ -75,9 +84,49 @@ async function isCacheDir(dir: Buffer): Promise<boolean> {
   }
 }
 
-/** Walks every root in order; roots that do not exist are warnings. Sockets are skipped. */
+/** True when `dir` holds an entry named one of `names` (of any type; a dangling symlink counts). */
+async function hasTag(dir: Buffer, names: readonly string[]): Promise<boolean> {
+  for (const name of names) {
+    try {
+      await lstat(Buffer.concat([dir, SLASH, Buffer.from(name)]));
+      return true;
+    } catch { /* absent or unreadable: not tagged */ }
+  }
+  return false;
+}
+
+/**
+ * True when `root` (archive path `path`, file system path `abs`) is a root walked before or lies
+ * inside one: the same archive path under an earlier root's archive path, and the same file on disk.
+ * A different file that only shares the archive path (`../a` and `a` are both `a`) is walked.
+ */
+function walkedAlready(path: string, abs: string, seen: ReadonlyMap<string, string>, recursive: boolean): boolean {
+  if (seen.get(path) === abs) return true;
+  if (!recursive) return false;
+  const top = seen.get('');
+  if (top !== undefined && join(top, path) === abs) return true;
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+    const walked = seen.get(path.slice(0, i));
+    if (walked !== undefined && join(walked, path.slice(i + 1)) === abs) return true;
+  }
+  return false;
+}
+
+/**
+ * Walks every root in order; roots that do not exist are warnings. Sockets are skipped. A root
+ * given twice, or inside (or around) a root already walked, is not stored twice: what an earlier
+ * root stored is left out of a later one.
+ */
 export async function* walk(roots: readonly string[], options: WalkOptions): AsyncGenerator<WalkEntry> {
+  /** Archive path of each root walked → its absolute path on disk. */
+  const seen = new Map<string, string>();
   for (const root of roots) {
+    const archiveRoot = archiveRootPath(root);
+    const abs = resolve(root);
+    if (walkedAlready(archiveRoot, abs, seen, options.recursive !== false)) {
+      options.onRoot?.(root);
+      continue;
+    }
     const fsRoot = Buffer.from(root);
     let stat: BigIntStats;
     try {
@@ -87,17 +136,25 @@ export async function* walk(roots: readonly string[], options: WalkOptions): Asy
       continue;
     }
     options.onRoot?.(root);
-    yield* visit(fsRoot, Buffer.from(archiveRootPath(root)), stat, stat.dev, options);
+    yield* visit(fsRoot, Buffer.from(archiveRoot), stat, stat.dev, options, seen, true);
+    seen.set(archiveRoot, abs);
   }
 }
 
-async function* visit(fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, rootDev: bigint, options: WalkOptions): AsyncGenerator<WalkEntry> {
+async function* visit(
+  fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, rootDev: bigint, options: WalkOptions, seen: ReadonlyMap<string, string>, isRoot = false,
+): AsyncGenerator<WalkEntry> {
   const shown = pathText(archivePath);
   if (archivePath.length > 0 && options.exclude?.(shown)) return;
+  // An earlier root stored this folder or file (and what is below it) already.
+  const walked = isRoot ? undefined : seen.get(shown);
+  if (walked !== undefined && walked === resolve(fsPath.toString())) return;
   if (stat.isSocket()) return;
   if (stat.isDirectory() && options.oneFileSystem && stat.dev !== rootDev) return;
+  if (options.excludeLargerThan !== undefined && stat.isFile() && stat.size > BigInt(options.excludeLargerThan)) return;
+  if (stat.isDirectory() && options.excludeIfPresent?.length && await hasTag(fsPath, options.excludeIfPresent)) return;
   if (archivePath.length > 0) yield { fsPath, archivePath, stat };
-  if (!stat.isDirectory()) return;
+  if (!stat.isDirectory() || (isRoot && options.recursive === false)) return;
   let names: Buffer[];
   try {
     names = options.excludeCaches && await isCacheDir(fsPath) ? [CACHEDIR_TAG] : await readdir(fsPath, { encoding: 'buffer' });
@@ -127,6 +184,6 @@ async function* visit(fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, ro
       options.onWarning({ path: p, code, message: `cannot read ${p}: ${code} (vanished?)` });
       continue;
     }
-    yield* visit(childFs, childArchive, childStat, rootDev, options);
+    yield* visit(childFs, childArchive, childStat, rootDev, options, seen);
   }
 }

@@ -52,6 +52,15 @@ export function parseRate(text: string): number {
   return Math.round(Number(m[1]) * factor);
 }
 
+/** A size in bytes: a plain number is bytes; `500k`, `10M`, `2GiB`, `1.5g`, `100MB` carry a unit (k/M/G/T are 1024-based, as restic's; KB/MB/GB/TB 1000-based). */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? (m[2] ?? '').toLowerCase() : '';
+  const factor = m ? (unit === '' ? 1 : { ...RATE_UNITS, t: 1024 ** 4, tib: 1024 ** 4, tb: 1000 ** 4 }[unit]) : undefined;
+  if (!m || factor === undefined) throw new InvalidArgumentError('use a size in bytes, or with a unit: 500k, 10M, 2GiB, 100MB');
+  return Math.round(Number(m[1]) * factor);
+}
+
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 
 /** A duration in ms: `90s`, `15m`, `1h`, `500ms`, or several (`1m30s`); a plain number is seconds. */

@@ -58,3 +58,23 @@ test('one-file-system skips mount points below a source', async () => {
     assert.ok(!stayed.some((p) => p === m.slice(1) || p.startsWith(`${m.slice(1)}/`)), `${m} is skipped`);
   }
 });
+
+test('a root given twice or inside an earlier one is walked once; another file that only shares the archive path is walked', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-walk-'));
+  const cwd = process.cwd();
+  try {
+    await mkdir(join(dir, 'w/a/sub'), { recursive: true });
+    await mkdir(join(dir, 'a'), { recursive: true });
+    await writeFile(join(dir, 'w/a/sub/f'), 'x');
+    await writeFile(join(dir, 'a/other'), 'y');
+    process.chdir(join(dir, 'w'));
+    // "a/sub" inside "a", "a" again, "./a/" the same folder; "../a" is another folder whose archive path is also "a".
+    const { paths } = await names(['a/sub', 'a', './a/', 'a/sub/f', '../a']);
+    assert.deepEqual(paths, ['a/sub', 'a/sub/f', 'a', 'a', 'a/other']); // the second "a" is ../a
+    const flat = await names(['a', 'a/sub', 'a'], { recursive: false });
+    assert.deepEqual(flat.paths, ['a', 'a/sub']);
+  } finally {
+    process.chdir(cwd);
+    await rm(dir, { recursive: true, force: true });
+  }
+});

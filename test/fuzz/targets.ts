@@ -281,6 +281,7 @@ function checkRecord(r: ArchiveRecord): void {
   assert.ok([r.start, r.end].every((t) => typeof t === 'bigint' && t <= MAX_TIME_NS && t >= -MAX_TIME_NS), 'times are timestamps a date can show');
   assert.ok(typeof r.host === 'string' && typeof r.user === 'string' && typeof r.comment === 'string' && typeof r.checkpoint === 'boolean');
   assert.ok(Array.isArray(r.command) && r.command.every((c) => typeof c === 'string'), 'command is a list of strings');
+  assert.ok([r.paths, r.tags].every((l) => Array.isArray(l) && l.every((c) => typeof c === 'string')), 'paths and tags are lists of strings');
   assert.ok(Array.isArray(r.items) && r.items.every((id) => id instanceof Uint8Array && id.length === 32), 'items are 32-byte ids');
   assert.ok(Object.values(r.stats).every(isUint), 'stats are counts');
 }

@@ -4,19 +4,18 @@ import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, parsePercent, repoUrl } from '../options.js';
 import {
-  auditArchiveSet, checkArchives, listArchiveNames, repairArchiveSet, TAMPER_KINDS, type ArchiveSetFinding, type CheckArchivesReport, type CheckReport,
+  auditArchiveSet, checkArchives, hasSelection, repairArchiveSet, TAMPER_KINDS, type ArchiveSetFinding, type CheckArchivesReport, type CheckReport,
 } from '../../index.js';
-import { expandPlaceholders } from '../placeholders.js';
-import { emit, matchGlob, withRepository, type RepoCommandOptions } from './context.js';
+import { addSelectionOptions, selectArchivesFor, selectionOf, type SelectionFlags } from '../archive-name.js';
+import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
-export interface CheckCommandOptions extends RepoCommandOptions {
+export interface CheckCommandOptions extends RepoCommandOptions, SelectionFlags {
   repositoryOnly?: boolean;
   archivesOnly?: boolean;
   verifyData?: boolean;
   /** Decrypt and verify this percentage of the chunks, chosen at random. */
   verifyDataSubset?: number;
   repair?: boolean;
-  globArchives?: string;
 }
 
 /** What `check --json` prints. */
@@ -40,6 +39,8 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
   if (options.repositoryOnly && options.archivesOnly) throw new UsageError('--repository-only and --archives-only exclude each other');
   if (options.verifyData && options.verifyDataSubset !== undefined) throw new UsageError('use --verify-data or --verify-data-subset, not both');
   if (options.repositoryOnly && (options.verifyData || options.verifyDataSubset !== undefined)) throw new UsageError('--verify-data needs the archive check: drop --repository-only');
+  const selecting = hasSelection(selectionOf(options, io));
+  if (options.repositoryOnly && selecting) throw new UsageError('archive filters (-a, --host, --path, --tag, --first, --last) need the archive check: drop --repository-only');
   // Repair of the repository never reads the index objects: it rebuilds them from the segment
   // headers, so a damaged one cannot stop it. (--archives-only needs the index as it is.)
   const rebuild = options.repair === true && !options.archivesOnly;
@@ -51,9 +52,8 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
       if (!options.repair) result.errors += result.repository.damage.length;
     }
     if (!options.repositoryOnly) {
-      const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
       result.archives = await checkArchives(opened, {
-        archives: options.globArchives === undefined ? undefined : (await listArchiveNames(opened)).filter(match),
+        archives: selecting ? (await selectArchivesFor(opened, options, io)).map((a) => a.name) : undefined,
         verifyData: options.verifyData || options.verifyDataSubset !== undefined,
         subsetPercent: options.verifyDataSubset,
         repair: options.repair,
@@ -105,7 +105,7 @@ export class CheckFailedError extends Error {
 }
 
 export function registerCheck(program: Command, io: CliIO): void {
-  program.command('check').description('verify the consistency of the repository and its archives, and the archive journal '
+  const command = program.command('check').description('verify the consistency of the repository and its archives, and the archive journal '
     + '(archives deleted or put back without the key, rollbacks); --repair also journals vanished archives as deleted and '
     + 'unjournaled ones as added, finishes interrupted deletions and accepts a rollback')
     .option('--repository-only', 'only check the log, segments and index')
@@ -113,7 +113,8 @@ export function registerCheck(program: Command, io: CliIO): void {
     .option('--verify-data', 'also decrypt and authenticate every chunk (reads all data)')
     .option('--verify-data-subset <percent>', 'decrypt and authenticate a random sample of the chunks', parsePercent)
     .option('--repair', 'rebuild the index from the segments without reading it; move damaged segments (their good entries are kept), index objects and unreadable archive records to quarantine/; archives with missing chunks are not changed; takes the exclusive lock')
-    .option('-a, --glob-archives <glob>', 'only check archives whose name matches the glob')
+    .option('-a, --glob-archives <glob>', 'only check archives whose name matches the glob');
+  addSelectionOptions(command, 'check')
     .action(async (opts: Omit<CheckCommandOptions, 'repo'>, cmd: Command) => {
       const g = globalsOf(cmd);
       await runCheck({ ...opts, repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);

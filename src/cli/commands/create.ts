@@ -5,15 +5,23 @@ import { resolve } from 'node:path';
 import type { CliIO } from '../io.js';
 import { errnoText, redactSecrets, UsageError } from '../errors.js';
 import { formatBytes } from '../format.js';
-import { collect, globalsOf, parseCompression, parseCount, parseMode, repoUrl } from '../options.js';
+import { collect, globalsOf, parseCompression, parseCount, parseMode, parseSize, repoUrl } from '../options.js';
+import { parseTags } from '../archive-name.js';
+import { collectSources, type SourceOptions } from '../sources.js';
 import { expandPlaceholders } from '../placeholders.js';
 import { createArchive, isoTime, type CreateStats } from '../../index.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
-export interface CreateCommandOptions extends RepoCommandOptions {
+export interface CreateCommandOptions extends RepoCommandOptions, Omit<SourceOptions, 'paths'> {
   name: string;
   paths: string[];
   exclude?: string[];
+  /** Patterns compared regardless of case (restic's --iexclude). */
+  iexclude?: string[];
+  excludeIfPresent?: string[];
+  excludeLargerThan?: number;
+  /** `--tag` values, each a comma-separated list. */
+  tag?: string[];
   excludeFrom?: string[];
   oneFileSystem?: boolean;
   excludeCaches?: boolean;
@@ -43,14 +51,18 @@ export async function runCreate(options: CreateCommandOptions, io: CliIO): Promi
     exclude.push(...(await readFile(resolve(io.cwd, file), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
   }
   const name = expandPlaceholders(options.name);
+  const tags = (options.tag ?? []).flatMap(parseTags);
   const fromStdin = options.paths.includes('-');
+  if (fromStdin && (options.filesFrom?.length || options.pathsFromStdin)) throw new UsageError('"-" (standard input) must be the only source: drop --files-from and --paths-from-stdin');
   if (fromStdin && options.paths.length > 1) throw new UsageError('"-" (standard input) must be the only source: back up files in another archive');
   if (fromStdin && io.stdinIsTTY) throw new UsageError('"-" reads standard input, but it is a terminal: pipe the data in, e.g. pg_dump mydb | cairn create db -');
   if (fromStdin && !io.stdin) throw new UsageError('"-" (standard input) is not available here');
   const stdin = fromStdin ? { name: options.stdinName ?? 'stdin', mode: options.stdinMode ?? 0o644, data: io.stdin!() } : undefined;
+  const sources = fromStdin ? { paths: [], recursive: true } : await collectSources(options, io);
   return withRepository(options, io, { compression: options.compression, handlesInterrupt: true }, async (opened, progress) => {
     const result = await createArchive(opened, {
-      name, paths: fromStdin ? [] : options.paths, stdin, exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches,
+      name, paths: sources.paths, recursive: sources.recursive, stdin, exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches,
+      excludeCaseInsensitive: options.iexclude, excludeIfPresent: options.excludeIfPresent, excludeLargerThan: options.excludeLargerThan, tags,
       comment: options.comment, command: options.command, noFilesCache: options.filesCache === false,
       checkpointInterval: options.checkpointInterval, signal: io.interrupt?.signal,
       onWarning: (w) => io.warn(`${w.path}: ${errnoText(w.code) ?? w.message}`),
@@ -74,7 +86,7 @@ export function registerCreate(program: Command, io: CliIO): void {
   program.command('create')
     .description('back up PATHs into a new archive NAME ({hostname}, {now}, {user} are expanded); "-" backs up standard input as one file; Ctrl-C keeps what was stored as NAME.checkpoint (exit 130)')
     .argument('<name>', 'archive name, e.g. "{hostname}-{now}"')
-    .argument('<paths...>', 'files and folders to back up, or "-" alone for standard input (pg_dump db | cairn create db -); when none can be read, no archive is written (exit 2)')
+    .argument('[paths...]', 'files and folders to back up, or "-" alone for standard input (pg_dump db | cairn create db -); when none can be read, no archive is written (exit 2)')
     .option('-e, --exclude <pattern>', 'exclude paths matching the pattern (fm:, sh:, re:, pp: styles; repeatable)', collect)
     .option('--exclude-from <file>', 'read exclude patterns from a file, one per line (repeatable)', collect)
     .option('-x, --one-file-system', 'stay on the file system of each PATH (do not cross mount points)')
@@ -86,6 +98,14 @@ export function registerCreate(program: Command, io: CliIO): void {
     .option('--no-stats', 'do not print the totals at the end')
     .option('--stdin-name <name>', 'with "-": the file name standard input gets in the archive', 'stdin')
     .option('--stdin-mode <octal>', 'with "-": its mode (default: 0644; owner: you; time: now)', parseMode)
+    // Tags and the source filters (issue 11).
+    .option('--tag <tag[,tag...]>', 'tag the archive (repeatable; a,b gives two tags); rlist/prune/check/delete --tag select by them', collect)
+    .option('--iexclude <pattern>', 'as --exclude, but letters match regardless of case (repeatable)', collect)
+    .option('--exclude-if-present <name>', 'leave out every folder holding an entry of this name, e.g. .nobackup (repeatable)', collect)
+    .option('--exclude-larger-than <size>', 'leave out files larger than SIZE (bytes, or 500k, 10M, 2GiB, 100MB)', parseSize)
+    .option('--files-from <file>', 'back up the paths listed in FILE, one per line (# comments, blank lines skipped; folders are walked; repeatable)', collect)
+    .option('--paths-from-stdin', 'back up exactly the paths read from standard input (folders without their contents: list everything, as find does)')
+    .option('--paths-delimiter <delim>', 'with --paths-from-stdin: the separator (default: newline; "\\0" for find -print0)')
     .action(async (name: string, paths: string[], opts: Omit<CreateCommandOptions, 'repo' | 'name' | 'paths'>, cmd: Command) => {
       const g = globalsOf(cmd);
       await runCreate({ ...opts, name, paths, command: ['cairn', ...process.argv.slice(2).map(redactSecrets)], repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);

@@ -3,26 +3,24 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { deleteArchives } from '../../index.js';
-import { expandPlaceholders } from '../placeholders.js';
-import { resolveArchiveNames } from '../archive-name.js';
+import { deleteArchives, hasSelection } from '../../index.js';
+import { addSelectionOptions, resolveArchiveNames, selectArchivesFor, selectionOf, type SelectionFlags } from '../archive-name.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
-export interface DeleteOptions extends RepoCommandOptions {
+export interface DeleteOptions extends RepoCommandOptions, SelectionFlags {
   names: string[];
-  globArchives?: string;
   dryRun?: boolean;
   list?: boolean;
 }
 
-/** Deletes the named archives, or those matching the glob; a missing name fails before anything is deleted. */
+/** Deletes the named archives, or those the filters select; a missing name fails before anything is deleted. */
 export async function runDelete(options: DeleteOptions, io: CliIO): Promise<string[]> {
-  if (options.names.length === 0 && !options.globArchives) throw new UsageError('name the archives to delete, or select them with -a GLOB');
-  if (options.names.length > 0 && options.globArchives) throw new UsageError('give archive names or -a GLOB, not both');
-  const glob = options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives);
+  const selecting = hasSelection(selectionOf(options, io));
+  if (options.names.length === 0 && !selecting) throw new UsageError('name the archives to delete, or select them with -a GLOB, --host, --path, --tag, --first or --last');
+  if (options.names.length > 0 && selecting) throw new UsageError('give archive names or filters (-a, --host, --path, --tag, --first, --last), not both');
   return withRepository(options, io, { exclusive: !options.dryRun, readOnly: options.dryRun }, async (opened) => {
-    const names = await resolveArchiveNames(opened, options.names);
-    const deleted = await deleteArchives(opened, { names, glob, dryRun: options.dryRun });
+    const names = selecting ? (await selectArchivesFor(opened, options, io)).map((a) => a.name) : await resolveArchiveNames(opened, options.names);
+    const deleted = await deleteArchives(opened, { names, dryRun: options.dryRun });
     emit(io, options, { deleted, dryRun: options.dryRun === true },
       () => (options.list || options.dryRun ? deleted.map((n) => `${options.dryRun ? 'would delete' : 'deleted'} ${n}`).join('\n') : ''));
     return deleted;
@@ -30,9 +28,10 @@ export async function runDelete(options: DeleteOptions, io: CliIO): Promise<stri
 }
 
 export function registerDelete(program: Command, io: CliIO): void {
-  program.command('delete').description('delete archives (run compact afterwards to free the space)')
+  const command = program.command('delete').description('delete archives by name or by filters (run compact afterwards to free the space)')
     .argument('[names...]', 'archive names ("latest" and placeholders are expanded)')
-    .option('-a, --glob-archives <glob>', 'delete every archive whose name matches the glob')
+    .option('-a, --glob-archives <glob>', 'delete every archive whose name matches the glob');
+  addSelectionOptions(command, 'delete')
     .option('-n, --dry-run', 'only show what would be deleted')
     .option('--list', 'print each deleted archive')
     .action(async (names: string[], opts: Omit<DeleteOptions, 'repo' | 'names'>, cmd: Command) => {

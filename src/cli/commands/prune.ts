@@ -1,46 +1,81 @@
-/** `cairn prune`: delete the archives that no keep rule (Borg's semantics) retains. */
-import type { Command } from 'commander';
+/**
+ * `cairn prune`: delete the archives that no keep rule (Borg's semantics) retains, the rules
+ * applied to each group of archives with the same host and source paths (restic's `--group-by`).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
 import type { CliIO } from '../io.js';
-import { applyPrunePolicy, deleteArchives, listArchives, type PruneDecision, type PruneRules } from '../../index.js';
+import { applyPrunePolicy, deleteArchives, groupArchives, type ArchiveGroupKey, type GroupField, type PruneDecision, type PruneRules } from '../../index.js';
 import { jsonLine } from '../format.js';
 import { globalsOf, parseCount, repoUrl } from '../options.js';
-import { expandPlaceholders } from '../placeholders.js';
-import { matchGlob, warnUnreadable, withRepository, type RepoCommandOptions } from './context.js';
+import { addSelectionOptions, selectArchivesFor, type SelectionFlags } from '../archive-name.js';
+import { withRepository, type RepoCommandOptions } from './context.js';
 
-export interface PruneOptions extends RepoCommandOptions {
+export interface PruneOptions extends RepoCommandOptions, SelectionFlags {
   rules: PruneRules;
-  globArchives?: string;
+  /** Fields whose equal values make a group (default host and paths); empty: all archives form one group. */
+  groupBy?: readonly GroupField[];
   dryRun?: boolean;
   list?: boolean;
 }
 
 interface Listed { name: string; time: Date; checkpoint: boolean }
 
-/** Decides with `applyPrunePolicy`, prints the decision with --list, deletes unless --dry-run. */
-export async function runPrune(options: PruneOptions, io: CliIO, now = new Date()): Promise<PruneDecision<Listed>> {
+/** The grouping prune uses unless told otherwise: restic's, so two machines' archives never count against each other. */
+export const DEFAULT_GROUP_BY: readonly GroupField[] = ['host', 'paths'];
+
+/** `host,paths`, `host`, `paths`, `tags` (any comma-separated combination) or `none`. */
+export function parseGroupBy(text: string): GroupField[] {
+  if (text === 'none' || text === '') return [];
+  const fields = text.split(',');
+  if (!fields.every((f) => f === 'host' || f === 'paths' || f === 'tags')) throw new InvalidArgumentError('use host, paths, tags or a comma-separated combination (e.g. host,paths), or none');
+  return [...new Set(fields as GroupField[])];
+}
+
+/** The decisions of every group, in order of each group's oldest archive. */
+export interface PruneResult {
+  groups: { key: ArchiveGroupKey; decision: PruneDecision<Listed> }[];
+}
+
+/** Decides with `applyPrunePolicy` per group, prints the decision with --list, deletes unless --dry-run. */
+export async function runPrune(options: PruneOptions, io: CliIO, now = new Date()): Promise<PruneResult> {
   applyPrunePolicy([], options.rules, { now }); // refuses missing or bad rules before the repository is opened
-  const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
+  const groupBy = options.groupBy ?? DEFAULT_GROUP_BY;
   return withRepository(options, io, { exclusive: !options.dryRun, readOnly: options.dryRun }, async (opened) => {
-    const archives = (await listArchives(opened, { onUnreadable: warnUnreadable(io) })).filter((r) => match(r.name))
-      .map((r) => ({ name: r.name, time: new Date(Number(r.start / 1_000_000n)), checkpoint: r.checkpoint }));
-    const decision = applyPrunePolicy(archives, options.rules, { now });
+    const groups = groupArchives(await selectArchivesFor(opened, options, io), groupBy).map(({ key, archives }) => ({
+      key,
+      decision: applyPrunePolicy(archives.map((r) => ({ name: r.name, time: new Date(Number(r.start / 1_000_000n)), checkpoint: r.checkpoint })), options.rules, { now }),
+    }));
     if (options.list || options.json) {
-      for (const k of decision.keep) print(io, options, { name: k.archive.name, action: 'keep', rule: k.rule, index: k.index, time: k.archive.time });
-      for (const a of decision.prune) print(io, options, { name: a.name, action: options.dryRun ? 'would prune' : 'prune', time: a.time });
+      for (const { key, decision } of groups) {
+        if (!options.json && groupBy.length > 0) io.out(`${groupLine(key)}\n`);
+        const group = groupBy.length > 0 ? key : undefined;
+        for (const k of decision.keep) print(io, options, { name: k.archive.name, action: 'keep', rule: k.rule, index: k.index, time: k.archive.time, group });
+        for (const a of decision.prune) print(io, options, { name: a.name, action: options.dryRun ? 'would prune' : 'prune', time: a.time, group });
+      }
     }
-    if (!options.dryRun && decision.prune.length > 0) await deleteArchives(opened, { names: decision.prune.map((a) => a.name) });
-    return decision;
+    const doomed = groups.flatMap((g) => g.decision.prune.map((a) => a.name));
+    if (!options.dryRun && doomed.length > 0) await deleteArchives(opened, { names: doomed });
+    return { groups };
   });
 }
 
-function print(io: CliIO, options: { json?: boolean }, line: { name: string; action: string; rule?: string; index?: number; time: Date }): void {
+/** `Archives of host "h", paths /a /b:` (the fields grouped by). */
+function groupLine(key: ArchiveGroupKey): string {
+  const parts: string[] = [];
+  if (key.host !== undefined) parts.push(`host ${JSON.stringify(key.host)}`);
+  if (key.paths !== undefined) parts.push(key.paths.length ? `paths ${key.paths.join(' ')}` : 'no recorded paths');
+  if (key.tags !== undefined) parts.push(key.tags.length ? `tags ${key.tags.join(',')}` : 'no tags');
+  return `Archives of ${parts.join(', ')}:`;
+}
+
+function print(io: CliIO, options: { json?: boolean }, line: { name: string; action: string; rule?: string; index?: number; time: Date; group?: ArchiveGroupKey }): void {
   if (options.json) io.out(jsonLine(line));
-  else io.out(`${line.action === 'keep' ? `Keeping archive (rule: ${line.rule} #${line.index}):` : line.action === 'prune' ? 'Pruning archive:' : 'Would prune:'.padEnd(16)} ${line.name.padEnd(36)} ${line.time.toISOString()}\n`);
+  else io.out(`${line.group ? '  ' : ''}${line.action === 'keep' ? `Keeping archive (rule: ${line.rule} #${line.index}):` : line.action === 'prune' ? 'Pruning archive:' : 'Would prune:'.padEnd(16)} ${line.name.padEnd(36)} ${line.time.toISOString()}\n`);
 }
 
 export function registerPrune(program: Command, io: CliIO): void {
   const count = parseCount(-1);
-  program.command('prune').description('delete archives not kept by any --keep-* rule (Borg\'s rules; run compact afterwards)')
+  const command = program.command('prune').description('delete archives not kept by any --keep-* rule (Borg\'s rules), applied to each group of archives with the same host and paths (--group-by); run compact afterwards')
     .option('--keep-within <interval>', 'keep every archive newer than this (e.g. 7d; units S M H d w m y)')
     .option('--keep-last <n>', 'keep the last N archives (same as --keep-secondly)', count)
     .option('--keep-secondly <n>', 'keep the newest archive of each of the last N seconds', count)
@@ -50,9 +85,11 @@ export function registerPrune(program: Command, io: CliIO): void {
     .option('-w, --keep-weekly <n>', 'keep the newest archive of each of the last N ISO weeks', count)
     .option('-m, --keep-monthly <n>', 'keep the newest archive of each of the last N months', count)
     .option('-y, --keep-yearly <n>', 'keep the newest archive of each of the last N years (-1: every period)', count)
-    .option('-a, --glob-archives <glob>', 'only consider archives whose name matches the glob, e.g. "{hostname}-*"')
+    .option('--group-by <fields>', 'apply the rules to each group of archives with equal fields: host,paths (default), host, paths, tags, a combination, or none (all archives together, as Borg)', parseGroupBy)
+    .option('-a, --glob-archives <glob>', 'only consider archives whose name matches the glob, e.g. "{hostname}-*"');
+  addSelectionOptions(command, 'consider')
     .option('-n, --dry-run', 'decide, print, delete nothing')
-    .option('--list', 'print each archive with the rule that keeps it, or that it is pruned')
+    .option('--list', 'print each group, then each archive with the rule that keeps it, or that it is pruned')
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const g = globalsOf(cmd);
       const pick = (k: string) => opts[k] as number | undefined;
@@ -61,7 +98,10 @@ export function registerPrune(program: Command, io: CliIO): void {
           within: opts.keepWithin as string | undefined, last: pick('keepLast'), secondly: pick('keepSecondly'), minutely: pick('keepMinutely'),
           hourly: pick('keepHourly'), daily: pick('keepDaily'), weekly: pick('keepWeekly'), monthly: pick('keepMonthly'), yearly: pick('keepYearly'),
         },
-        globArchives: opts.globArchives as string | undefined, dryRun: opts.dryRun as boolean | undefined, list: opts.list as boolean | undefined,
+        groupBy: opts.groupBy as GroupField[] | undefined,
+        globArchives: opts.globArchives as string | undefined, host: opts.host as string[] | undefined, path: opts.path as string[] | undefined,
+        tag: opts.tag as string[] | undefined, first: opts.first as number | undefined, last: opts.last as number | undefined,
+        dryRun: opts.dryRun as boolean | undefined, list: opts.list as boolean | undefined,
         repo: repoUrl(g, io), json: g.json, progress: g.progress,
       }, io);
     });
