@@ -12,6 +12,8 @@ import type { ArchiveContext } from './ports.js';
 export interface FindOptions extends ListArchivesOptions {
   /** Only archives for which this returns true (default: all but checkpoints). */
   archives?(record: ArchiveRecord): boolean;
+  /** The archives to search, already read and selected (e.g. by `listSelectedArchives`); the records are not listed again. */
+  records?: readonly ArchiveRecord[];
 }
 
 /** The items of one archive that matched. */
@@ -34,7 +36,7 @@ export async function findItems(ctx: ArchiveContext, patterns: readonly string[]
   const matchers = patterns.map((pattern) => ({ pattern, matches: compilePattern(pattern), used: false }));
   const select = options.archives ?? ((r: ArchiveRecord) => !r.checkpoint);
   const result: FindResult = { hits: [], searched: 0, unmatched: [] };
-  for (const archive of await listArchives(ctx, options)) {
+  for (const archive of options.records ?? await listArchives(ctx, options)) {
     if (!select(archive)) continue;
     result.searched += 1;
     const items: Item[] = [];

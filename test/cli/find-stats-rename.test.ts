@@ -35,6 +35,12 @@ test('find: the archives that hold a matching path, oldest first, with size and 
     assert.equal(found.backend.requests.get, single.backend.requests.get);
     const only = JSON.parse(await ok(['-r', ws.repo, '--json', 'find', './docs/later.txt', '-a', 'sec*']));
     assert.deepEqual(only.archives.map((a: { archive: string }) => a.archive), ['second']);
+    // The selection options of rlist/prune: --last/--first pick among the archives, before the search.
+    const last = JSON.parse(await ok(['-r', ws.repo, '--json', 'find', 'fm:*.txt', '--last', '1']));
+    assert.deepEqual(last.archives.map((a: { archive: string }) => a.archive), ['second']);
+    const first = JSON.parse(await ok(['-r', ws.repo, '--json', 'find', 'fm:*.txt', '--first', '1']));
+    assert.deepEqual(first.archives.map((a: { archive: string }) => a.archive), ['first']);
+    assert.equal((await cairn(['-r', ws.repo, 'find', 'fm:*.txt', '--host', 'no-such-host'])).code, 1, 'nothing searched: the pattern matched nothing');
     const text = await ok(['-r', ws.repo, 'find', 'docs/notes.txt']);
     assert.match(text, /^archive first \(.*\):\n {2}-rw.* docs\/notes.txt\n/);
     const none = await cairn(['-r', ws.repo, 'find', 'nothing.here']);
