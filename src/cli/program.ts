@@ -23,10 +23,11 @@ import { registerCompact } from './commands/compact.js';
 import { registerCheck } from './commands/check.js';
 import { registerKey } from './commands/key.js';
 import { registerBreakLock } from './commands/break-lock.js';
+import { registerCompletion } from './commands/completion.js';
 
 export const VERSION = '0.1.0';
 
-const EPILOG = `
+export const EPILOG = `
 Environment:
   CAIRN_REPO            repository, when -r/--repo is not given
   CAIRN_PASSPHRASE      passphrase of the key
@@ -103,7 +104,8 @@ export function createProgram(io: CliIO): Command {
       configureRun(io, { command: action.name(), json: g.json, limits: storeLimitsOf(g), prices });
     });
   for (const register of [registerRcreate, registerRinfo, registerRlist, registerRdelete, registerCreate, registerList, registerExtract,
-    registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey, registerBreakLock]) {
+    registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey, registerBreakLock,
+    registerCompletion]) {
     register(program, io);
   }
   for (const command of allCommands(program)) command.exitOverride().configureOutput(output(io));
