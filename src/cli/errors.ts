@@ -18,6 +18,7 @@ const HINTS: Record<string, string> = {
   EREPOSITORY_EXISTS: 'choose another location, or use the existing repository',
   ESTORE_NOT_EMPTY: 'choose a new or empty folder (or prefix) for the repository; cairn never writes among other files',
   ENO_REPOSITORY_STORE: 'check -r/--repo or CAIRN_REPO (the folder or bucket does not exist)',
+  ENO_PARENT_FOLDER: 'check the path and that its drive or share is mounted; to create the missing folders, add --make-parent-dirs',
   EUNSUPPORTED_VERSION: 'this repository needs a newer cairn',
   ELOCKED: 'wait for it to finish; if it no longer runs (another machine, or killed), remove its lock with "cairn break-lock"',
   ELOCK_LOST: 'the repository lock was broken by another client; run the command again',

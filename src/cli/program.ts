@@ -74,7 +74,8 @@ Example:
   cairn prune --keep-daily 7 --keep-weekly 4 --list && cairn compact`;
 
 /** The full command tree, writing through `io`; commander's own exits are turned into errors. */
-export function createProgram(io: CliIO): Command {
+export function createProgram(io: CliIO, options: { jsonErrors?: boolean } = {}): Command {
+  const output = commanderOutput(options.jsonErrors === true);
   const program = new Command('cairn')
     .description('deduplicating, encrypting backups to a folder, SFTP, S3, Google Cloud Storage or Azure Blob')
     .version(VERSION, '-V, --version', 'print the version')
@@ -112,13 +113,19 @@ export function createProgram(io: CliIO): Command {
   return program;
 }
 
-/** Commander's output through `io`; its usage errors become one "cairn: ..." line, like every other error. */
-function output(io: CliIO) {
-  return {
+/**
+ * Commander's output through `io`; its usage errors become one "cairn: ..." line like every other
+ * error (with --json, the same JSON error line, code EUSAGE).
+ */
+function commanderOutput(json: boolean) {
+  return (io: CliIO) => ({
     writeOut: (s: string) => io.out(s),
     writeErr: (s: string) => io.err(s),
-    outputError: (s: string, write: (s: string) => void) => write(`cairn: ${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
-  };
+    outputError: (s: string, write: (s: string) => void) => {
+      const message = `${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)`;
+      write(json ? `${JSON.stringify({ error: { code: 'EUSAGE', message } })}\n` : `cairn: ${message}\n`);
+    },
+  });
 }
 
 function allCommands(command: Command): Command[] {
