@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { archiveInfo, isUnreadableRecord, isoTime, readArchive, listArchiveNames, type ArchiveInfo } from '../../index.js';
+import { archiveInfo, isoTime, listArchives, type ArchiveInfo } from '../../index.js';
+import { formatBytes, localTime } from '../format.js';
 import { expandPlaceholders } from '../placeholders.js';
 import { resolveArchiveName } from '../archive-name.js';
 import { emit, matchGlob, warnUnreadable, withRepository, type RepoCommandOptions } from './context.js';
@@ -16,29 +17,37 @@ export interface InfoOptions extends RepoCommandOptions {
 export async function runInfo(options: InfoOptions, io: CliIO): Promise<ArchiveInfo[]> {
   return withRepository(options, io, { readOnly: true }, async (opened) => {
     const match = matchGlob(options.globArchives === undefined ? undefined : expandPlaceholders(options.globArchives));
-    const names = options.name !== undefined ? [await resolveArchiveName(opened, options.name)] : (await listArchiveNames(opened)).filter(match);
+    // One named archive fails as is; of all archives, a record that cannot be read is skipped with a
+    // warning. All archives come oldest first, as in rlist.
+    const names = options.name !== undefined ? [await resolveArchiveName(opened, options.name)]
+      : (await listArchives(opened, { onUnreadable: warnUnreadable(io) })).filter((r) => match(r.name))
+        .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)).map((r) => r.name);
     const infos: ArchiveInfo[] = [];
-    const skip = warnUnreadable(io);
-    for (const name of names) {
-      // One named archive fails as is; of all archives, a record that cannot be read is skipped with a warning.
-      if (options.name === undefined) {
-        const readable = await readArchive(opened, name).then(() => true, (error: unknown) => {
-          if (!isUnreadableRecord(error)) throw error;
-          skip(name, error);
-          return false;
-        });
-        if (!readable) continue;
-      }
-      infos.push(await archiveInfo(opened, name));
-    }
+    for (const name of names) infos.push(await archiveInfo(opened, name));
     const view = infos.map((i) => ({
-      name: i.name, start: isoTime(i.start), end: isoTime(i.end), duration: i.duration, host: i.host, user: i.user,
+      name: i.name, start: isoTime(i.start), end: isoTime(i.end), durationMs: Math.round(i.duration * 1000), host: i.host, user: i.user,
       command: i.command.join(' '), comment: i.comment, checkpoint: i.checkpoint, items: i.itemCount, ...i.stats,
       uniqueChunks: i.uniqueChunks, uniqueSize: i.uniqueSize,
     }));
-    emit(io, options, { archives: view }, () => view.map((v) => Object.entries(v).map(([k, x]) => `${k.padEnd(14)} ${String(x)}`).join('\n')).join('\n\n'));
+    emit(io, options, { archives: view }, () => infos.map(humanInfo).join('\n\n'));
     return infos;
   });
+}
+
+/** One archive for people: local times with their zone, sizes with units (exact bytes in --json). */
+function humanInfo(i: ArchiveInfo): string {
+  const s = i.stats;
+  const rows: [string, string][] = [
+    ['name', i.name], ['start', localTime(new Date(Number(i.start / 1_000_000n)))], ['end', localTime(new Date(Number(i.end / 1_000_000n)))],
+    ['duration', `${i.duration.toFixed(1)} s`], ['host', i.host], ['user', i.user], ['command', i.command.join(' ')],
+    ...(i.comment ? [['comment', i.comment] as [string, string]] : []), ...(i.checkpoint ? [['checkpoint', 'yes (an interrupted backup)'] as [string, string]] : []),
+    ['items', `${i.itemCount} (${s.files} files)`],
+    ['files size', `${formatBytes(s.original)} (the files' contents)`],
+    ['new data', `${formatBytes(s.deduplicated)} (added to the repository by this backup, before compression)`],
+    ['stored as', `${formatBytes(s.compressed)} (that new data compressed and encrypted)`],
+    ['unique data', `${formatBytes(i.uniqueSize)} in ${i.uniqueChunks} chunks (the archive's contents deduplicated within itself)`],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n');
 }
 
 export function registerInfo(program: Command, io: CliIO): void {

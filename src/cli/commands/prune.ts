@@ -1,8 +1,8 @@
 /** `cairn prune`: delete the archives that no keep rule (Borg's semantics) retains. */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
-import { applyPrunePolicy, deleteArchives, listArchives, type PruneDecision, type PruneRules } from '../../index.js';
-import { jsonLine } from '../format.js';
+import { applyPrunePolicy, deleteArchives, isoTime, listArchives, type PruneDecision, type PruneRules } from '../../index.js';
+import { jsonLine, localTime } from '../format.js';
 import { globalsOf, parseCount, repoUrl } from '../options.js';
 import { expandPlaceholders } from '../placeholders.js';
 import { matchGlob, warnUnreadable, withRepository, type RepoCommandOptions } from './context.js';
@@ -34,8 +34,10 @@ export async function runPrune(options: PruneOptions, io: CliIO, now = new Date(
 }
 
 function print(io: CliIO, options: { json?: boolean }, line: { name: string; action: string; rule?: string; index?: number; time: Date }): void {
-  if (options.json) io.out(jsonLine(line));
-  else io.out(`${line.action === 'keep' ? `Keeping archive (rule: ${line.rule} #${line.index}):` : line.action === 'prune' ? 'Pruning archive:' : 'Would prune:'.padEnd(16)} ${line.name.padEnd(36)} ${line.time.toISOString()}\n`);
+  // JSON: the archive's start as every command gives it (ISO 8601 UTC, nanoseconds), as `start` and as Borg's `time`.
+  const start = isoTime(BigInt(line.time.getTime()) * 1_000_000n);
+  if (options.json) io.out(jsonLine({ ...line, time: start, start }));
+  else io.out(`${line.action === 'keep' ? `Keeping archive (rule: ${line.rule} #${line.index}):` : line.action === 'prune' ? 'Pruning archive:' : 'Would prune:'.padEnd(16)} ${line.name.padEnd(36)} ${localTime(line.time)}\n`);
 }
 
 export function registerPrune(program: Command, io: CliIO): void {

@@ -34,7 +34,7 @@ export async function runRlist(options: RlistOptions, io: CliIO): Promise<Listed
     const archives = (await listArchives(opened, { onUnreadable: warnUnreadable(io) }))
       .filter((r) => match(r.name))
       .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
-      .map((r) => ({ name: r.name, time: isoTime(r.start), end: isoTime(r.end), host: r.host, user: r.user, checkpoint: r.checkpoint, comment: r.comment }));
+      .map((r) => ({ name: r.name, time: isoTime(r.start), start: isoTime(r.start), end: isoTime(r.end), host: r.host, user: r.user, checkpoint: r.checkpoint, comment: r.comment }));
     const template = options.short ? '{name}{NL}' : options.format;
     emit(io, options, { archives, warnings: warnings.map((f) => ({ kind: f.kind, archive: f.archive, reason: f.reason })) }, () => archives.map((a) => (template
       ? formatTemplate(template, { ...a })
