@@ -4,8 +4,8 @@
  */
 import { lstat, open, readdir, rm, rmdir, mkdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
-import { AlreadyExistsError, BackendError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
+import type { Backend, ByteRange, Capabilities, CreateStoreOptions, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
+import { AlreadyExistsError, BackendError, NotFoundError, ParentMissingError, StoreMissingError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
 import { DIR_MODE, TEMP_PREFIX, syncDir, writeAtomic } from './atomic-write.js';
@@ -148,7 +148,11 @@ export class FsBackend implements Backend {
     }
   }
 
-  async create(): Promise<void> {
+  async create(options?: CreateStoreOptions): Promise<void> {
+    const parent = dirname(this.#root);
+    if (options?.parents === false && !(await stat(parent).then((st) => st.isDirectory(), () => false))) {
+      throw new ParentMissingError(`fs store ${this.location}: the folder above it, ${parent}, does not exist`, { backend: this.name });
+    }
     try {
       await mkdir(this.#root, { recursive: true, mode: DIR_MODE });
       await syncDir(dirname(this.#root));

@@ -5,8 +5,8 @@
  * name appears with all its bytes at once, which an exclusive create of the final name cannot give).
  */
 import type { SFTPWrapper } from 'ssh2';
-import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
-import { AlreadyExistsError, NotFoundError } from '../../src/store/errors.js';
+import type { Backend, ByteRange, Capabilities, CreateStoreOptions, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
+import { AlreadyExistsError, NotFoundError, ParentMissingError } from '../../src/store/errors.js';
 import { compareKeys, validateKey, validatePrefix } from '../../src/store/keys.js';
 import { checkRange } from '../../src/store/range.js';
 import { ChannelPool } from './channel-pool.js';
@@ -201,11 +201,19 @@ export class SftpBackend implements Backend {
     }
   }
 
-  async create(): Promise<void> {
+  async create(options?: CreateStoreOptions): Promise<void> {
     await this.#run(undefined, undefined, async (s) => {
       if (await this.#exists(s, this.#root)) return;
       const parts = this.#root.split('/');
       const folders = parts.map((_, i) => parts.slice(0, i + 1).join('/')).filter((p) => p !== '' && p !== '.');
+      if (options?.parents === false) {
+        // The folder above the root must be there already (the login folder or / count as there).
+        const parent = folders.at(-2);
+        if (parent !== undefined && !(await this.#exists(s, parent))) {
+          throw new ParentMissingError(`sftp store ${this.location}: the folder above it, ${parent}, does not exist`, { backend: this.name });
+        }
+        folders.splice(0, folders.length - 1);
+      }
       await this.#makeFolders(s, folders);
     });
   }

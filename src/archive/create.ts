@@ -278,7 +278,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   await ctx.journal?.append({ added: [{ name: final.name, id: finalId }] });
   if (!ctx.repository.config.appendOnly) await ctx.repository.deleteRecord(recordName(`${options.name}.checkpoint`));
   await cache.save();
-  stats.durationMs = performance.now() - started;
+  stats.durationMs = Math.round(performance.now() - started);
   return { archive: final, stats, warnings };
 }
 

@@ -42,6 +42,7 @@ export {
   keyFilePath, locateKeyBlob, importRepositoryKey, changeRepositoryPassphrase, checkKeyRepository, type KeyLocation, type LocatedKey,
 } from './repository-key.js';
 export { writeKeyFile } from './key-file.js';
+export { localRepositoryState, removeLocalRepositoryState } from './local-state.js';
 export { securityBaseDir, securityStatePath, loadSecurityState, saveSecurityState, type SecurityState } from './security-state.js';
 export {
   auditArchiveSet, repairArchiveSet, createArchiveJournal, TAMPER_KINDS, type ArchiveJournal, type ArchiveSetAudit, type ArchiveSetFinding, type JournalArchive,

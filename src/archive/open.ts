@@ -52,6 +52,8 @@ export interface InitOptions extends EngineCodecOptions, SecurityOptions {
   kdf?: KdfParams;
   segmentSize?: number;
   appendOnly?: boolean;
+  /** Make missing folders above a folder repository (default true; see the repository's `CreateOptions`). */
+  makeParentDirs?: boolean;
   /** Where a keyfile-mode key goes (default `keyFilePath(repository id)`). */
   keyFile?: string;
 }
@@ -85,7 +87,7 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
   const id = randomBytes(32).toString('hex');
   // The key first: a failure here (empty passphrase, bad KDF settings) leaves no repository behind.
   const { key, blob } = await createKey(mode, mode === 'none' ? '' : await ask(options.passphrase), { kdf: options.kdf, repositoryId: id });
-  const repository = await Repository.create(backend, { segmentSize: options.segmentSize, appendOnly: options.appendOnly, id });
+  const repository = await Repository.create(backend, { segmentSize: options.segmentSize, appendOnly: options.appendOnly, makeParentDirs: options.makeParentDirs, id });
   try {
     if (storedInRepository(mode) || mode === 'none') await repository.putKeyBlob(blob, { ifAbsent: true });
     else await writeKeyFile(options.keyFile ?? keyFilePath(id, options.env), blob);

@@ -19,6 +19,7 @@ const HINTS: Record<string, string> = {
   ESTORE_NOT_EMPTY: 'choose a new or empty folder (or prefix) for the repository; cairn never writes among other files',
   ESTORE_UNSUPPORTED: 'this store lacks a feature cairn needs; docs/backends.md lists what each store must support',
   ENO_REPOSITORY_STORE: 'check -r/--repo or CAIRN_REPO (the folder or bucket does not exist)',
+  ENO_PARENT_FOLDER: 'check the path and that its drive or share is mounted; to create the missing folders, add --make-parent-dirs',
   EUNSUPPORTED_VERSION: 'this repository needs a newer cairn',
   ELOCKED: 'wait for it to finish; if it no longer runs (another machine, or killed), remove its lock with "cairn break-lock"',
   ELOCK_LOST: 'the repository lock was broken by another client; run the command again',

@@ -27,10 +27,11 @@ import { registerRename } from './commands/rename.js';
 import { registerDump } from './commands/dump.js';
 import { registerFind } from './commands/find.js';
 import { registerStats } from './commands/stats.js';
+import { registerCompletion } from './commands/completion.js';
 
 export const VERSION = '0.1.0';
 
-const EPILOG = `
+export const EPILOG = `
 Environment:
   CAIRN_REPO            repository, when -r/--repo is not given
   CAIRN_PASSPHRASE      passphrase of the key
@@ -77,7 +78,8 @@ Example:
   cairn prune --keep-daily 7 --keep-weekly 4 --list && cairn compact`;
 
 /** The full command tree, writing through `io`; commander's own exits are turned into errors. */
-export function createProgram(io: CliIO): Command {
+export function createProgram(io: CliIO, options: { jsonErrors?: boolean } = {}): Command {
+  const output = commanderOutput(options.jsonErrors === true);
   const program = new Command('cairn')
     .description('deduplicating, encrypting backups to a folder, SFTP, S3, Google Cloud Storage or Azure Blob')
     .version(VERSION, '-V, --version', 'print the version')
@@ -107,7 +109,8 @@ export function createProgram(io: CliIO): Command {
       configureRun(io, { command: action.name(), json: g.json, limits: storeLimitsOf(g), prices });
     });
   for (const register of [registerRcreate, registerRinfo, registerRlist, registerRdelete, registerCreate, registerList, registerExtract,
-    registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey, registerBreakLock]) {
+    registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey, registerBreakLock,
+    registerCompletion]) {
     register(program, io);
   }
   registerRename(program, io);
@@ -118,13 +121,19 @@ export function createProgram(io: CliIO): Command {
   return program;
 }
 
-/** Commander's output through `io`; its usage errors become one "cairn: ..." line, like every other error. */
-function output(io: CliIO) {
-  return {
+/**
+ * Commander's output through `io`; its usage errors become one "cairn: ..." line like every other
+ * error (with --json, the same JSON error line, code EUSAGE).
+ */
+function commanderOutput(json: boolean) {
+  return (io: CliIO) => ({
     writeOut: (s: string) => io.out(s),
     writeErr: (s: string) => io.err(s),
-    outputError: (s: string, write: (s: string) => void) => write(`cairn: ${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
-  };
+    outputError: (s: string, write: (s: string) => void) => {
+      const message = `${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)`;
+      write(json ? `${JSON.stringify({ error: { code: 'EUSAGE', message } })}\n` : `cairn: ${message}\n`);
+    },
+  });
 }
 
 function allCommands(command: Command): Command[] {

@@ -28,6 +28,11 @@ export interface CreateOptions {
   appendOnly?: boolean;
   /** The repository id (64 lowercase hex digits); default random. The caller seals its key to it before creating. */
   id?: string;
+  /**
+   * Make missing folders above a folder repository (fs, sftp). Default true; with false a missing
+   * parent folder throws `ParentMissingError` and nothing is written (see `CreateStoreOptions`).
+   */
+  makeParentDirs?: boolean;
 }
 
 export interface OpenOptions {
@@ -79,7 +84,7 @@ export class Repository {
    * config → `RepositoryExistsError`; one holding anything else → `StoreNotEmptyError`, and nothing is written.
    */
   static async create(backend: Backend, options: CreateOptions & OpenOptions = {}): Promise<Repository> {
-    await backend.create();
+    await backend.create({ parents: options.makeParentDirs ?? true });
     await assertEmptyStore(backend);
     await assertConditionalWrites(backend);
     await writeConfig(backend, options);

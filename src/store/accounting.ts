@@ -96,7 +96,7 @@ export function withAccounting(b: Backend, counter: RequestCounter, options: Acc
     delete: (key: string, opts?: OpOptions) => run('delete', () => b.delete(key, opts)),
     stat: (key: string, opts?: OpOptions) => run('stat', () => b.stat(key, opts)),
     list: (prefix: string, opts?: OpOptions) => countedList(b, prefix, opts, options.http === true ? undefined : counter, observe),
-    create: () => run('create', () => b.create()),
+    create: (options) => run('create', () => b.create(options)),
     destroy: () => run('destroy', () => b.destroy()),
     close: () => b.close(),
   };

@@ -33,6 +33,16 @@ export interface Capabilities {
   maxConnections: number;
 }
 
+/** Options of `create()`. */
+export interface CreateStoreOptions {
+  /**
+   * Also make missing folders above the root (fs, sftp), as `mkdir -p`. Default true. With false,
+   * a missing parent folder throws `ParentMissingError` and nothing is made: a path on a drive that
+   * is not mounted must not become a repository on the disk below it. Object stores ignore it.
+   */
+  parents?: boolean;
+}
+
 /** Options every operation accepts. */
 export interface OpOptions {
   /** Aborts the request; the call then rejects (a wrapper's timeout uses this). */
@@ -73,8 +83,8 @@ export interface Backend {
   /** Size of the object, or `undefined` when it does not exist. */
   stat(key: string, options?: OpOptions): Promise<{ size: number } | undefined>;
 
-  /** Makes the root (folder, bucket, container) exist. Idempotent. */
-  create(): Promise<void>;
+  /** Makes the root (folder, bucket, container) exist. Idempotent. See `CreateStoreOptions.parents`. */
+  create(options?: CreateStoreOptions): Promise<void>;
 
   /** Removes the root and everything under it. Idempotent. */
   destroy(): Promise<void>;

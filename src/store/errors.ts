@@ -15,6 +15,7 @@ export type StoreErrorCode =
   | 'ETIMEOUT'
   | 'EREADONLY'
   | 'ENO_REPOSITORY_STORE'
+  | 'ENO_PARENT_FOLDER'
   | 'ENO_SPACE'
   | 'EINVALID_URL'
   | 'ESTORE_UNSUPPORTED'
@@ -95,6 +96,11 @@ export class ReadOnlyError extends BackendError {
 /** The bucket, container or root folder of the store does not exist (run `create()` first). */
 export class StoreMissingError extends BackendError {
   override readonly code = 'ENO_REPOSITORY_STORE';
+}
+
+/** `create({ parents: false })`: the folder that would hold the store's root folder does not exist (fs, sftp). */
+export class ParentMissingError extends BackendError {
+  override readonly code = 'ENO_PARENT_FOLDER';
 }
 
 /** The disk, quota or account is full: nothing more can be written until space is freed. */

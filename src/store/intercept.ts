@@ -42,7 +42,7 @@ export function intercept(inner: Backend, around: Around): Backend {
     stat: (key: string, options?: OpOptions) =>
       around({ op: 'stat', key, signal: options?.signal }, (signal) => inner.stat(key, { ...options, signal })),
     list: (prefix: string, options?: OpOptions) => interceptList(inner, around, prefix, options),
-    create: () => around({ op: 'create' }, () => inner.create()),
+    create: (options) => around({ op: 'create' }, () => inner.create(options)),
     destroy: () => around({ op: 'destroy' }, () => inner.destroy()),
     close: () => inner.close(),
   };

@@ -66,7 +66,7 @@ export function withRateLimit(b: Backend, bytesPerSecond: number, downloadBytesP
     delete: (key, options) => b.delete(key, options),
     list: (prefix, options) => b.list(prefix, options),
     stat: (key, options) => b.stat(key, options),
-    create: () => b.create(),
+    create: (options) => b.create(options),
     destroy: () => b.destroy(),
     close: () => b.close(),
   };

@@ -85,7 +85,7 @@ export function withRetry(b: Backend, policy: RetryPolicy = {}): Backend {
     delete: (key: string, options?: OpOptions) => retrying('delete', key, options?.signal, () => b.delete(key, options)),
     stat: (key: string, options?: OpOptions) => retrying('stat', key, options?.signal, () => b.stat(key, options)),
     list: (prefix: string, options?: OpOptions) => resumableList(b, p, prefix, options),
-    create: () => retrying('create', undefined, undefined, () => b.create()),
+    create: (options) => retrying('create', undefined, undefined, () => b.create(options)),
     destroy: () => retrying('destroy', undefined, undefined, () => b.destroy()),
     close: () => b.close(),
   };

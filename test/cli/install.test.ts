@@ -22,13 +22,15 @@ test('npm pack + npm install -g give a cairn on the PATH that backs up and resto
     const packed = run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root }).trim().split('\n').at(-1)!;
     const tarball = join(dir, packed);
     const listing = run('tar', ['-tzf', tarball], { cwd: dir });
-    for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/src/cli/main.js', 'package/docs/cli.md']) assert.match(listing, new RegExp(`^${file}$`, 'm'));
+    for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/src/cli/main.js', 'package/dist/man/cairn.1', 'package/docs/cli.md']) assert.match(listing, new RegExp(`^${file}$`, 'm'));
     assert.doesNotMatch(listing, /^package\/(test|src)\//m, 'only what runs is shipped');
 
     const prefix = join(dir, 'prefix');
     run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: dir });
     const bin = await readdir(join(prefix, 'bin'));
     assert.deepEqual(bin, ['cairn']);
+    // The man page generated at build time is installed where man finds it (package.json "man").
+    assert.match(run('man', ['-l', '-P', 'cat', join(prefix, 'share/man/man1/cairn.1')], { cwd: dir, env: { MANWIDTH: '100' } }), /^ {3}completion$/m);
 
     const env = { PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, CAIRN_PASSPHRASE: 'installed', XDG_CACHE_HOME: join(dir, 'cache'), XDG_CONFIG_HOME: join(dir, 'config'), CAIRN_REPO: join(dir, 'repo') };
     const src = join(dir, 'src');

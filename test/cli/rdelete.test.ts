@@ -6,6 +6,8 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { cairn, cairnOnTerminal, ok, workspace } from './helpers.js';
 
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
 async function tree(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(relative(dir, join(e.parentPath, e.name)));
@@ -96,3 +98,46 @@ async function cairnJson(args: string[]): Promise<string> {
   assert.ok(r.code <= 1, r.stderr);
   return r.stdout;
 }
+
+test('rdelete of a keyfile repository removes, after it, the local key file, security state and files cache, and says so', async () => {
+  const ws = await workspace();
+  try {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'a'), 'a');
+    const created = JSON.parse(await ok(['-r', ws.repo, '--json', 'rcreate', '-e', 'keyfile'])) as { id: string; keyFile: string };
+    await ok(['-r', ws.repo, 'create', 'a1', '.'], { cwd: src });
+    await ok(['-r', ws.repo, 'key', 'change-passphrase'], { env: { CAIRN_NEW_PASSPHRASE: 'correct horse battery staple' } }); // leaves <key file>.prev
+    const config = join(ws.dir, 'config', 'cairn');
+    const local = [created.keyFile, `${created.keyFile}.prev`, join(config, 'security', created.id), join(ws.dir, 'cache', 'cairn', created.id)];
+    assert.equal(created.keyFile, join(config, 'keys', created.id));
+    for (const p of local) assert.ok(await exists(p), p);
+
+    const dry = JSON.parse(await ok(['-r', ws.repo, '--json', 'rdelete', '--dry-run'])) as { localRemoved: string[]; dryRun: boolean };
+    assert.deepEqual(dry.localRemoved, local);
+    assert.equal(dry.dryRun, true);
+    for (const p of local) assert.ok(await exists(p), `dry run keeps ${p}`);
+
+    const out = await ok(['-r', ws.repo, 'rdelete', '--yes']);
+    for (const p of local) {
+      assert.equal(await exists(p), false, p);
+      assert.ok(out.includes(`removed ${p}`), `says it removed ${p}: ${out}`);
+    }
+    assert.equal(await exists(ws.repo), false);
+    // Other repositories' local state stays.
+    assert.deepEqual(await readdir(join(config, 'keys')), []);
+  } finally { await ws.cleanup(); }
+});
+
+test('rdelete keeps a key file given with --key-file (the user\'s own copy) and says so', async () => {
+  const ws = await workspace();
+  try {
+    const keyFile = join(ws.dir, 'my.key');
+    await ok(['-r', ws.repo, '--key-file', keyFile, 'rcreate', '-e', 'keyfile']);
+    const r = await cairn(['-r', ws.repo, '--key-file', keyFile, 'rdelete', '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(await exists(keyFile));
+    assert.match(r.stdout, /kept the key file/);
+    assert.equal(await exists(ws.repo), false);
+  } finally { await ws.cleanup(); }
+});

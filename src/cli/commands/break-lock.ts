@@ -4,22 +4,25 @@
  * typed confirmation on a terminal; `--yes` otherwise. Needs no key: a lock holds no data.
  */
 import type { Command } from 'commander';
-import { breakLocks, listLocks, openBackend, Repository, type LockInfo } from '../../index.js';
+import { breakLocks, isoTime, listLocks, Repository, type LockInfo } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
+import { localTime } from '../format.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { emit, type RepoCommandOptions } from './context.js';
+import { emit, openCliStore, type RepoCommandOptions } from './context.js';
 
 export interface BreakLockOptions extends RepoCommandOptions {
   yes?: boolean;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+/** A lock time (ms) as every --json time: ISO 8601 UTC with nanoseconds. */
+const iso = (ms: number) => isoTime(BigInt(ms) * 1_000_000n);
 
 /** Removes every lock of the repository after confirmation; the holders fail their next commit. */
 export async function runBreakLock(options: BreakLockOptions, io: CliIO): Promise<{ removed: number }> {
   if (!options.yes && !(io.isTTY && io.stdinIsTTY && io.readLine)) throw new UsageError('break-lock removes locks other cairn processes may still hold: add --yes to confirm (or run it on a terminal)');
-  const backend = await openBackend(options.repo, { env: io.env });
+  // The run's store: retried, limited and counted (the `backend` object of --json) like every command's.
+  const backend = await openCliStore(options.repo, io);
   try {
     // Proves it is a repository (config readable) without taking a lock or loading the index.
     const repository = await Repository.open(backend, { lock: false, skipIndex: true, readOnly: true });
@@ -40,7 +43,7 @@ export async function runBreakLock(options: BreakLockOptions, io: CliIO): Promis
 }
 
 function describeLock(l: LockInfo): string {
-  return `${l.exclusive ? 'exclusive' : 'shared'} lock of cairn pid ${l.pid} on ${l.thisHost ? 'this host' : `another host (host id ${l.host})`} (session ${l.session}), since ${iso(l.since)}, expires ${iso(l.expires)}${l.dead ? ' (that process has ended)' : ''}`;
+  return `${l.exclusive ? 'exclusive' : 'shared'} lock of cairn pid ${l.pid} on ${l.thisHost ? 'this host' : `another host (host id ${l.host})`} (session ${l.session}), since ${localTime(new Date(l.since))}, expires ${localTime(new Date(l.expires))}${l.dead ? ' (that process has ended)' : ''}`;
 }
 
 export function registerBreakLock(program: Command, io: CliIO): void {

@@ -17,7 +17,7 @@ export async function runCompact(options: CompactOptions, io: CliIO): Promise<Co
   return withRepository(options, io, { exclusive: true }, async (opened) => {
     const swept = await sweepUnreferenced(opened, { dryRun: options.dryRun });
     const repository = options.dryRun ? undefined : await opened.repository.compact({ threshold: options.threshold === undefined ? undefined : options.threshold / 100 });
-    const summary: CompactSummary = { ...swept, repository };
+    const summary: CompactSummary = { ...swept, repository, dryRun: options.dryRun === true };
     emit(io, options, summary, () => {
       const freed = repository ? `, ${formatBytes(repository.bytesBefore - repository.bytesAfter)} freed` : '';
       return `${options.dryRun ? 'would delete' : 'deleted'} ${swept.deletedChunks} unreferenced chunks (${swept.liveChunks} in use)${freed}`;
@@ -29,6 +29,7 @@ export async function runCompact(options: CompactOptions, io: CliIO): Promise<Co
 /** What `compact --json` prints: the sweep, then the repository's segment compaction. */
 export interface CompactSummary extends CompactResult {
   repository?: CompactReport;
+  dryRun: boolean;
 }
 
 export function registerCompact(program: Command, io: CliIO): void {

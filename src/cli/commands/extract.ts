@@ -40,7 +40,7 @@ export async function runExtract(options: ExtractOptions, io: CliIO): Promise<{ 
       onWarning: (w) => io.warn(`${w.path}: ${w.message}`),
     });
     used.warnUnmatched(io, name);
-    const summary = { items: result.items, files: result.files, bytes: result.bytes, warnings: result.warnings.length };
+    const summary = { items: result.items, files: result.files, bytes: result.bytes, warnings: result.warnings.length, dryRun: options.dryRun === true };
     progress.stop();
     emit(io, options, summary, () => (options.dryRun ? `would extract ${result.files} files, ${formatBytes(result.bytes)}` : ''));
     return summary;

@@ -46,8 +46,11 @@ export async function runKeyExport(options: KeyExportOptions, io: CliIO): Promis
     const known = await loadSecurityState(securityStatePath(repository.config.id, io.env));
     return exportKey((await locateKeyBlob(repository, known, where(io))).blob, options.paper ? 'paper' : 'text');
   });
-  if (options.path === undefined || options.path === '-') io.out(text.endsWith('\n') ? text : `${text}\n`);
-  else await writeFile(resolve(io.cwd, options.path), text, { mode: 0o600, flag: 'wx' });
+  const toStdout = options.path === undefined || options.path === '-';
+  if (!toStdout) await writeFile(resolve(io.cwd, options.path!), text, { mode: 0o600, flag: 'wx' });
+  // --json: one JSON document like every command (the key text in `key` when it goes to standard output).
+  const result = { format: options.paper ? 'paper' : 'text', ...(toStdout ? { key: text } : { path: resolve(io.cwd, options.path!) }) };
+  emit(io, options, result, () => (toStdout ? text : ''));
 }
 
 /** An export (text or paper form) or a raw key file, as the sealed blob. */

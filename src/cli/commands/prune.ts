@@ -4,8 +4,8 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliIO } from '../io.js';
-import { applyPrunePolicy, deleteArchives, groupArchives, type ArchiveGroupKey, type GroupField, type PruneDecision, type PruneRules } from '../../index.js';
-import { jsonLine } from '../format.js';
+import { applyPrunePolicy, deleteArchives, groupArchives, isoTime, type ArchiveGroupKey, type GroupField, type PruneDecision, type PruneRules } from '../../index.js';
+import { jsonLine, localTime } from '../format.js';
 import { globalsOf, parseCount, repoUrl } from '../options.js';
 import { addSelectionOptions, selectArchivesFor, type SelectionFlags } from '../archive-name.js';
 import { withRepository, type RepoCommandOptions } from './context.js';
@@ -69,8 +69,10 @@ function groupLine(key: ArchiveGroupKey): string {
 }
 
 function print(io: CliIO, options: { json?: boolean }, line: { name: string; action: string; rule?: string; index?: number; time: Date; group?: ArchiveGroupKey }): void {
-  if (options.json) io.out(jsonLine(line));
-  else io.out(`${line.group ? '  ' : ''}${line.action === 'keep' ? `Keeping archive (rule: ${line.rule} #${line.index}):` : line.action === 'prune' ? 'Pruning archive:' : 'Would prune:'.padEnd(16)} ${line.name.padEnd(36)} ${line.time.toISOString()}\n`);
+  // JSON: the archive's start as every command gives it (ISO 8601 UTC, nanoseconds), as `start` and as Borg's `time`.
+  const start = isoTime(BigInt(line.time.getTime()) * 1_000_000n);
+  if (options.json) io.out(jsonLine({ ...line, time: start, start }));
+  else io.out(`${line.group ? '  ' : ''}${line.action === 'keep' ? `Keeping archive (rule: ${line.rule} #${line.index}):` : line.action === 'prune' ? 'Pruning archive:' : 'Would prune:'.padEnd(16)} ${line.name.padEnd(36)} ${localTime(line.time)}\n`);
 }
 
 export function registerPrune(program: Command, io: CliIO): void {

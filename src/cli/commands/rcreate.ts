@@ -11,6 +11,8 @@ import { redactUrl } from '../../index.js';
 export interface RcreateOptions extends RepoCommandOptions {
   encryption: string;
   appendOnly?: boolean;
+  /** Create missing folders above a folder repository (else refused: ENO_PARENT_FOLDER). */
+  makeParentDirs?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ 
       encryption: options.encryption,
       passphrase: () => readPassphrase({ env: io.env, confirm: true }),
       appendOnly: options.appendOnly,
+      makeParentDirs: options.makeParentDirs === true,
       keyFile: io.env.CAIRN_KEY_FILE || undefined,
       env: io.env,
     });
@@ -52,6 +55,7 @@ export function registerRcreate(program: Command, io: CliIO): void {
     .description('create a new, empty repository')
     .requiredOption('-e, --encryption <mode>', 'key mode: repokey-aes-ocb, repokey-chacha20-poly1305, keyfile-aes-ocb, keyfile-chacha20-poly1305, authenticated, none (repokey = repokey-aes-ocb, keyfile = keyfile-aes-ocb)', parseEncryption)
     .option('--append-only', 'refuse every operation that removes data')
+    .option('--make-parent-dirs', 'create missing folders above a folder (path or sftp) repository; without it rcreate refuses, so a backup drive that is not mounted is not replaced by the disk below it')
     .action(async (opts: Omit<RcreateOptions, 'repo'>, cmd: Command) => {
       const g = globalsOf(cmd);
       await runRcreate({ ...opts, repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { rmdir } from 'node:fs/promises';
-import { openBackend, redactUrl, type DestroyReport } from '../../index.js';
+import { localRepositoryState, openBackend, redactUrl, removeLocalRepositoryState, type DestroyReport } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, repoUrl } from '../options.js';
@@ -22,6 +22,12 @@ export interface RdeleteResult {
   deleted: boolean;
   /** Objects in the store that cairn did not write: never deleted. */
   kept: string[];
+  /**
+   * This machine's traces of the repository removed after it (with --dry-run: that would be): the
+   * key file at its default place (keyfile modes) and its `.prev`, the security state folder, the files cache.
+   */
+  localRemoved: string[];
+  dryRun: boolean;
 }
 
 /** Keys of other objects shown in the human message; the JSON result lists them all. */
@@ -32,7 +38,9 @@ export async function runRdelete(options: RdeleteOptions, io: CliIO): Promise<Rd
   const typed = !options.yes && !options.dryRun;
   if (typed && !(io.isTTY && io.stdinIsTTY && io.readLine)) throw new UsageError('rdelete removes every archive and the key: add --yes to confirm (or run it on a terminal; --dry-run shows what it would delete)');
   const where = redactUrl(options.repo);
+  let id = '';
   const report = await withRepository(options, io, { exclusive: true }, async (opened) => {
+    id = opened.repository.config.id;
     const plan = await opened.repository.destroy({ dryRun: true });
     if (options.dryRun) return plan;
     if (typed) {
@@ -43,8 +51,14 @@ export async function runRdelete(options: RdeleteOptions, io: CliIO): Promise<Rd
     return opened.repository.destroy();
   });
   if (!options.dryRun && report.kept.length === 0) await removeEmptyFolder(options, io);
-  const result: RdeleteResult = { objects: report.deleted, deleted: !options.dryRun, kept: report.kept };
-  emit(io, options, result, () => `${options.dryRun ? 'would delete' : 'deleted'} the repository (${report.deleted} objects)`);
+  // The repository is gone: its key file, security state and files cache on this machine go too (as Borg's delete does).
+  const local = options.dryRun ? await localRepositoryState(id, io.env) : await removeLocalRepositoryState(id, io.env);
+  const result: RdeleteResult = { objects: report.deleted, deleted: !options.dryRun, kept: report.kept, localRemoved: local, dryRun: options.dryRun === true };
+  emit(io, options, result, () => [
+    `${options.dryRun ? 'would delete' : 'deleted'} the repository (${report.deleted} objects)`,
+    ...local.map((p) => `${options.dryRun ? 'would remove' : 'removed'} ${p}`),
+    ...(io.env.CAIRN_KEY_FILE ? [`kept the key file given with --key-file / CAIRN_KEY_FILE: ${io.env.CAIRN_KEY_FILE}`] : []),
+  ].join('\n'));
   if (report.kept.length > 0) io.warn(keptMessage(report, options.dryRun === true));
   return result;
 }
@@ -66,7 +80,7 @@ async function removeEmptyFolder(options: RdeleteOptions, io: CliIO): Promise<vo
 }
 
 export function registerRdelete(program: Command, io: CliIO): void {
-  program.command('rdelete').description('delete the repository: every archive, the key and the config (needs the passphrase; objects cairn did not write are kept)')
+  program.command('rdelete').description('delete the repository: every archive, the key and the config (needs the passphrase; objects cairn did not write are kept), then this machine\'s key file, security state and files cache of it')
     .option('--yes', 'do not ask: needed when not on a terminal (on a terminal, rdelete asks you to type the repository location)')
     .option('-n, --dry-run', 'only show what would be deleted')
     .action(async (opts: Omit<RdeleteOptions, 'repo'>, cmd: Command) => {

@@ -14,7 +14,7 @@ export interface RlistOptions extends RepoCommandOptions, SelectionFlags {
 
 /** An archive as listed. */
 export interface ListedArchive {
-  name: string; time: string; end: string; host: string; user: string; checkpoint: boolean; comment: string;
+  name: string; time: string; start: string; end: string; host: string; user: string; checkpoint: boolean; comment: string;
   /** The sources backed up (absolute; `stdin:NAME` for standard input); empty for archives made before cairn recorded them. */
   paths: string[];
   tags: string[];
@@ -34,7 +34,7 @@ export async function runRlist(options: RlistOptions, io: CliIO): Promise<Listed
     const warnings = (await auditArchiveSet(opened)).findings.filter((f) => f.kind !== 'unjournaled');
     for (const f of warnings) io.warn(findingLine(f));
     const archives: ListedArchive[] = (await selectArchivesFor(opened, options, io)).map((r) => ({
-      name: r.name, time: isoTime(r.start), end: isoTime(r.end), host: r.host, user: r.user, checkpoint: r.checkpoint, comment: r.comment,
+      name: r.name, time: isoTime(r.start), start: isoTime(r.start), end: isoTime(r.end), host: r.host, user: r.user, checkpoint: r.checkpoint, comment: r.comment,
       paths: r.paths, tags: r.tags,
     }));
     const template = options.short ? '{name}{NL}' : options.format;
