@@ -122,7 +122,7 @@ test('prune keeps each host\'s and each source set\'s newest archives (--group-b
     assert.deepEqual(await names(ws, []), ['beta-2', 'here-3', 'here-b']);
 
     const json = (await ok([...h, '--json', 'prune', '--keep-last', '1', '--host', 'beta', '--dry-run'])).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(json[0], { name: 'beta-2', action: 'keep', rule: 'secondly', index: 1, time: json[0]!.time, group: { host: 'beta', paths: [join(ws.dir, 'a')] } });
+    assert.deepEqual(json[0], { name: 'beta-2', action: 'keep', rule: 'secondly', index: 1, time: json[0]!.time, start: json[0]!.time, group: { host: 'beta', paths: [join(ws.dir, 'a')] } });
     assert.equal((await cairn([...h, 'prune', '--keep-last', '1', '--group-by', 'owner'])).code, 2);
   } finally {
     await ws.cleanup();
