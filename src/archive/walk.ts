@@ -35,6 +35,8 @@ export interface WalkOptions {
   onWarning(warning: Warning): void;
   /** Called for each root that exists (before its entries), so a caller knows whether any source was read. */
   onRoot?(root: string): void;
+  /** Called for each path left out by `exclude` (nothing below it is visited). */
+  onExcluded?(path: string, stat: BigIntStats): void;
 }
 
 const CACHEDIR_SIGNATURE = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
@@ -93,7 +95,7 @@ export async function* walk(roots: readonly string[], options: WalkOptions): Asy
 
 async function* visit(fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, rootDev: bigint, options: WalkOptions): AsyncGenerator<WalkEntry> {
   const shown = pathText(archivePath);
-  if (archivePath.length > 0 && options.exclude?.(shown)) return;
+  if (archivePath.length > 0 && options.exclude?.(shown)) { options.onExcluded?.(shown, stat); return; }
   if (stat.isSocket()) return;
   if (stat.isDirectory() && options.oneFileSystem && stat.dev !== rootDev) return;
   if (archivePath.length > 0) yield { fsPath, archivePath, stat };
