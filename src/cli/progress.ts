@@ -58,10 +58,12 @@ export function createProgress(io: CliIO, options: { json?: boolean; progress?: 
     if (tty) {
       const width = process.stderr.columns || 80;
       write(`${CLEAR_LINE}${line.length >= width ? `${line.slice(0, width - 2)}…` : line}`);
-    } else if (line !== shown) {
-      write(`${line}\n`);
+      return;
     }
-    shown = line;
+    // A log gets a line only when the work moved on, not for a new rate alone.
+    const moved = formatLine(state, 0);
+    if (moved !== shown) write(`${line}\n`);
+    shown = moved;
   };
   return {
     shown: true,
