@@ -41,6 +41,7 @@ Environment:
   XDG_CACHE_HOME        where the files cache lives (default ~/.cache/cairn)
   XDG_CONFIG_HOME       where key files (cairn/keys) and the security state live (default ~/.config)
   CAIRN_PRICES          JSON price table for the estimated cost line (as --prices)
+  CAIRN_PROGRESS_FPS    progress updates per second (default 10 on a terminal, 1 otherwise)
 
 Storage limits (global options; defaults per backend, from its connection capacity):
                         --upload-connections  --download-connections

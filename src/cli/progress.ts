@@ -58,6 +58,7 @@ export function createProgress(io: CliIO, options: { json?: boolean; progress?: 
     if (tty) {
       const width = process.stderr.columns || 80;
       write(`${CLEAR_LINE}${line.length >= width ? `${line.slice(0, width - 2)}…` : line}`);
+      shown = line;
       return;
     }
     // A log gets a line only when the work moved on, not for a new rate alone.
@@ -65,12 +66,22 @@ export function createProgress(io: CliIO, options: { json?: boolean; progress?: 
     if (moved !== shown) write(`${line}\n`);
     shown = moved;
   };
+  // On a terminal, other output (warnings, `create --list`) first clears the bar's line, which the
+  // next update draws again below it: the two never share a line.
+  const plain = { out: io.out, err: io.err, warn: io.warn };
+  const clearFirst = <A extends unknown[]>(f: (...a: A) => void) => (...a: A): void => {
+    if (timer && shown) { write(CLEAR_LINE); shown = ''; }
+    f.apply(io, a);
+  };
   return {
     shown: true,
     update(next) {
       state = next;
       if (timer) return;
-      if (tty) write(HIDE_CURSOR);
+      if (tty) {
+        write(HIDE_CURSOR);
+        Object.assign(io, { out: clearFirst(plain.out), err: clearFirst(plain.err), warn: clearFirst(plain.warn) });
+      }
       timer = setInterval(render, intervalMs);
       timer.unref();
     },
@@ -78,7 +89,10 @@ export function createProgress(io: CliIO, options: { json?: boolean; progress?: 
       if (!timer) return;
       clearInterval(timer);
       timer = undefined;
-      if (tty) write(`${CLEAR_LINE}${SHOW_CURSOR}`);
+      if (tty) {
+        Object.assign(io, plain);
+        write(`${CLEAR_LINE}${SHOW_CURSOR}`);
+      }
     },
   };
 }

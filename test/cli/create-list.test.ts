@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFile, link, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { cairn, ok, startCairn, workspace } from './helpers.js';
+import { cairn, cairnOnTerminal, ok, startCairn, workspace } from './helpers.js';
 
 /** Every file below `dir` with a hash of its contents: equal digests mean nothing changed. */
 async function digest(dir: string): Promise<string> {
@@ -110,5 +110,23 @@ test('create --dry-run lists what would be stored, writes nothing to the reposit
       holder.kill('SIGTERM');
       await closed;
     }
+  } finally { await ws.cleanup(); }
+});
+
+test('on a terminal, --list lines and warnings never share a line with the progress bar', async () => {
+  const ws = await workspace();
+  try {
+    await ok(['-r', ws.repo, 'rcreate', '-e', 'repokey']);
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    // Files of 1 MiB uploaded at 2 MiB/s: the bar is drawn between list lines.
+    for (let i = 0; i < 6; i++) await writeFile(join(src, `f${i}`), createHash('sha512').update(String(i)).digest().toString('hex').repeat(8192));
+    const r = await cairnOnTerminal(['-r', ws.repo, '--limit-upload', '2MiB', 'create', '--list', '-C', 'none', 't', src], '', { env: { CAIRN_PROGRESS_FPS: '50' } });
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /\| ETA /, 'the bar was drawn');
+    const pieces = r.stdout.split(/\r\x1b\[K|\r?\n/);
+    const listed = pieces.filter((p) => /src\/f\d/.test(p) && !p.includes(' | '));
+    assert.equal(listed.length, 6, JSON.stringify(r.stdout));
+    for (const p of pieces.filter((x) => / [AMU] .*src\/f\d$/.test(x))) assert.fail(`a list line shares the bar's line: ${JSON.stringify(p)}`);
   } finally { await ws.cleanup(); }
 });
