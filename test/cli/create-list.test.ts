@@ -124,6 +124,7 @@ test('on a terminal, --list lines and warnings never share a line with the progr
     const r = await cairnOnTerminal(['-r', ws.repo, '--limit-upload', '2MiB', 'create', '--list', '-C', 'none', 't', src], '', { env: { CAIRN_PROGRESS_FPS: '50' } });
     assert.equal(r.code, 0, r.stdout);
     assert.match(r.stdout, /\| ETA /, 'the bar was drawn');
+    // eslint-disable-next-line no-control-regex -- the progress line is cleared with CR + ESC[K
     const pieces = r.stdout.split(/\r\x1b\[K|\r?\n/);
     const listed = pieces.filter((p) => /src\/f\d/.test(p) && !p.includes(' | '));
     assert.equal(listed.length, 6, JSON.stringify(r.stdout));
