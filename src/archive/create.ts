@@ -9,13 +9,14 @@ import { recordExists, recordName, writeRecord, type ArchiveRecord, type Archive
 import { ChunkWriter } from './chunk-writer.js';
 import { ArchiveError, ArchiveExistsError, InterruptedError } from './errors.js';
 import { FilesCache, repositoryCacheDir } from './files-cache.js';
-import { pathText, type ChunkRef, type Item } from './item.js';
+import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
 import { ItemStreamWriter } from './item-stream.js';
 import { loadOwners } from './owners.js';
 import { compilePatterns, type PathMatcher } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
-import { itemFromStat, readLinkTarget, storeFile, storeStream } from './read-item.js';
+import { counted, itemFromStat, readLinkTarget, storeFile, storeStream } from './read-item.js';
 import { archiveRootPath, walk, type WalkEntry, type Warning } from './walk.js';
+import { countSources, type SourceTotals } from './source-count.js';
 import { isSmallFile, SMALL_FILE, storeSmallFile } from './small-file.js';
 import { createXattrAccess } from './xattrs.js';
 
@@ -67,9 +68,28 @@ export interface CreateOptions {
    * `<name>.checkpoint` (when anything was stored), and `InterruptedError` is thrown.
    */
   signal?: AbortSignal;
+  /**
+   * Walk and decide what would be stored (with the files cache and the chunks the repository has),
+   * but read no file contents and write nothing: no chunk, item stream, record, commit, checkpoint
+   * or files-cache update. The stats then count what would be read (`filesRead`, `original`).
+   */
+  dryRun?: boolean;
+  /** Count the sources in a second, stat-only walk beside the backup: `CreateProgress.total` (stopped with the backup). */
+  countSources?: boolean;
   onWarning?(warning: Warning): void;
+  /** Called after each item and while a file is read (every piece read), so a large file shows its bytes. */
   onProgress?(progress: CreateProgress): void;
+  /** Called for each path in walk order with its status (Borg's `--list` letters), excluded and failed ones too. */
+  onItemStatus?(status: ItemStatus, path: string): void;
 }
+
+/**
+ * A path's fate, as Borg's `create --list`: regular files `A` added (not in the files cache),
+ * `M` modified (in the files cache, changed), `U` unchanged (not read), `h` another hard link
+ * to a file already stored in this run, `i` standard input; `d` folder, `s` symlink, `f` FIFO,
+ * `c`/`b` character/block device; `E` could not be read; `x` excluded.
+ */
+export type ItemStatus = 'A' | 'M' | 'U' | 'h' | 'i' | 'd' | 's' | 'f' | 'c' | 'b' | 'E' | 'x';
 
 /**
  * A stream backed up as a regular file named `name` (e.g. `pg_dump | cairn create db -`): mode
@@ -82,12 +102,18 @@ export interface StreamSource {
   data: AsyncIterable<Uint8Array>;
 }
 
-/** Reported after each item. */
+/** Reported after each item and while files are read. */
 export interface CreateProgress {
+  /** Items that are regular files, finished (in walk order), and their bytes. */
   files: number;
   original: number;
   deduplicated: number;
+  /** The item just finished or the file being read. */
   path: Uint8Array;
+  /** Bytes of file contents read, found unchanged or linked so far, files still being read included. */
+  processed: number;
+  /** What the count of the sources found (`countSources`), once it finished. */
+  total?: SourceTotals;
 }
 
 /** Stats of a run, beyond what the record keeps. */
@@ -107,6 +133,14 @@ export interface CreateResult {
   warnings: Warning[];
 }
 
+/** An entry of the walk once handled: the item to store (none when excluded or failed) and its status. */
+interface Built {
+  item?: Item;
+  status: ItemStatus;
+  path: Uint8Array;
+}
+
+const KIND_STATUS: Partial<Record<ReturnType<typeof itemKind>, ItemStatus>> = { dir: 'd', symlink: 's', fifo: 'f', chardev: 'c', blockdev: 'b', file: 'A' };
 const NS_PER_MS = 1_000_000n;
 /** Entries (mostly small files) being read at once; each holds at most SMALL_FILE bytes plus its sealed copy. */
 const SMALL_FILES_IN_FLIGHT = 64;
@@ -130,57 +164,74 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   const cache = await FilesCache.load(options.cacheDir ?? repositoryCacheDir(ctx.repository.config.id));
   const xattrs = options.xattrs === false ? undefined : createXattrAccess({ onWarning: warn });
   const hardLinks = new Map<string, Promise<ChunkRef[] | undefined>>();
+  const dryRun = options.dryRun === true;
+  let processed = 0;
+  let total: SourceTotals | undefined;
+  const progress = (path: Uint8Array): void => options.onProgress?.({ files: stats.files, original: stats.original, deduplicated: stats.deduplicated, path, processed, total });
   const record = (checkpoint: boolean, items: Uint8Array[]): ArchiveRecord => ({
     name: checkpoint ? `${options.name}.checkpoint` : options.name, start, end: nowNs(),
     host: options.host ?? hostname(), user: options.user ?? userInfo().username, command: [...(options.command ?? [])],
     comment: options.comment ?? '', checkpoint, items, paths: sources, tags, stats: { files: stats.files, original: stats.original, compressed: stats.compressed, deduplicated: stats.deduplicated, chunks: stats.chunks },
   });
 
-  const chunksOf = async (entry: WalkEntry, item: Item): Promise<ChunkRef[] | undefined> => {
+  const chunksOf = async (entry: WalkEntry, item: Item, slot: Built): Promise<ChunkRef[] | undefined> => {
     const cached = options.noFilesCache ? undefined : cache.lookup(entry.archivePath, entry.stat);
     if (cached && writer.hasAll(cached)) {
       stats.filesUnchanged += 1;
+      slot.status = 'U';
+      processed += Number(entry.stat.size);
       return cached;
     }
     stats.filesRead += 1;
+    slot.status = !options.noFilesCache && cache.knows(entry.archivePath) ? 'M' : 'A';
+    if (dryRun) {
+      processed += Number(entry.stat.size);
+      return [];
+    }
     const small = isSmallFile(ctx, entry.stat);
-    const chunks = small ? await storeSmallFile(ctx, writer, entry.fsPath, entry.stat) : await storeFile(ctx, writer, entry.fsPath, entry.stat, options.signal);
+    const onRead = (n: number): void => { processed += n; progress(entry.archivePath); };
+    const chunks = small ? await storeSmallFile(ctx, writer, entry.fsPath, entry.stat) : await storeFile(ctx, writer, entry.fsPath, entry.stat, options.signal, onRead);
+    if (small) processed += Number(entry.stat.size);
     // A file modified within the last second may change again unnoticed in the same mtime tick.
     if (entry.stat.mtimeNs < start - 1_000_000_000n) cache.remember(entry.archivePath, entry.stat, chunks);
     item.size = chunks.reduce((n, c) => n + c.size, 0);
     return chunks;
   };
 
-  const build = async (entry: WalkEntry): Promise<Item | undefined> => {
+  const build = async (entry: WalkEntry): Promise<Built> => {
     const item = itemFromStat(entry.archivePath, entry.stat, owners, { atime: options.atime });
+    const slot: Built = { status: KIND_STATUS[itemKind(item.mode)] ?? 'A', path: entry.archivePath };
     try {
       if (entry.stat.isSymbolicLink()) item.target = await readLinkTarget(entry.fsPath);
       const found = await xattrs?.read(entry.fsPath, pathText(entry.archivePath), entry.stat.dev);
       if (found) item.xattrs = found;
-      if (!entry.stat.isFile()) return item;
+      if (!entry.stat.isFile()) return { ...slot, item };
       let chunks: Promise<ChunkRef[] | undefined>;
       const key = item.hlid && Buffer.from(item.hlid).toString('hex');
       const first = key ? hardLinks.get(key) : undefined;
-      if (first) chunks = first;
-      else {
-        chunks = chunksOf(entry, item);
+      if (first) {
+        chunks = first;
+        slot.status = 'h';
+      } else {
+        chunks = chunksOf(entry, item, slot);
         if (key) hardLinks.set(key, chunks.catch(() => undefined));
       }
       const list = await chunks;
-      if (!list) return undefined;
+      if (!list) return { ...slot, status: 'E' };
+      if (first) processed += Number(entry.stat.size);
       item.chunks = list;
-      item.size = list.reduce((n, c) => n + c.size, 0);
-      return item;
+      item.size = dryRun ? Number(entry.stat.size) : list.reduce((n, c) => n + c.size, 0);
+      return { ...slot, item };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException)?.code;
       if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code) || code.startsWith('EARCHIVE') || error instanceof InterruptedError) throw error;
       const p = Buffer.from(entry.archivePath).toString();
       warn({ path: p, code, message: `cannot read ${p}: ${code}` });
-      return undefined;
+      return { ...slot, status: 'E' };
     }
   };
 
-  const queue: Promise<Item | undefined>[] = [];
+  const queue: Promise<Built>[] = [];
   let lastCheckpoint = performance.now();
   let bytesAtCheckpoint = 0;
   const intervalMs = (options.checkpointInterval ?? 1800) * 1000;
@@ -197,26 +248,33 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     bytesAtCheckpoint = stats.deduplicated;
   };
   const maybeCheckpoint = async (): Promise<void> => {
-    const due = (intervalMs > 0 && performance.now() - lastCheckpoint >= intervalMs)
-      || (options.checkpointBytes !== undefined && stats.deduplicated - bytesAtCheckpoint >= options.checkpointBytes);
+    const due = !dryRun && ((intervalMs > 0 && performance.now() - lastCheckpoint >= intervalMs)
+      || (options.checkpointBytes !== undefined && stats.deduplicated - bytesAtCheckpoint >= options.checkpointBytes));
     if (due) await checkpoint();
   };
   const interrupted = (): boolean => options.signal?.aborted === true;
   /** Keeps what was stored (a checkpoint, when this run stored data) and returns the error to throw. */
   const stop = async (committedItems?: Uint8Array[]): Promise<InterruptedError> => {
     const reason = String(options.signal?.reason);
-    if (stats.chunks === 0 && !committedItems) return new InterruptedError(reason);
+    if (dryRun || (stats.chunks === 0 && !committedItems)) return new InterruptedError(reason);
     await checkpoint(committedItems);
     return new InterruptedError(reason, `${options.name}.checkpoint`);
   };
 
-  const emit = async (item: Item | undefined): Promise<void> => {
+  const emit = async ({ item, status, path }: Built): Promise<void> => {
+    options.onItemStatus?.(status, pathText(path));
     if (!item) return;
-    await stream.add(item);
+    if (!dryRun) await stream.add(item);
     stats.items += 1;
     if (item.chunks) { stats.files += 1; stats.original += item.size ?? 0; }
-    options.onProgress?.({ files: stats.files, original: stats.original, deduplicated: stats.deduplicated, path: item.path });
+    progress(item.path);
     await maybeCheckpoint();
+  };
+  /** A path that is listed but not stored (excluded, unreadable), in its place in walk order. */
+  const listed = (status: ItemStatus, path: string): void => {
+    if (!options.onItemStatus) return;
+    queue.push(Promise.resolve({ status, path: Buffer.from(path) }));
+    large.push(false);
   };
 
   const limit = Math.max(1, options.concurrency ?? 4);
@@ -227,24 +285,36 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   let largeInFlight = 0;
   const next = async (): Promise<void> => {
     if (large.shift()) largeInFlight -= 1;
-    await emit(await queue.shift());
+    await emit((await queue.shift())!);
   };
   let rootsRead = 0;
+  const counting = new AbortController();
+  let counter: Promise<void> | undefined;
   try {
     if (options.stdin) {
       const item = streamItem(stdinPath!, options.stdin.mode ?? 0o644, start, owners);
-      item.chunks = await storeStream(ctx, writer, options.stdin.data, true, options.signal);
+      // A dry run leaves standard input unread: its size cannot be known without reading it.
+      const onRead = (n: number): void => { processed += n; progress(item.path); };
+      item.chunks = dryRun ? [] : await storeStream(ctx, writer, counted(options.stdin.data, onRead), true, options.signal);
       item.size = item.chunks.reduce((n, c) => n + c.size, 0);
       stats.filesRead += 1;
       // A Ctrl-C also ends the producer (`pg_dump | cairn create db -`): its stream ends early, so it
       // is not kept as a complete file.
       if (interrupted()) throw new InterruptedError(String(options.signal?.reason));
-      await emit(item);
+      await emit({ item, status: 'i', path: item.path });
     }
     const walkOptions = {
       exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches, excludeIfPresent: options.excludeIfPresent,
-      excludeLargerThan: options.excludeLargerThan, recursive: options.recursive, onWarning: warn, onRoot: () => { rootsRead += 1; },
+      excludeLargerThan: options.excludeLargerThan, recursive: options.recursive, onRoot: () => { rootsRead += 1; },
+      onWarning: (w: Warning) => { warn(w); listed('E', w.path); },
+      onExcluded: (path: string) => listed('x', path),
     };
+    if (options.countSources && options.paths.length > 0) {
+      counter = countSources(options.paths, walkOptions, counting.signal).then((found) => {
+        total = found;
+        if (found) progress(new Uint8Array());
+      }, () => undefined);
+    }
     for await (const entry of walk(options.paths, walkOptions)) {
       if (interrupted()) break;
       const task = build(entry);
@@ -266,8 +336,14 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   } finally {
     // Let in-flight work settle so no put races a later commit by the caller.
     await Promise.allSettled(queue);
+    counting.abort();
+    await counter;
   }
 
+  if (dryRun) {
+    stats.durationMs = performance.now() - started;
+    return { archive: record(false, []), stats, warnings };
+  }
   const items = await stream.finish();
   await ctx.repository.commit();
   // Interrupted while finishing: the data is committed, but the archive is kept as a checkpoint only.

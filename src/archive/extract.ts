@@ -33,8 +33,18 @@ export interface ExtractOptions {
   xattrs?: boolean;
   /** Chunks fetched ahead of the writer (default 32). */
   concurrency?: number;
+  /** Called for each item as it is taken up (before it is written). */
   onItem?(item: Item): void;
+  /** Called as bytes are written (or, with `dryRun`, read and verified); never ahead of them. */
+  onProgress?(progress: ExtractProgress): void;
   onWarning?(warning: Warning): void;
+}
+
+/** What was restored so far: files finished, bytes written (of unfinished files too), the item. */
+export interface ExtractProgress {
+  files: number;
+  bytes: number;
+  path: Uint8Array;
 }
 
 export interface ExtractResult {
@@ -215,7 +225,8 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
 
   let restorer: ItemRestorer | undefined;
   try {
-    if (!options.dryRun) restorer = await ItemRestorer.open(options.target, { owners, numericIds: options.numericIds, xattrs }, { warn, consumed: () => slots.give() });
+    const progress = (item: Item): void => options.onProgress?.({ files: restorer!.files, bytes: restorer!.written, path: item.path });
+    if (!options.dryRun) restorer = await ItemRestorer.open(options.target, { owners, numericIds: options.numericIds, xattrs }, { warn, consumed: () => slots.give(), progress });
     for (;;) {
       if (planned.length === 0) {
         if (!planning) break;
@@ -229,6 +240,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
       if (!restorer) {
         for (const p of data) { result.bytes += (await p).length; slots.give(); }
         if (item.chunks) result.files += 1;
+        options.onProgress?.({ files: result.files, bytes: result.bytes, path: item.path });
         continue;
       }
       await restorer.restore(item, parts, data);

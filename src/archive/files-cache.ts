@@ -80,6 +80,11 @@ export class FilesCache {
     return entry.chunks;
   }
 
+  /** True when the cache has an entry for `path`, matching or not (`create --list`: M rather than A). */
+  knows(path: Uint8Array): boolean {
+    return this.#entries.has(FilesCache.#key(path));
+  }
+
   /** Records the chunks of a file just stored (or confirmed unchanged). */
   remember(path: Uint8Array, stat: BigIntStats, chunks: ChunkRef[]): void {
     this.#entries.set(FilesCache.#key(path), { size: Number(stat.size), mtime: stat.mtimeNs, inode: stat.ino, age: 0, chunks });

@@ -16,8 +16,9 @@ export { FilesCache, repositoryCacheDir } from './files-cache.js';
 export {
   recordName, recordId, readRecord as readArchive, listArchiveNames, listArchiveRecords, isUnreadableRecord, type ArchiveRecord, type NewArchiveRecord, type ArchiveStats,
 } from './archive-record.js';
-export { createArchive, NoSourceError, type StreamSource, type CreateOptions, type CreateProgress, type CreateResult, type CreateStats } from './create.js';
-export { extractArchive, type ExtractOptions, type ExtractResult } from './extract.js';
+export { createArchive, NoSourceError, type StreamSource, type CreateOptions, type CreateProgress, type CreateResult, type CreateStats, type ItemStatus } from './create.js';
+export { countSources, type SourceTotals } from './source-count.js';
+export { extractArchive, type ExtractOptions, type ExtractProgress, type ExtractResult } from './extract.js';
 export { listArchives, type ListArchivesOptions, listItems, itemJson, formatItem, modeText, isoTime, DEFAULT_ITEM_FORMAT } from './list.js';
 export { archiveInfo, type ArchiveInfo } from './info.js';
 export {

@@ -62,6 +62,8 @@ export interface OpenRepositoryOptions extends EngineCodecOptions, SecurityOptio
   passphrase: PassphraseSource;
   exclusive?: boolean;
   readOnly?: boolean;
+  /** Take no lock at all (with `readOnly`: `create --dry-run` writes nothing to the repository). */
+  lock?: boolean;
   /** Do not read the index objects (for `check({ repair: true })`, which rebuilds them). */
   skipIndex?: boolean;
   /** The key file to use (keyfile modes); default `keyFilePath(repository id)`. */
@@ -108,7 +110,7 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
  * unencrypted repository (unless allowed) and a rollback; a wrong passphrase is the engine's `WrongPassphraseError`.
  */
 export async function openRepository(backend: Backend, options: OpenRepositoryOptions): Promise<OpenedRepository> {
-  const repository = await Repository.open(backend, { exclusive: options.exclusive, readOnly: options.readOnly, skipIndex: options.skipIndex });
+  const repository = await Repository.open(backend, { exclusive: options.exclusive, readOnly: options.readOnly, lock: options.lock, skipIndex: options.skipIndex });
   try {
     const env = options.env ?? process.env;
     const id = repository.config.id;

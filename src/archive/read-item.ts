@@ -78,9 +78,18 @@ async function* readFile(fsPath: Buffer, expected: BigIntStats): AsyncGenerator<
   }
 }
 
-/** Reads, chunks and stores a file's contents; returns its chunk list in order. */
-export async function storeFile(ctx: ArchiveContext, writer: ChunkWriter, fsPath: Buffer, stat: BigIntStats, signal?: AbortSignal): Promise<ChunkRef[]> {
-  return storeStream(ctx, writer, readFile(fsPath, stat), Number(stat.size) >= SMALL_FILE, signal);
+/** Reads, chunks and stores a file's contents; returns its chunk list in order. `onRead` sees each piece's length as it is read. */
+export async function storeFile(ctx: ArchiveContext, writer: ChunkWriter, fsPath: Buffer, stat: BigIntStats, signal?: AbortSignal, onRead?: (bytes: number) => void): Promise<ChunkRef[]> {
+  const source = readFile(fsPath, stat);
+  return storeStream(ctx, writer, onRead ? counted(source, onRead) : source, Number(stat.size) >= SMALL_FILE, signal);
+}
+
+/** `source`, telling `onRead` the length of each piece as it passes. */
+export async function* counted(source: AsyncIterable<Uint8Array>, onRead: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const piece of source) {
+    onRead(piece.length);
+    yield piece;
+  }
 }
 
 /**

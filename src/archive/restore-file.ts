@@ -62,10 +62,10 @@ function isZero(bytes: Uint8Array): boolean {
  * Streams a file's chunks, in order, into a new temporary name beside `dest` (zero blocks of a
  * sparse item become holes), sets its metadata through the descriptor, then renames it to `dest`
  * (replacing a non-folder there, never following it). `consumed` is called once for every chunk
- * promise after it settled, also those left unread after a failure. On failure the temporary file
- * is removed and the error rethrown.
+ * promise after it settled, also those left unread after a failure; `wrote` after each chunk is
+ * written (its length). On failure the temporary file is removed and the error rethrown.
  */
-export async function writeLargeFile(dest: Buffer, item: Item, data: readonly Promise<Uint8Array>[], consumed: () => void, m: MetadataContext, identify: boolean): Promise<Written> {
+export async function writeLargeFile(dest: Buffer, item: Item, data: readonly Promise<Uint8Array>[], consumed: () => void, m: MetadataContext, identify: boolean, wrote?: (bytes: number) => void): Promise<Written> {
   const temp = Buffer.concat([dest.subarray(0, dest.lastIndexOf(0x2f)), Buffer.from(`/${TEMP_PREFIX}${randomBytes(6).toString('hex')}`)]);
   let next = 0;
   const take = async (): Promise<Uint8Array> => {
@@ -98,6 +98,7 @@ export async function writeLargeFile(dest: Buffer, item: Item, data: readonly Pr
           while (at < chunk.length) at += (await handle.write(chunk, at, chunk.length - at, offset + at)).bytesWritten;
         }
         offset += chunk.length;
+        wrote?.(chunk.length);
       }
       if (item.sparse) await handle.truncate(offset);
       await applyThroughHandle(handle, temp, item, m);

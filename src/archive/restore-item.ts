@@ -27,6 +27,8 @@ export interface RestoreHooks {
   warn(warning: Warning): void;
   /** Called once for every chunk promise handed to `restore`, after it settled. */
   consumed(): void;
+  /** Called after bytes of `item` were written or a file was finished (see `written`, `files`). */
+  progress?(item: Item): void;
 }
 
 /** A chunk list still to be consumed (set to undefined once a writer took it over). */
@@ -48,6 +50,8 @@ export class ItemRestorer {
   #damage: { error: unknown } | undefined;
   files = 0;
   bytes = 0;
+  /** Bytes written so far, of files still being written too (`bytes` counts finished files). */
+  written = 0;
 
   private constructor(tree: SafeTree, meta: MetadataContext, hooks: RestoreHooks) {
     this.#tree = tree;
@@ -127,13 +131,16 @@ export class ItemRestorer {
       // item repeats the first one's path, that path already names the file).
       if (!first.dest.equals(dest)) await this.#place(dest, shown, fresh, () => link(first.dest, dest));
       this.files += 1;
+      this.#hooks.progress?.(item);
       return;
     }
     if (!item.sparse && !(this.#meta.xattrs && item.xattrs) && (item.size ?? Infinity) <= SMALL_FILE) {
       const chunks = await this.#collect(owed);
       const written = await this.#place(dest, shown, fresh, async () => writeSmallFile(dest, item, chunks, this.#meta, hl !== undefined));
       this.bytes += written.size;
+      this.written += written.size;
       this.files += 1;
+      this.#hooks.progress?.(item);
       if (hl) this.#links.set(hl, { dest, done: Promise.resolve(written.identity) });
       return;
     }
@@ -141,9 +148,11 @@ export class ItemRestorer {
     if (await this.#tree.occupant(dest, fresh) === 'folder') await this.#tree.clearFor(dest, shown, false);
     const data = owed.data!;
     owed.data = undefined;
-    const done = writeLargeFile(dest, item, data, () => this.#hooks.consumed(), this.#meta, hl !== undefined).then((written) => {
+    const wrote = (n: number): void => { this.written += n; this.#hooks.progress?.(item); };
+    const done = writeLargeFile(dest, item, data, () => this.#hooks.consumed(), this.#meta, hl !== undefined, wrote).then((written) => {
       this.bytes += written.size;
       this.files += 1;
+      this.#hooks.progress?.(item);
       return written.identity;
     }, (error: unknown) => {
       if (this.#lost(shown, error)) return undefined;

@@ -44,6 +44,8 @@ export interface WalkOptions {
    * the list names everything). Default true: folders are walked.
    */
   recursive?: boolean;
+  /** Called for each path left out by `exclude` (nothing below it is visited). */
+  onExcluded?(path: string, stat: BigIntStats): void;
 }
 
 const CACHEDIR_SIGNATURE = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
@@ -145,14 +147,14 @@ async function* visit(
   fsPath: Buffer, archivePath: Buffer, stat: BigIntStats, rootDev: bigint, options: WalkOptions, seen: ReadonlyMap<string, string>, isRoot = false,
 ): AsyncGenerator<WalkEntry> {
   const shown = pathText(archivePath);
-  if (archivePath.length > 0 && options.exclude?.(shown)) return;
+  if (archivePath.length > 0 && options.exclude?.(shown)) { options.onExcluded?.(shown, stat); return; }
   // An earlier root stored this folder or file (and what is below it) already.
   const walked = isRoot ? undefined : seen.get(shown);
   if (walked !== undefined && walked === resolve(fsPath.toString())) return;
   if (stat.isSocket()) return;
   if (stat.isDirectory() && options.oneFileSystem && stat.dev !== rootDev) return;
-  if (options.excludeLargerThan !== undefined && stat.isFile() && stat.size > BigInt(options.excludeLargerThan)) return;
-  if (stat.isDirectory() && options.excludeIfPresent?.length && await hasTag(fsPath, options.excludeIfPresent)) return;
+  if (options.excludeLargerThan !== undefined && stat.isFile() && stat.size > BigInt(options.excludeLargerThan)) { options.onExcluded?.(shown, stat); return; }
+  if (stat.isDirectory() && options.excludeIfPresent?.length && await hasTag(fsPath, options.excludeIfPresent)) { options.onExcluded?.(shown, stat); return; }
   if (archivePath.length > 0) yield { fsPath, archivePath, stat };
   if (!stat.isDirectory() || (isRoot && options.recursive === false)) return;
   let names: Buffer[];

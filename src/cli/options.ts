@@ -12,6 +12,8 @@ export interface GlobalOptions {
   repo?: string;
   json?: boolean;
   progress?: boolean;
+  /** `-v/--verbose`: say more on standard error (see program.ts). */
+  verbose?: boolean;
   uploadConnections?: number;
   downloadConnections?: number;
   /** Bytes per second (parsed by `parseRate`). */

@@ -46,6 +46,7 @@ Environment:
   XDG_CACHE_HOME        where the files cache lives (default ~/.cache/cairn)
   XDG_CONFIG_HOME       where key files (cairn/keys) and the security state live (default ~/.config)
   CAIRN_PRICES          JSON price table for the estimated cost line (as --prices)
+  CAIRN_PROGRESS_FPS    progress updates per second (default 10 on a terminal, 1 otherwise)
 
 Storage limits (global options; defaults per backend, from its connection capacity):
                         --upload-connections  --download-connections
@@ -84,9 +85,10 @@ export function createProgram(io: CliIO, options: { jsonErrors?: boolean } = {})
     .description('deduplicating, encrypting backups to a folder, SFTP, S3, Google Cloud Storage or Azure Blob')
     .version(VERSION, '-V, --version', 'print the version')
     .option('-r, --repo <url>', 'repository (default: $CAIRN_REPO)')
-    .option('--json', 'machine-readable output: JSON on standard output, no progress bar')
+    .option('--json', 'machine-readable output: JSON on standard output, no progress')
+    .option('-v, --verbose', 'say more: create prints what the count of the sources found and each added, modified or unreadable file (as --list --filter AME)')
     .option('--key-file <path>', 'key file of a keyfile-mode repository (default: $CAIRN_KEY_FILE, else ~/.config/cairn/keys/<repository id>)')
-    .addOption(new Option('--progress', 'show a progress bar even when standard error is not a terminal'))
+    .addOption(new Option('--progress', 'show progress even when standard error is not a terminal (then a line per second, or $CAIRN_PROGRESS_FPS)'))
     .addOption(new Option('--no-progress', 'never show a progress bar'))
     .option('--upload-connections <n>', 'most uploads in flight (default: per backend, see below)', parseCount(1))
     .option('--download-connections <n>', 'most downloads, listings, HEADs and deletes in flight (default: per backend)', parseCount(1))

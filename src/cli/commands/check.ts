@@ -57,7 +57,7 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
         verifyData: options.verifyData || options.verifyDataSubset !== undefined,
         subsetPercent: options.verifyDataSubset,
         repair: options.repair,
-        onProgress: (done, total) => progress.update({ files: done, bytes: done, totalBytes: total }),
+        onProgress: (done, total) => progress.update({ unit: 'chunks', count: done, totalCount: total }),
       });
       // A record moved to quarantine is repaired; every other archive problem stays (see --help).
       result.errors += result.archives.problems.filter((p) => p.quarantined === undefined).length;

@@ -106,6 +106,8 @@ export interface RepoCommandOptions {
 export interface OpenMode {
   exclusive?: boolean;
   readOnly?: boolean;
+  /** False: take no lock (with readOnly; `create --dry-run`). */
+  lock?: boolean;
   compression?: string;
   /** `work` watches `io.interrupt` itself and stops cleanly (create); otherwise a signal abandons it. */
   handlesInterrupt?: boolean;
@@ -138,6 +140,7 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
       passphrase: () => readPassphrase({ env: io.env }),
       exclusive: mode.exclusive,
       readOnly: mode.readOnly,
+      lock: mode.lock,
       skipIndex: mode.skipIndex,
       compression: mode.compression,
       keyFile: io.env.CAIRN_KEY_FILE || undefined,

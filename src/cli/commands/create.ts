@@ -5,11 +5,12 @@ import { resolve } from 'node:path';
 import type { CliIO } from '../io.js';
 import { errnoText, redactSecrets, UsageError } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { InvalidArgumentError } from 'commander';
 import { collect, globalsOf, parseCompression, parseCount, parseMode, parseSize, repoUrl } from '../options.js';
 import { parseTags } from '../archive-name.js';
 import { collectSources, type SourceOptions } from '../sources.js';
 import { expandPlaceholders } from '../placeholders.js';
-import { createArchive, isoTime, type CreateStats } from '../../index.js';
+import { createArchive, isoTime, pathText, type CreateStats, type ItemStatus } from '../../index.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface CreateCommandOptions extends RepoCommandOptions, Omit<SourceOptions, 'paths'> {
@@ -35,6 +36,13 @@ export interface CreateCommandOptions extends RepoCommandOptions, Omit<SourceOpt
   stdinMode?: number;
   /** Recorded in the archive (the command line). */
   command?: string[];
+  /** `--list`: a line per item with its status letter; `filter` keeps only these letters (and implies it). */
+  list?: boolean;
+  filter?: string;
+  /** `-n/--dry-run`: walk and report, store nothing, take no lock. */
+  dryRun?: boolean;
+  /** Global `-v`: the count of the sources, and the items with status A, M or E (unless --list/--filter say otherwise). */
+  verbose?: boolean;
 }
 
 /** What `create --json` prints. */
@@ -42,6 +50,8 @@ export interface CreateSummary {
   archive: { name: string; start: string; end: string };
   stats: CreateStats;
   warnings: number;
+  /** Present (true) when nothing was stored: the stats say what would have been read. */
+  dryRun?: true;
 }
 
 /** Backs up `paths`; the name's placeholders are expanded; an existing name fails before any write. */
@@ -59,21 +69,39 @@ export async function runCreate(options: CreateCommandOptions, io: CliIO): Promi
   if (fromStdin && !io.stdin) throw new UsageError('"-" (standard input) is not available here');
   const stdin = fromStdin ? { name: options.stdinName ?? 'stdin', mode: options.stdinMode ?? 0o644, data: io.stdin!() } : undefined;
   const sources = fromStdin ? { paths: [], recursive: true } : await collectSources(options, io);
-  return withRepository(options, io, { compression: options.compression, handlesInterrupt: true }, async (opened, progress) => {
+  const dryRun = options.dryRun === true;
+  // A dry run takes no lock and opens read-only: the repository is left byte for byte as it was.
+  const mode = dryRun ? { readOnly: true, lock: false, handlesInterrupt: true } : { compression: options.compression, handlesInterrupt: true };
+  return withRepository(options, io, mode, async (opened, progress) => {
+    const listing = itemLister(options, io);
+    let current = '';
+    let counted = false;
     const result = await createArchive(opened, {
       name, paths: sources.paths, recursive: sources.recursive, stdin, exclude, oneFileSystem: options.oneFileSystem, excludeCaches: options.excludeCaches,
       excludeCaseInsensitive: options.iexclude, excludeIfPresent: options.excludeIfPresent, excludeLargerThan: options.excludeLargerThan, tags,
       comment: options.comment, command: options.command, noFilesCache: options.filesCache === false,
       checkpointInterval: options.checkpointInterval, signal: io.interrupt?.signal,
       onWarning: (w) => io.warn(`${w.path}: ${errnoText(w.code) ?? w.message}`),
-      onProgress: (p) => progress.update({ files: p.files, bytes: p.original }),
+      dryRun, countSources: progress.shown || options.verbose === true, onItemStatus: listing,
+      onProgress: (p) => {
+        if (p.path.length > 0) current = pathText(p.path);
+        if (p.total && !counted && options.verbose) io.err(`cairn: the sources hold ${p.total.files} files, ${formatBytes(p.total.bytes)}\n`);
+        counted ||= p.total !== undefined;
+        progress.update({ unit: 'files', count: p.files, totalCount: p.total?.files, bytes: p.processed, totalBytes: p.total?.bytes, current });
+      },
     });
     const summary: CreateSummary = {
       archive: { name: result.archive.name, start: isoTime(result.archive.start), end: isoTime(result.archive.end) },
       stats: result.stats,
       warnings: result.warnings.length,
+      ...(dryRun ? { dryRun: true as const } : {}),
     };
     progress.stop();
+    if (dryRun) {
+      const s = result.stats;
+      emit(io, options, summary, () => `dry run: would back up ${s.files} files, ${formatBytes(s.original)} (${s.filesRead} to read, ${s.filesUnchanged} unchanged in the files cache); nothing was stored`);
+      return summary;
+    }
     emit(io, options, summary, () => (options.stats === false ? '' : [
       `archive ${name}: ${result.stats.files} files (${result.stats.filesRead} read), ${(result.stats.durationMs / 1000).toFixed(1)} s`,
       `  files ${formatBytes(result.stats.original)}; new data ${formatBytes(result.stats.deduplicated)} (after deduplication, metadata included), stored as ${formatBytes(result.stats.compressed)} (compressed and encrypted)`,
@@ -106,8 +134,28 @@ export function registerCreate(program: Command, io: CliIO): void {
     .option('--files-from <file>', 'back up the paths listed in FILE, one per line (# comments, blank lines skipped; folders are walked; repeatable)', collect)
     .option('--paths-from-stdin', 'back up exactly the paths read from standard input (folders without their contents: list everything, as find does)')
     .option('--paths-delimiter <delim>', 'with --paths-from-stdin: the separator (default: newline; "\\0" for find -print0)')
+    // Listing and dry run (issue 11): --list, --filter, -n/--dry-run; -v is global (program.ts).
+    .option('--list', 'print a line per item with its status: A added, M modified, U unchanged, E error, x excluded, d folder, s symlink, h hard link, f FIFO, c/b device, i standard input (on standard error with --json)')
+    .option('--filter <letters>', 'with --list (implied): only items with these status letters, e.g. AME', parseStatusFilter)
+    .option('-n, --dry-run', 'walk and print what would be stored (with --list: each item), read and store nothing, take no lock, leave the files cache as it is')
     .action(async (name: string, paths: string[], opts: Omit<CreateCommandOptions, 'repo' | 'name' | 'paths'>, cmd: Command) => {
       const g = globalsOf(cmd);
-      await runCreate({ ...opts, name, paths, command: ['cairn', ...process.argv.slice(2).map(redactSecrets)], repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
+      await runCreate({ ...opts, name, paths, command: ['cairn', ...process.argv.slice(2).map(redactSecrets)], repo: repoUrl(g, io), json: g.json, progress: g.progress, verbose: g.verbose }, io);
     });
+}
+
+const STATUS_LETTERS = 'AMUhidsfcbEx';
+
+/** `--filter`: status letters, each one of STATUS_LETTERS. */
+function parseStatusFilter(text: string): string {
+  if (text === '' || [...text].some((c) => !STATUS_LETTERS.includes(c))) throw new InvalidArgumentError(`use status letters from ${STATUS_LETTERS}, e.g. AME`);
+  return text;
+}
+
+/** The `--list` printer (`A path`), or undefined when nothing is listed; -v alone lists A, M and E. */
+function itemLister(options: CreateCommandOptions, io: CliIO): ((status: ItemStatus, path: string) => void) | undefined {
+  const letters = options.filter ?? (options.list ? undefined : options.verbose ? 'AME' : '');
+  if (letters === '') return undefined;
+  const print = options.json ? (t: string) => io.err(t) : (t: string) => io.out(t);
+  return (status, path) => { if (letters === undefined || letters.includes(status)) print(`${status} ${path}\n`); };
 }

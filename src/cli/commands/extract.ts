@@ -5,7 +5,7 @@ import type { CliIO } from '../io.js';
 import { formatBytes } from '../format.js';
 import { UsageError } from '../errors.js';
 import { collect, globalsOf, parseCount, repoUrl } from '../options.js';
-import { extractArchive } from '../../index.js';
+import { extractArchive, pathText } from '../../index.js';
 import { resolveArchiveName } from '../archive-name.js';
 import { patternUse } from '../pattern-use.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
@@ -25,8 +25,6 @@ export interface ExtractOptions extends RepoCommandOptions {
 /** Restores; every chunk is authenticated while reading; nothing is written outside `target`. */
 export async function runExtract(options: ExtractOptions, io: CliIO): Promise<{ items: number; files: number; bytes: number; warnings: number }> {
   return withRepository(options, io, { readOnly: true }, async (opened, progress) => {
-    let files = 0;
-    let bytes = 0;
     const name = await resolveArchiveName(opened, options.name);
     const used = patternUse(options.patterns);
     const result = await extractArchive(opened, name, {
@@ -36,7 +34,8 @@ export async function runExtract(options: ExtractOptions, io: CliIO): Promise<{ 
       stripComponents: options.stripComponents,
       dryRun: options.dryRun,
       numericIds: options.numericIds,
-      onItem: (item) => { used.note(item); if (item.size !== undefined) { files++; bytes += item.size; progress.update({ files, bytes }); } },
+      onItem: (item) => used.note(item),
+      onProgress: (p) => progress.update({ unit: 'files', count: p.files, bytes: p.bytes, current: pathText(p.path) }),
       onWarning: (w) => io.warn(`${w.path}: ${w.message}`),
     });
     used.warnUnmatched(io, name);
