@@ -22,15 +22,32 @@ export interface MetadataContext {
 const NS = 1_000_000_000n;
 const US = 1_000_000n;
 /**
- * Seconds as the double Node's utimes wants. libuv truncates it to whole microseconds, and a double
- * of today's seconds is only exact to about 0.24 µs: so round to the nearest microsecond and aim at
- * the middle of it, which truncation cannot miss. The restored time is then within 0.5 µs (it was
- * up to 1.1 µs with the plain conversion, which could land just below the microsecond).
+ * Whether this Node's utimes keeps nanoseconds: libuv 1.52 and later (Node 24's) pass the
+ * double's fraction through as nanoseconds; older ones (Node 20's 1.46) truncate it to whole
+ * microseconds.
  */
-export function utimeSeconds(ns: bigint): number {
-  if (ns < 0n) return Number(ns / NS) + Number(ns % NS) / 1e9;
+export const UTIMES_KEEPS_NANOSECONDS = versionAtLeast(process.versions.uv ?? '0', [1, 52]);
+
+/**
+ * Seconds as the double Node's utimes wants; a double of today's seconds is only exact to about
+ * 0.24 µs. Where libuv keeps nanoseconds, the nearest double is within 0.12 µs. Where it truncates
+ * to whole microseconds, round to the nearest microsecond and aim at the middle of it, which
+ * truncation cannot miss. Either way the restored time is within 0.5 µs (it was up to 1.1 µs with
+ * the plain conversion under truncation, which could land just below the microsecond).
+ */
+export function utimeSeconds(ns: bigint, keepsNanoseconds = UTIMES_KEEPS_NANOSECONDS): number {
+  if (ns < 0n || keepsNanoseconds) return Number(ns / NS) + Number(ns % NS) / 1e9;
   const us = (ns + 500n) / 1000n;
   return Number(us / US) + (Number(us % US) + 0.5) / 1e6;
+}
+
+function versionAtLeast(version: string, least: number[]): boolean {
+  const parts = version.split('.').map(Number);
+  for (let i = 0; i < least.length; i++) {
+    const v = parts[i] ?? 0;
+    if (v !== least[i]) return v > least[i];
+  }
+  return true;
 }
 
 /** The owner to set: only root can give files away; names win over numbers unless `numericIds`. */

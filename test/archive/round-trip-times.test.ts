@@ -1,14 +1,17 @@
-// Restored times are as close to the archived nanoseconds as Node's utimes allows (libuv keeps whole
-// microseconds): within 0.5 µs, for files, folders and symlinks, whatever the sub-microsecond part.
+// Restored times are as close to the archived nanoseconds as Node's utimes allows (libuv before 1.52,
+// Node 20's, keeps whole microseconds; 1.52 and later, Node 24's, nanoseconds through a double):
+// within 0.5 µs, for files, folders and symlinks, whatever the sub-microsecond part, on both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkWriter } from '../../src/archive/chunk-writer.js';
 import { ItemStreamWriter } from '../../src/archive/item-stream.js';
 import { writeRecord } from '../../src/archive/archive-record.js';
 import { extractArchive } from '../../src/archive/extract.js';
 import { utimeSeconds } from '../../src/archive/restore-fs.js';
+import { UTIMES_KEEPS_NANOSECONDS } from '../../src/archive/restore-meta.js';
 import { S_IFDIR, S_IFLNK, S_IFREG, type Item } from '../../src/archive/item.js';
 import { makeFixture } from './helpers/context.js';
 
@@ -16,16 +19,34 @@ const BASE = 1_700_000_000_000_000_000n;
 /** Sub-microsecond parts around the rounding edges, plus whole-microsecond and whole-second times. */
 const FRACTIONS = [0n, 1n, 499n, 500n, 501n, 999n, 999_999_999n, 123_456_789n, 987_654_321n, 1_000n, 250_000_499n];
 
-test('utimeSeconds lands on the nearest microsecond after libuv truncates it', () => {
+test('utimeSeconds lands within 0.5 µs whether libuv truncates to microseconds (before 1.52) or keeps nanoseconds', () => {
   for (const f of FRACTIONS) {
     const ns = BASE + f;
-    const s = utimeSeconds(ns);
-    // What libuv does: whole seconds, then nanoseconds truncated to microseconds.
+    const near = (got: bigint, how: string): void => {
+      const err = got > ns ? got - ns : ns - got;
+      assert.ok(err <= 500n, `${how} ${ns}: ${got}`);
+    };
+    // libuv before 1.52 (Node 20): whole seconds, then nanoseconds truncated to microseconds.
+    const s = utimeSeconds(ns, false);
     const sec = Math.trunc(s);
-    const us = Math.trunc(((s - sec) * 1e9) / 1000);
-    const got = BigInt(sec) * 1_000_000_000n + BigInt(us) * 1000n;
-    const err = got > ns ? got - ns : ns - got;
-    assert.ok(err <= 500n, `${ns}: ${got}`);
+    near(BigInt(sec) * 1_000_000_000n + BigInt(Math.trunc(((s - sec) * 1e9) / 1000)) * 1000n, 'truncating');
+    // libuv 1.52 and later (Node 24): the fraction as nanoseconds.
+    const t = utimeSeconds(ns, true);
+    const tsec = Math.trunc(t);
+    near(BigInt(tsec) * 1_000_000_000n + BigInt(Math.trunc((t - tsec) * 1e9)), 'keeping nanoseconds');
+  }
+});
+
+test('UTIMES_KEEPS_NANOSECONDS says what this Node\'s utimes does', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-utimes-'));
+  try {
+    const file = join(dir, 'f');
+    await writeFile(file, '');
+    await utimes(file, 1_700_000_000.123_456_7, 1_700_000_000.123_456_7);
+    const subMicrosecond = (await stat(file, { bigint: true })).mtimeNs % 1000n;
+    assert.equal(UTIMES_KEEPS_NANOSECONDS, subMicrosecond !== 0n, `Node ${process.version}, libuv ${process.versions.uv}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

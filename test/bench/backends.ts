@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { Backend } from '../../src/store/backend.js';
 import { createFsBackend } from '../../backends/fs/index.js';
 import { backupCost } from './cost/backup-cost.js';
+import { runtimeLine } from '../helpers/runtime.js';
 
 const MIB = 1024 * 1024;
 type Factory = { make(root: string): Promise<Backend>; stop(): Promise<void> };
@@ -87,6 +88,7 @@ export default async function run(args: string[] = []): Promise<void> {
     unsubscribe('http.client.request.start', onRequest);
   }
   const base = (c: number) => rows.find((r) => r.backend === 'fs' && r.concurrency === c);
+  console.log(`${await runtimeLine()}`);
   console.log(`${objects} objects of ${size / MIB} MiB per row; ratio = backend MiB/s ÷ fs MiB/s at the same concurrency`);
   console.log('backend  conc   put MiB/s (ratio)   get MiB/s (ratio)   backend calls   http requests');
   for (const r of rows) {

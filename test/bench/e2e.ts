@@ -21,6 +21,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateDataset, parseSize } from './dataset/generate.js';
 import { mutateDataset } from './dataset/mutate.js';
+import { runtimeInfo, runtimeLine } from '../helpers/runtime.js';
 
 interface Measure { wall: number; cpu: number; rssMiB: number }
 interface Tool {
@@ -224,13 +225,14 @@ export async function main(args: string[] = []): Promise<void> {
     });
     await phase('check --verify-data', 1, (t) => t.check());
     console.log(`\nrestore target: ${useShm ? 'tmpfs (/dev/shm)' : 'disk'}; dataset ${(summary.bytes / 2 ** 20).toFixed(0)} MiB, ${summary.files} files; ${changes.changedFiles} changed on day 2\n`);
+    console.log(`cairn ran on ${await runtimeLine()}`);
     printTable(results, tools.map((t) => t.name));
     console.log('');
     printGoals(results);
     if (process.env.CAIRN_BENCH_JSON) {
       await mkdir(resolve(process.env.CAIRN_BENCH_JSON, '..'), { recursive: true });
       const { writeFile } = await import('node:fs/promises');
-      await writeFile(process.env.CAIRN_BENCH_JSON, JSON.stringify({ size, summary, changes, results }, null, 2));
+      await writeFile(process.env.CAIRN_BENCH_JSON, JSON.stringify({ runtime: await runtimeInfo(), size, summary, changes, results }, null, 2));
     }
   } finally {
     if (process.env.CAIRN_BENCH_KEEP === '1') console.log(`kept ${work}`);

@@ -14,6 +14,8 @@ import { scanCandidates } from '../../src/engine/chunker/scan.js';
 import { createIdFunction } from '../../src/engine/ids.js';
 import { compressFrame, decompressFrame, loadRawCodecs, parseCompression } from '../../src/engine/compress/index.js';
 import { binaryish, randomish, textish } from '../engine/data.js';
+import { runtimeLine } from '../helpers/runtime.js';
+import { wasmZstd } from '../../src/engine/compress/libs.js';
 
 const MIB = 1024 * 1024;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -108,7 +110,7 @@ function makeOcb(): (p: Uint8Array) => void {
 
 async function stages(key: KeyMaterial, mixed: Uint8Array, random: Uint8Array, sample: Uint8Array, row: Row): Promise<void> {
   const ocb = makeOcb();
-  console.log('-- one thread, 2 MiB pieces');
+  console.log(`-- one thread, 2 MiB pieces; ${await runtimeLine()}`);
   row('raw node:crypto aes-256-ocb (random)', rate(random, 2 * MIB, ocb));
 
   const params = resolveChunkerOptions(DEFAULT_CHUNKER) as CdcParams;
@@ -137,6 +139,20 @@ async function stages(key: KeyMaterial, mixed: Uint8Array, random: Uint8Array, s
     row(`decompress ${spec} (mixed)`, rate(sample.subarray(0, 16 * MIB), 2 * MIB, () => decompressFrame(codecs, frames[i++ % frames.length]), 1000));
   }
   console.log(`  (zstd implementation: ${codecs.zstdImplementation})`);
+  if (codecs.zstdImplementation !== '@bokuweb/zstd-wasm') {
+    // The same rows with the WebAssembly build, so one run compares the two on this Node.
+    const wasm = await wasmZstd();
+    const wasmCodecs = { ...codecs, zstdCompress: wasm.compress, zstdDecompress: wasm.decompress, zstdImplementation: wasm.implementation };
+    const s = parseCompression('zstd,3');
+    row('compress zstd,3 (mixed), WebAssembly', rate(sample, 2 * MIB, (p) => compressFrame(wasmCodecs, s, p), 1000));
+    const frames: Uint8Array[] = [];
+    for (let at = 0; at < 16 * MIB; at += 2 * MIB) {
+      const f = compressFrame(wasmCodecs, s, sample.subarray(at, at + 2 * MIB));
+      frames.push(new Uint8Array(Buffer.concat([f.header, f.body])));
+    }
+    let i = 0;
+    row('decompress zstd,3 (mixed), WebAssembly', rate(sample.subarray(0, 16 * MIB), 2 * MIB, () => decompressFrame(wasmCodecs, frames[i++ % frames.length]), 1000));
+  }
   for (const suite of ['aes-256-ocb', 'chacha20-poly1305'] as const) {
     const codec = await createCodec({ ...key, suite, mode: suite === 'aes-256-ocb' ? 'repokey-aes-ocb' : 'repokey-chacha20-poly1305' }, { compression: 'none' });
     const id = new Uint8Array(32);
@@ -148,7 +164,7 @@ async function stages(key: KeyMaterial, mixed: Uint8Array, random: Uint8Array, s
 async function pipelines(key: KeyMaterial, mixed: Uint8Array, random: Uint8Array, total: number, compression: string, row: Row): Promise<void> {
   row('raw node:crypto aes-256-ocb (random), same run', rate(random, 2 * MIB, makeOcb()));
 
-  console.log(`-- pipeline, ${total / MIB} MiB per run, compression ${compression}; load average: ${load()}`);
+  console.log(`-- pipeline, ${total / MIB} MiB per run, compression ${compression}; load average: ${load()}; ${await runtimeLine()}`);
   const results: Record<string, number> = {};
   for (const [name, pool] of [['random', random], ['mixed', mixed]] as const) {
     for (const workers of [1, 2]) {

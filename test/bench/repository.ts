@@ -15,6 +15,7 @@ import { createCRC32 } from 'hash-wasm';
 import { createFsBackend } from '../../backends/fs/index.js';
 import { createMemoryBackend } from '../../backends/memory/index.js';
 import type { Backend } from '../../src/store/backend.js';
+import { runtimeLine } from '../helpers/runtime.js';
 import { Repository } from '../../src/repository/index.js';
 import { loadDigests, xxh64 } from '../../src/repository/digests.js';
 import { ChunkIndex, IndexBuilder } from '../../src/repository/index-table.js';
@@ -40,7 +41,7 @@ async function digests(): Promise<void> {
   const wb = await timed(() => { for (let i = 0; i < m; i++) wasmCrc.init().update(big).digest('binary'); });
   const xb = await timed(() => { for (let i = 0; i < m; i++) xxh64(big); });
   const xh = await timed(() => { for (let i = 0; i < n; i++) xxh64(header); });
-  console.log('checksums (45-byte header: ns per call; 2 MiB value: throughput)');
+  console.log(`checksums (45-byte header: ns per call; 2 MiB value: throughput); ${await runtimeLine()}`);
   console.log(`  crc32  node:zlib   ${(zh * 1e6 / n).toFixed(0)} ns   ${rate(m * big.length, zb)}`);
   console.log(`  crc32  hash-wasm   ${(wh * 1e6 / n).toFixed(0)} ns   ${rate(m * big.length, wb)}`);
   console.log(`  xxh64  hash-wasm   ${(xh * 1e6 / n).toFixed(0)} ns   ${rate(m * big.length, xb)}`);
@@ -138,7 +139,7 @@ export default async function run(args: string[] = []): Promise<void> {
   const mib = opt('mib', 256);
   const entries = opt('entries', 1_000_000);
   await digests();
-  console.log(`log put throughput, 2 MiB values, 32 MiB segments (raw: the same bytes as 32 MiB puts, 4 at once)`);
+  console.log(`log put throughput, 2 MiB values, 32 MiB segments (raw: the same bytes as 32 MiB puts, 4 at once); ${await runtimeLine()}`);
   await throughput('memory', async () => createMemoryBackend(), mib);
   const dir = await mkdtemp(join(tmpdir(), 'cairn-bench-repo-'));
   let n = 0;

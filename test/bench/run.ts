@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runtimeLine } from '../helpers/runtime.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const available = () => readdirSync(here).filter((f) => f.endsWith('.ts') && f !== 'run.ts').map((f) => f.slice(0, -3)).sort();
@@ -33,6 +34,6 @@ for (const name of names) {
     console.error(`test/bench/${name}.ts has no default-exported run function`);
     process.exit(2);
   }
-  console.log(`== bench ${name}`);
+  console.log(`== bench ${name} on ${await runtimeLine()}`);
   await mod.default(args);
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomFillSync } from 'node:crypto';
 import { createFsBackend } from '../../backends/fs/index.js';
+import { runtimeLine } from '../helpers/runtime.js';
 
 const MIB = 1024 * 1024;
 
@@ -48,7 +49,7 @@ export default async function run(args: string[] = []): Promise<void> {
     }
     const rate = (ms: number) => (size / MIB / (ms / 1000)).toFixed(0);
     const [put, write, writeSync, get, read] = [t.put, t.write, t.writeSync, t.get, t.read].map(median) as number[];
-    console.log(`object ${size / MIB} MiB, ${rounds} rounds (median), temp dir ${tmpdir()}`);
+    console.log(`object ${size / MIB} MiB, ${rounds} rounds (median), temp dir ${tmpdir()}; ${await runtimeLine()}`);
     console.log(`put  fs backend ${rate(put)} MiB/s | fs.writeFile ${rate(write)} MiB/s (ratio ${(write / put).toFixed(2)}) | writeFile+fsync ${rate(writeSync)} MiB/s (ratio ${(writeSync / put).toFixed(2)})`);
     console.log(`get  fs backend ${rate(get)} MiB/s | fs.readFile  ${rate(read)} MiB/s (ratio ${(read / get).toFixed(2)})`);
     console.log('ratio = backend throughput / plain throughput (1.00 = as fast as plain fs)');

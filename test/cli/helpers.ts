@@ -138,9 +138,9 @@ export function oneLine(stderr: string): string {
 
 /**
  * Asserts that `restored` reproduces `source` exactly, except that modification times may differ
- * by at most 0.5 µs: Node's utimes() takes a double of seconds and libuv keeps whole microseconds, so a restore cannot set nanoseconds
- * (the archive keeps them; the round-trip test checks that through `list`). The extractor rounds to
- * the nearest microsecond.
+ * by at most 0.5 µs: Node's utimes() takes a double of seconds (and libuv before 1.52, Node 20's, keeps
+ * whole microseconds), so a restore cannot set every nanosecond (the archive keeps them; the round-trip
+ * test checks that through `list`).
  */
 export function assertSameTree(restored: Map<string, Entry>, source: Map<string, Entry>): void {
   const near = (a: bigint, b: bigint) => (a > b ? a - b : b - a) <= 500n;

@@ -2,12 +2,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { compressFrame, decompressFrame, loadRawCodecs, parseCompression, formatCompression, MAX_RAW_LENGTH } from '../../src/engine/compress/index.js';
+import { compressFrame, decompressFrame, loadRawCodecs, parseCompression, formatCompression, MAX_RAW_LENGTH, type RawCodecs } from '../../src/engine/compress/index.js';
+import { nativeZstd, wasmZstd, type ZstdCodec } from '../../src/engine/compress/libs.js';
+import { zstdFrameLength } from '../../src/engine/compress/zstd-header.js';
 import { compressionFrame, zstdZeros } from '../helpers/bombs.js';
 import { IntegrityError, InvalidOptionError, UnsupportedFormatError } from '../../src/engine/index.js';
 import { binaryish, randomish, textish } from './data.js';
 
 const frame = (p: { header: Uint8Array; body: Uint8Array }): Uint8Array => new Uint8Array(Buffer.concat([p.header, p.body]));
+
+/** node:zlib has zstd from Node 22.15 on (and in every 23.x and later). */
+const [major, minor] = process.versions.node.split('.').map(Number);
+const NODE_HAS_ZSTD = major > 22 || (major === 22 && minor >= 15);
+
+/** The default codecs with zstd from `zstd`. */
+function codecsWith(base: RawCodecs, zstd: ZstdCodec): RawCodecs {
+  return { ...base, zstdCompress: zstd.compress, zstdDecompress: zstd.decompress, zstdImplementation: zstd.implementation };
+}
+
+/** Every zstd implementation this Node has: the WebAssembly build, and node:zlib's where present. */
+async function zstdImplementations(): Promise<ZstdCodec[]> {
+  const native = nativeZstd();
+  return native ? [native, await wasmZstd()] : [await wasmZstd()];
+}
 
 test('frame header vectors: none and zlib', async () => {
   const codecs = await loadRawCodecs();
@@ -78,7 +95,10 @@ test('compression specs parse, normalize and reject nonsense', () => {
 });
 
 test('decompression bombs are refused before any decoder allocates (F5)', async () => {
-  const codecs = await loadRawCodecs();
+  for (const zstd of await zstdImplementations()) await refusesBombs(codecsWith(await loadRawCodecs(), zstd));
+});
+
+async function refusesBombs(codecs: RawCodecs): Promise<void> {
   // The hand-made frame is real zstd: a small one decodes to what it says.
   assert.deepEqual(decompressFrame(codecs, compressionFrame(2, 256 * 1024, zstdZeros(256 * 1024))), new Uint8Array(256 * 1024));
   const GiB = 1024 * 1024 * 1024;
@@ -99,4 +119,82 @@ test('decompression bombs are refused before any decoder allocates (F5)', async 
   assert.ok(Date.now() - started < 2000, 'refused at once');
   assert.ok(process.memoryUsage().rss - rssBefore < 100 * 1024 * 1024, 'nothing near the announced size was allocated');
   assert.throws(() => compressFrame(codecs, parseCompression('none'), new Uint8Array(MAX_RAW_LENGTH + 1)), RangeError);
+}
+
+test('zstd comes from node:zlib exactly when this Node has it (22.15 and later), else from WebAssembly', async () => {
+  assert.equal(nativeZstd() !== undefined, NODE_HAS_ZSTD, `Node ${process.version}`);
+  assert.equal((await loadRawCodecs()).zstdImplementation, NODE_HAS_ZSTD ? 'node:zlib' : '@bokuweb/zstd-wasm');
+  assert.equal((await wasmZstd()).implementation, '@bokuweb/zstd-wasm');
+});
+
+test('node:zlib and WebAssembly zstd read each other\'s frames byte for byte', { skip: !NODE_HAS_ZSTD && `Node ${process.version} has no zstd in node:zlib (22.15+)` }, async () => {
+  const native = nativeZstd()!;
+  const wasm = await wasmZstd();
+  const base = await loadRawCodecs();
+  const inputs: [string, Uint8Array][] = [
+    ['empty', new Uint8Array(0)],
+    ['1 byte', new Uint8Array([7])],
+    ['text 1000', textish('i1', 1000)],
+    ['text 128 KiB + 1', textish('i2', 128 * 1024 + 1)],
+    ['binary 2 MiB', binaryish('i3', 2 << 20)],
+    ['random 300 KB', randomish('i4', 300_000)],
+    ['zeros 1 MiB', new Uint8Array(1 << 20)],
+  ];
+  for (const level of [1, 3, 9, 19]) {
+    for (const [what, data] of inputs) {
+      if (level === 19 && data.length > 200_000) continue; // slow and adds nothing
+      for (const [from, to] of [[native, wasm], [wasm, native]]) {
+        const label = `${what}, level ${level}, ${from.implementation} -> ${to.implementation}`;
+        const packed = from.compress(data, level);
+        assert.equal(zstdFrameLength(packed), packed.length, `${label}: one frame`);
+        assert.deepEqual(to.decompress(packed, data.length), data, label);
+        // and through the chunk frame, where the reader checks the body's announced size
+        if (data.length > 0) {
+          const f = frame(compressFrame(codecsWith(base, from), parseCompression(`zstd,${level}`), data));
+          assert.deepEqual(decompressFrame(codecsWith(base, to), f), data, `${label} (frame)`);
+        }
+      }
+    }
+  }
+  // Incompressible data is stored as none by both, so the chunk frames are identical.
+  const random = randomish('i5', 100_000);
+  assert.deepEqual(frame(compressFrame(codecsWith(base, native), parseCompression('zstd'), random)), frame(compressFrame(codecsWith(base, wasm), parseCompression('zstd'), random)));
+});
+
+test('a zstd body with a second frame or bytes after its frame is refused by every implementation', async () => {
+  const base = await loadRawCodecs();
+  const text = textish('trailing', 100_000);
+  for (const zstd of await zstdImplementations()) {
+    const codecs = codecsWith(base, zstd);
+    const f = frame(compressFrame(codecs, parseCompression('zstd'), text));
+    assert.deepEqual(decompressFrame(codecs, f), text);
+    const body = f.subarray(6);
+    const cases: [string, Uint8Array][] = [
+      ['junk after the frame', new Uint8Array(Buffer.concat([f, Buffer.from('junk!')]))],
+      ['one byte after the frame', new Uint8Array(Buffer.concat([f, Buffer.from([0])]))],
+      ['a second frame', new Uint8Array(Buffer.concat([f, body]))],
+      ['a second, empty frame', new Uint8Array(Buffer.concat([f, zstd.compress(new Uint8Array(0), 3)]))],
+      ['a truncated last block', f.subarray(0, f.length - 1)],
+    ];
+    for (const [what, bytes] of cases) {
+      assert.throws(() => decompressFrame(codecs, bytes), (e: unknown) => e instanceof IntegrityError && e.code === 'ECHUNK_INTEGRITY', `${zstd.implementation}: ${what}`);
+    }
+  }
+});
+
+test('every zstd implementation stops at the chunk\'s length: a frame that holds more is refused without decoding it all', async () => {
+  const base = await loadRawCodecs();
+  const MiB = 1024 * 1024;
+  for (const zstd of await zstdImplementations()) {
+    const codecs = codecsWith(base, zstd);
+    // The header says 1 MiB (as does the chunk frame) but the blocks hold 512 MiB of zeros.
+    const liar = compressionFrame(2, MiB, zstdZeros(512 * MiB, MiB));
+    const rssBefore = process.memoryUsage().rss;
+    const started = Date.now();
+    assert.throws(() => decompressFrame(codecs, liar), (e: unknown) => e instanceof IntegrityError && e.code === 'ECHUNK_INTEGRITY', zstd.implementation);
+    assert.ok(Date.now() - started < 2000, `${zstd.implementation}: refused at once`);
+    assert.ok(process.memoryUsage().rss - rssBefore < 64 * MiB, `${zstd.implementation}: nothing near 512 MiB was allocated`);
+    // The raw decoder alone is bounded too (node:zlib by maxOutputLength, the WebAssembly build by the announced size).
+    assert.throws(() => zstd.decompress(zstdZeros(512 * MiB, MiB), MiB), zstd.implementation);
+  }
 });

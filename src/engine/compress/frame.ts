@@ -5,7 +5,8 @@
  *   offset 1  u8      level (zstd 1..22, zlib 0..9; 0 for none and lz4) — informative; readers only check its range
  *   offset 2  u32 BE  length of the uncompressed chunk
  *   offset 6  ...     body: none = the bytes; lz4 = lz4_flex size-prepended block (u32 LE length + LZ4 block);
- *                     zstd = one zstd frame (RFC 8878) with content size; zlib = RFC 1950 stream
+ *                     zstd = exactly one zstd frame (RFC 8878) with content size, nothing after it;
+ *                     zlib = RFC 1950 stream
  *
  * The uncompressed length is at most MAX_RAW_LENGTH (the largest chunk). A reader refuses a larger
  * one, and a body whose own size field (LZ4 prefix, zstd frame content size) differs from it,
@@ -17,7 +18,7 @@ import { IntegrityError, UnsupportedFormatError } from '../errors.js';
 import type { RawCodecs } from './libs.js';
 import { ALGORITHM_IDS, type Algorithm, type CompressionSpec } from './spec.js';
 import { MAX_CHUNK_LIMIT } from '../chunker/params.js';
-import { zstdContentSize } from './zstd-header.js';
+import { zstdContentSize, zstdFrameLength } from './zstd-header.js';
 
 export const FRAME_HEADER_SIZE = 6;
 /** The largest uncompressed length a frame may have: the largest chunk the chunker can cut. */
@@ -90,6 +91,9 @@ function checkBodySize(algorithm: number, body: Uint8Array, rawLength: number): 
   if (algorithm === 1) announced = body.length < 4 ? undefined : new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
   else if (algorithm === 2) announced = zstdContentSize(body);
   if (announced !== rawLength) throw new IntegrityError(`compressed body announces ${announced ?? 'no'} size, the frame header ${rawLength} bytes`);
+  // node:zlib would decode a second frame or skip trailing bytes where the WebAssembly build
+  // refuses them: one rule for both, so every Node reads a repository the same way.
+  if (algorithm === 2 && zstdFrameLength(body) !== body.length) throw new IntegrityError('compressed body is not exactly one zstd frame');
 }
 
 function compressBody(codecs: RawCodecs, algorithm: Algorithm, level: number, data: Uint8Array): Uint8Array {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { cairn } from '../../cli/helpers.js';
 import { generateDataset, parseSize } from '../dataset/generate.js';
 import { mutateDataset } from '../dataset/mutate.js';
+import { runtimeLine } from '../../helpers/runtime.js';
 import { startRemoteRepo, type RemoteName, type RemoteRepo } from '../../helpers/remote-repo.js';
 
 const MIB = 1024 * 1024;
@@ -96,7 +97,7 @@ export async function backupCost(names: string[], sizeText: string): Promise<voi
     for (const r of remotes) await measureCairn(r, 'day 2', ['create', 'day2', '.']);
     for (const r of resticTargets) await measureRestic(r, 'day 2', ['backup', '--host', 'bench', '.']);
 
-    console.log(`\nCost of a backup: dataset ${(summary.bytes / MIB).toFixed(0)} MiB in ${summary.files} files; day 2 = ${JSON.stringify(changed)}`);
+    console.log(`\nCost of a backup: dataset ${(summary.bytes / MIB).toFixed(0)} MiB in ${summary.files} files; day 2 = ${JSON.stringify(changed)}; cairn on ${await runtimeLine()}`);
     console.log('cairn: requests and object bytes from its --json "backend" object; proxy: what the harness proxy in front of the server saw');
     for (const row of rows) {
       const u = row.usage;
