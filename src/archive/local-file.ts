@@ -31,3 +31,32 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     await folder.close();
   }
 }
+
+/**
+ * The bytes of `path`, or undefined when it does not exist or holds more than `maxBytes` (checked
+ * before anything is allocated): a local file is untrusted input too.
+ */
+export async function readFileBounded(path: string, maxBytes: number): Promise<Uint8Array | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) return undefined;
+    const bytes = new Uint8Array(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await handle.read(bytes, got, size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    // Shorter than its size said (being replaced): the caller's check rejects a cut copy.
+    return got === size ? bytes : bytes.subarray(0, got);
+  } finally {
+    await handle.close();
+  }
+}

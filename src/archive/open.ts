@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { createKey, keyFingerprint, openKey, parseMode, storedInRepository, type KdfParams, type KeyMaterial, type KeyMode } from '../engine/index.js';
 import { Repository } from '../repository/index.js';
 import type { Backend } from '../store/backend.js';
+import { localIndexCache } from './index-cache.js';
+import { repositoryCacheDir } from './files-cache.js';
 import { createEngineCodec, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';
 import { RepositorySecurityError } from './errors.js';
 import { createArchiveJournal, journalView, listJournalNames, missingJournals, type ArchiveJournal } from './journal.js';
@@ -66,6 +68,16 @@ export interface OpenRepositoryOptions extends EngineCodecOptions, SecurityOptio
   lock?: boolean;
   /** Do not read the index objects (for `check({ repair: true })`, which rebuilds them). */
   skipIndex?: boolean;
+  /**
+   * Use the local index cache (default true): only the index objects it has not seen are read from
+   * the repository, and it is brought up to date (docs/adr/0051-local-index-cache.md). False reads
+   * the whole index and leaves the cache alone.
+   */
+  indexCache?: boolean;
+  /** This repository's cache folder (index cache); default `repositoryCacheDir(repository id, env)`. */
+  cacheDir?: string;
+  /** Told about what went wrong but did not stop the open (an index cache found damaged and rebuilt). */
+  warn?: (message: string) => void;
   /** The key file to use (keyfile modes); default `keyFilePath(repository id)`. */
   keyFile?: string;
   /**
@@ -110,7 +122,8 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
  * unencrypted repository (unless allowed) and a rollback; a wrong passphrase is the engine's `WrongPassphraseError`.
  */
 export async function openRepository(backend: Backend, options: OpenRepositoryOptions): Promise<OpenedRepository> {
-  const repository = await Repository.open(backend, { exclusive: options.exclusive, readOnly: options.readOnly, lock: options.lock, skipIndex: options.skipIndex });
+  // The index is loaded once the key is open: the key authenticates the local index cache.
+  const repository = await Repository.open(backend, { exclusive: options.exclusive, readOnly: options.readOnly, lock: options.lock, skipIndex: true });
   try {
     const env = options.env ?? process.env;
     const id = repository.config.id;
@@ -128,6 +141,10 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
     const key = await openKey(blob, mode === 'none' ? '' : await ask(options.passphrase));
     checkKeyRepository(key, id);
     checkKnownKey(known, key, id, statePath);
+    if (!options.skipIndex) {
+      const cache = options.indexCache === false ? undefined : localIndexCache(key, options.cacheDir ?? repositoryCacheDir(id, env), options.warn);
+      await repository.loadIndex({ cache });
+    }
     const fingerprint = keyFingerprint(key);
     const present = await listJournalNames(repository);
     const rolledBack = known ? missingJournals(known.journals, present) : [];

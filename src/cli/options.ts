@@ -26,6 +26,8 @@ export interface GlobalOptions {
   minThroughput?: number;
   /** JSON price table for the estimated cost line. */
   prices?: string;
+  /** False with `--no-cache`: the local index cache is neither read nor written. */
+  cache?: boolean;
 }
 
 /** The store limits the global options set (unset ones keep the backend's defaults). */

@@ -43,7 +43,7 @@ Environment:
                         (default $XDG_CONFIG_HOME/cairn/security, i.e. ~/.config/cairn/security)
   CAIRN_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
                         allow opening an unencrypted repository (none, authenticated) never used here
-  XDG_CACHE_HOME        where the files cache lives (default ~/.cache/cairn)
+  XDG_CACHE_HOME        where the files cache and the index cache live (default ~/.cache/cairn)
   XDG_CONFIG_HOME       where key files (cairn/keys) and the security state live (default ~/.config)
   CAIRN_PRICES          JSON price table for the estimated cost line (as --prices)
   CAIRN_PROGRESS_FPS    progress updates per second (default 10 on a terminal, 1 otherwise)
@@ -97,6 +97,7 @@ export function createProgram(io: CliIO, options: { jsonErrors?: boolean } = {})
     .option('--retry-budget <duration>', 'how long a failing request is retried before the command fails (90s, 15m, 1h; 0 = no retries); default 15m', parseDuration)
     .option('--timeout <duration>', 'time limit of one request try, plus the time its bytes take at --min-throughput (HEAD/DELETE: half); default 60s', parsePositiveDuration)
     .option('--min-throughput <rate>', 'slowest transfer per request still counted as progress, as --limit-upload; raise it to find stalls sooner; default 64 (KiB/s)', parsePositiveRate)
+    .option('--no-cache', 'neither read nor write the local index cache: load the whole index from the repository (the files cache has create --no-files-cache)')
     .option('--prices <file>', 'JSON price table for the estimated cost line (default: $CAIRN_PRICES, else list prices of S3, GCS, Azure)')
     .addHelpText('after', EPILOG)
     .configureOutput(output(io))
@@ -108,7 +109,7 @@ export function createProgram(io: CliIO, options: { jsonErrors?: boolean } = {})
       const g = globalsOf(action);
       const prices = g.prices ?? io.env.CAIRN_PRICES;
       if (prices) loadPrices(prices, io.cwd); // a bad table fails before any work
-      configureRun(io, { command: action.name(), json: g.json, limits: storeLimitsOf(g), prices });
+      configureRun(io, { command: action.name(), json: g.json, limits: storeLimitsOf(g), prices, noCache: g.cache === false });
     });
   for (const register of [registerRcreate, registerRinfo, registerRlist, registerRdelete, registerCreate, registerList, registerExtract,
     registerInfo, registerDiff, registerDelete, registerPrune, registerCompact, registerCheck, registerKey, registerBreakLock,

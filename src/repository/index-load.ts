@@ -28,58 +28,93 @@ export class SegmentTable {
   }
 }
 
+/** What open knows of an applied index object: its size in the listing, writer's time, number of deletes. */
+export interface IndexObjectInfo {
+  size: number;
+  time: number;
+  deletes: number;
+}
+
 /** What open knows about the index objects in the store. */
 export interface LoadedIndex {
   index: ChunkIndex;
   segments: SegmentTable;
   /** Committed transactions known to the index. */
   txns: Txn[];
-  /** Delta keys applied (not covered by the full index). */
+  /** Delta keys applied (not covered by the full index), in the order applied. */
   deltaKeys: string[];
-  /** Full index key and generation in use (generation 0 when there is none). */
+  /** Size, time and deletes of each key of `deltaKeys` (what the local index cache records). */
+  deltaInfo: Map<string, IndexObjectInfo>;
+  /** Full index key and generation in use (generation 0 when there is none), its size and `covers`. */
   fullKey: string | undefined;
+  fullSize: number;
   generation: number;
+  covers: string[];
   /** Index keys left over from an interrupted compaction (covered or older full), safe to delete. */
   obsoleteKeys: string[];
 }
 
-/** Reads every index object; a damaged one throws `IntegrityError`. */
-export async function loadIndex(backend: Backend, concurrency = 16): Promise<LoadedIndex> {
-  const deltas: string[] = [];
-  const fulls: { key: string; generation: number }[] = [];
-  for await (const { key } of backend.list(INDEX_PREFIX)) {
+/** The `index/` objects of the store: deltas (key → size) and full indexes, newest generation first. */
+export interface IndexListing {
+  deltas: Map<string, number>;
+  fulls: { key: string; generation: number; size: number }[];
+}
+
+/** Lists the index objects (one LIST request, paginated). */
+export async function listIndex(backend: Backend): Promise<IndexListing> {
+  const deltas = new Map<string, number>();
+  const fulls: IndexListing['fulls'] = [];
+  for await (const { key, size } of backend.list(INDEX_PREFIX)) {
     const parsed = parseIndexKey(key);
-    if (parsed?.kind === 'delta') deltas.push(key);
-    else if (parsed?.kind === 'full') fulls.push({ key, generation: parsed.generation });
+    if (parsed?.kind === 'delta') deltas.set(key, size);
+    else if (parsed?.kind === 'full') fulls.push({ key, generation: parsed.generation, size });
   }
   fulls.sort((a, b) => b.generation - a.generation);
+  return { deltas, fulls };
+}
+
+/**
+ * Reads and decodes the deltas `keys`, several at once, sorted in the order they apply: (time,
+ * key). A delta missing by now (a compaction since the listing) is left out and named in `missing`.
+ */
+export async function fetchDeltas(backend: Backend, keys: string[], concurrency = 16): Promise<{ present: { key: string; obj: IndexObject }[]; missing: string[] }> {
+  const objects = await mapLimit(keys, concurrency, async (key) => {
+    try {
+      return { key, obj: decodeIndex(await backend.get(key), key) };
+    } catch (err) {
+      if (err instanceof NotFoundError) return { key, obj: undefined };
+      throw err;
+    }
+  });
+  const present = objects.filter((o): o is { key: string; obj: IndexObject } => o.obj !== undefined);
+  present.sort((a, b) => a.obj.header.time - b.obj.header.time || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { present, missing: objects.filter((o) => o.obj === undefined).map((o) => o.key) };
+}
+
+/** Reads every index object (after `listing`, default a fresh one); a damaged one throws `IntegrityError`. */
+export async function loadIndex(backend: Backend, concurrency = 16, listing?: IndexListing): Promise<LoadedIndex> {
+  const { deltas, fulls } = listing ?? await listIndex(backend);
   const segments = new SegmentTable();
   const builder = new IndexBuilder();
   const txns: Txn[] = [];
   const obsoleteKeys = fulls.slice(1).map((f) => f.key);
   const full = fulls[0];
-  let covered = new Set<string>();
+  let covers: string[] = [];
   if (full) {
     const obj = decodeIndex(await backend.get(full.key), full.key);
     apply(obj, segments, builder, txns);
-    covered = new Set(obj.header.covers ?? []);
+    covers = obj.header.covers ?? [];
   }
-  const wanted = deltas.filter((k) => !covered.has(k));
-  obsoleteKeys.push(...deltas.filter((k) => covered.has(k)));
-  const objects = await mapLimit(wanted, concurrency, async (key) => {
-    try {
-      return { key, obj: decodeIndex(await backend.get(key), key) };
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined; // deleted by a compaction since the listing
-      throw err;
-    }
-  });
-  const present = objects.filter((o): o is { key: string; obj: IndexObject } => o !== undefined);
-  present.sort((a, b) => a.obj.header.time - b.obj.header.time || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const covered = new Set(covers);
+  const wanted = [...deltas.keys()].filter((k) => !covered.has(k));
+  obsoleteKeys.push(...[...deltas.keys()].filter((k) => covered.has(k)));
+  // A delta gone since the listing was deleted by a compaction: its entries are in the new full index.
+  const { present } = await fetchDeltas(backend, wanted, concurrency);
   for (const { obj } of present) apply(obj, segments, builder, txns);
+  const deltaInfo = new Map(present.map(({ key, obj }) => [key, { size: deltas.get(key)!, time: obj.header.time, deletes: obj.header.deletes }]));
   return {
-    index: ChunkIndex.from(builder), segments, txns, deltaKeys: present.map((o) => o.key),
-    fullKey: full?.key, generation: full?.generation ?? 0, obsoleteKeys,
+    index: ChunkIndex.from(builder), segments, txns, deltaKeys: present.map((o) => o.key), deltaInfo,
+    fullKey: full?.key, fullSize: full?.size ?? 0, generation: full?.generation ?? 0, covers, obsoleteKeys,
   };
 }
 

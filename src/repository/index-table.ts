@@ -102,8 +102,26 @@ export class ChunkIndex {
     return index;
   }
 
+  /**
+   * An index over entries already sorted by id (as `sorted()` gives them); the arrays are kept, not
+   * copied. Throws `RangeError` unless the ids are strictly ascending.
+   */
+  static fromSorted(ids: Uint8Array, locs: Uint32Array, count: number): ChunkIndex {
+    if (ids.length < count * ID_SIZE || locs.length < count * 3) throw new RangeError('fewer entries than the count');
+    for (let i = 1; i < count; i++) if (compareAt(ids, i - 1, ids, i) >= 0) throw new RangeError('ids not strictly ascending');
+    const index = new ChunkIndex();
+    index.#setBase({ ids, locs, count });
+    return index;
+  }
+
   /** Number of live ids. */
   get count(): number { return this.#count; }
+
+  /** Every live entry, sorted by id: views of the index's own arrays, valid until the next change. */
+  sorted(): { ids: Uint8Array; locs: Uint32Array; count: number } {
+    this.#merge();
+    return { ids: this.#baseIds, locs: this.#baseLocs, count: this.#baseCount };
+  }
 
   /** Bytes held by the typed arrays (the index's memory cost). */
   get memoryBytes(): number {

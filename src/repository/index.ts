@@ -4,6 +4,7 @@
  */
 export { Repository, type CreateOptions, type OpenOptions } from './repository.js';
 export { MsgpackSplitter, decodeBounded, decodeAllBounded } from './msgpack-bounds.js';
+export { MAX_CACHE_BYTES, type IndexCache, type IndexCacheStorage } from './index-cache.js';
 export type { RepositoryConfig } from './config.js';
 export { FORMAT_VERSION, DEFAULT_SEGMENT_SIZE } from './config.js';
 export type { CompactOptions, CompactReport } from './compaction.js';

@@ -11,6 +11,7 @@ import { AppendOnlyError, IdNotFoundError, IndexDamagedError, IntegrityError, Re
 import { ChunkIndex } from './index-table.js';
 import { encodeIndex, KIND_DELTA } from './index-format.js';
 import { loadIndex, SegmentTable, type LoadedIndex } from './index-load.js';
+import { loadIndexCached, saveIndexCache, type IndexCache } from './index-cache.js';
 import { DATA_PREFIX, deltaKey, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
 import { RepositoryLock, type LockOptions } from './locks.js';
 import { SegmentWriter } from './segment-writer.js';
@@ -46,7 +47,8 @@ export interface OpenOptions {
   lockOptions?: LockOptions;
   /**
    * Do not load the index: for `check({ repair: true })` when a damaged index object makes open
-   * fail. Until the repair, the repository looks empty.
+   * fail, or to load it later with `loadIndex()` (once the key that authenticates the local index
+   * cache is known). Until then, the repository looks empty.
    */
   skipIndex?: boolean;
   /** Sealed segments that may wait for upload at once; bounds memory. Default 4. */
@@ -67,6 +69,9 @@ export class Repository {
   #txnEntries = 0;
   #txnFirst = 0;
   #closed = false;
+  /** The local index cache in use (see `loadIndex`), and whether the index changed since it was written. */
+  #cache: IndexCache | undefined;
+  #cacheStale = false;
   /** The commit in progress, if any: entries wait for it (see `commit`). */
   #committing: Promise<void> | undefined;
 
@@ -109,6 +114,26 @@ export class Repository {
       await lock?.release().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * (Re)loads the index from the store, for a repository opened with `skipIndex`. With `cache`,
+   * only the index objects the local index cache has not seen are read (see index-cache.ts), and
+   * the cache is rewritten when the index changed, here and at `close()` after commits, compaction
+   * or repair. `IndexDamagedError` as `open`.
+   */
+  async loadIndex(options: { cache?: IndexCache } = {}): Promise<void> {
+    this.#open();
+    if (this.#txnEntries > 0 || this.#committing) throw new RepositoryStateError('loadIndex: a transaction is open');
+    this.#cache = options.cache;
+    if (!options.cache) {
+      this.#state = await loadIndexOrExplain(this.#backend);
+      return;
+    }
+    const cache = options.cache;
+    const { state, changed } = await explainDamage(() => loadIndexCached(this.#backend, cache, this.config.id));
+    this.#state = state;
+    if (changed) await saveIndexCache(cache, this.config.id, state);
   }
 
   /** Number of ids visible to this instance (committed, plus this transaction's changes). */
@@ -303,11 +328,14 @@ export class Repository {
       deletes.forEach((d, i) => deleteIds.set(d.id, i * ID_SIZE));
       const key = deltaKey(writer.session, info.last);
       const header = { segments: names, txns: [[info.session, info.first, info.last] as [string, number, number]], time: info.time, puts: puts.length, deletes: deletes.length };
-      await this.#backend.put(key, encodeIndex({ kind: KIND_DELTA, header, putIds, putLocs, deleteIds }), { ifAbsent: true });
+      const delta = encodeIndex({ kind: KIND_DELTA, header, putIds, putLocs, deleteIds });
+      await this.#backend.put(key, delta, { ifAbsent: true });
       for (const p of puts) this.#state.index.set(p.id, p.segment, p.offset, p.size);
       for (const d of deletes) this.#state.index.delete(d.id);
       this.#state.txns.push(header.txns[0]);
       this.#state.deltaKeys.push(key);
+      this.#state.deltaInfo.set(key, { size: delta.length, time: info.time, deletes: deletes.length });
+      this.#cacheStale = true;
       this.#resetTxn();
     } catch (err) {
       await this.#abortTxn(writer);
@@ -322,6 +350,7 @@ export class Repository {
     this.#needExclusive('compact');
     const report = await compactRepository({ backend: this.#backend, config: this.config, state: this.#state, lock: this.#lock }, options);
     this.#state = await loadIndex(this.#backend);
+    this.#cacheStale = true;
     return report;
   }
 
@@ -346,7 +375,10 @@ export class Repository {
       if (this.#options.readOnly) throw new RepositoryStateError('the repository is open read-only: repair is refused');
     }
     const report = await checkRepository({ backend: this.#backend, config: this.config, state: this.#state, lock: this.#lock }, options);
-    if (options.repair) this.#state = await loadIndex(this.#backend);
+    if (options.repair) {
+      this.#state = await loadIndex(this.#backend);
+      this.#cacheStale = true;
+    }
     return report;
   }
 
@@ -407,9 +439,13 @@ export class Repository {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#writer) { await this.#writer.settle(); this.#writer.discard(); }
-    this.#resetTxn();
-    await this.#lock?.release();
+    try {
+      if (this.#writer) { await this.#writer.settle(); this.#writer.discard(); }
+      this.#resetTxn();
+      if (this.#cache && this.#cacheStale) await saveIndexCache(this.#cache, this.config.id, this.#state);
+    } finally {
+      await this.#lock?.release();
+    }
   }
 
   #open(): void {
@@ -462,8 +498,12 @@ export class Repository {
 
 /** `loadIndex`, with a damaged index object reported as such (the segments may well be intact). */
 async function loadIndexOrExplain(backend: Backend): Promise<LoadedIndex> {
+  return explainDamage(() => loadIndex(backend));
+}
+
+async function explainDamage<T>(load: () => Promise<T>): Promise<T> {
   try {
-    return await loadIndex(backend);
+    return await load();
   } catch (err) {
     if (err instanceof IntegrityError) throw new IndexDamagedError(err.message, { key: err.key, offset: err.offset, cause: err });
     throw err;
@@ -471,5 +511,5 @@ async function loadIndexOrExplain(backend: Backend): Promise<LoadedIndex> {
 }
 
 function emptyIndex(): LoadedIndex {
-  return { index: new ChunkIndex(), segments: new SegmentTable(), txns: [], deltaKeys: [], fullKey: undefined, generation: 0, obsoleteKeys: [] };
+  return { index: new ChunkIndex(), segments: new SegmentTable(), txns: [], deltaKeys: [], deltaInfo: new Map(), fullKey: undefined, fullSize: 0, generation: 0, covers: [], obsoleteKeys: [] };
 }

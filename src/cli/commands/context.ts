@@ -22,6 +22,8 @@ export interface RunSettings {
   limits?: StoreLimits;
   /** `--prices FILE` (or `CAIRN_PRICES`). */
   prices?: string;
+  /** Global `--no-cache`: the local index cache is not used. */
+  noCache?: boolean;
 }
 
 /** Commands whose human summary ends with the request line (and the estimated cost line). */
@@ -146,6 +148,8 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
       keyFile: io.env.CAIRN_KEY_FILE || undefined,
       rollback: mode.rollback,
       env: io.env,
+      indexCache: settings.get(io)?.noCache !== true,
+      warn: (message) => io.warn(message),
     });
     try {
       const signal = io.interrupt?.signal;

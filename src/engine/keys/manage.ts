@@ -1,5 +1,5 @@
 /** Creating, opening and re-sealing keys: the operations behind `rcreate`, every open, and `key change-passphrase`. */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '../errors.js';
 import type { IdAlgorithm } from '../ids.js';
 import { DEFAULT_KDF, type KdfParams } from './kdf.js';
@@ -64,4 +64,14 @@ export function describeKey(blob: Uint8Array): { mode: KeyMode; kdf: KdfParams |
  */
 export function keyFingerprint(key: KeyMaterial): string {
   return createHmac('sha256', key.macKey).update('cairn fingerprint\0').update(key.encryptionKey).update(key.chunkerSeed).digest('hex').slice(0, 32);
+}
+
+/**
+ * A 32-byte key for `purpose` (e.g. "index cache") that authenticates what this machine keeps about the
+ * repository: HKDF-SHA256 over the MAC and encryption keys, salted with the repository id. It reveals nothing
+ * about them, and differs per repository and purpose. In mode `none` there is no secret, so neither is it.
+ */
+export function deriveLocalKey(key: KeyMaterial, purpose: string): Uint8Array {
+  const secret = Buffer.concat([key.macKey, key.encryptionKey]);
+  return new Uint8Array(hkdfSync('sha256', secret, Buffer.from(key.repositoryId, 'utf8'), `cairn local ${purpose}`, 32));
 }
