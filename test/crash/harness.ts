@@ -25,6 +25,9 @@ export interface CrashOptions {
   /** The kill lands uniformly within this many ms after the child opened the repository. */
   maxDelayMs?: number;
   log?: (line: string) => void;
+  /** Called after every `progressEvery` runs (default 10) with the figures so far, so a long run that is stopped still yields them. */
+  progress?: (sofar: CrashResult, elapsedMs: number) => void;
+  progressEvery?: number;
   /**
    * Where the repository lives: a location openBackend takes, with `env` holding its credentials
    * (given to the child too). Default: a fresh folder (fs). The store must not exist yet; it is
@@ -45,6 +48,7 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashResult> 
   const env = options.env ?? {};
   const open = (): Promise<Backend> => openBackend(root, { env: { ...process.env, ...env } });
   const result: CrashResult = { runs: 0, damaged: 0, lost: 0, problems: [] };
+  const started = Date.now();
   // status of each transaction number: committed (commit resolved or found applied) or aborted.
   const committed = new Set<number>();
   let next = 0;
@@ -70,6 +74,7 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashResult> 
       if (problems.damaged.length) { result.damaged++; result.problems.push(`run ${run} (${mode}): ${problems.damaged.slice(0, 3).join('; ')}`); }
       if (problems.lost.length) { result.lost++; result.problems.push(`run ${run} (${mode}): ${problems.lost.slice(0, 3).join('; ')}`); }
       options.log?.(`run ${run + 1} (${mode}): ${done.length} commits, in flight ${inflight.join(',') || '-'}${problems.applied ? ' (applied)' : ''}, ${problems.damaged.length} damaged, ${problems.lost.length} lost`);
+      if (result.runs % (options.progressEvery ?? 10) === 0) options.progress?.(result, Date.now() - started);
     }
     return result;
   } finally {
