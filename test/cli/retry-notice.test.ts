@@ -21,7 +21,7 @@ function flaky(down: () => boolean): Backend {
 
 test('many requests failing together give one line, then one recovery line', async () => {
   const lines: string[] = [];
-  let clock = 0;
+  const clock = 0;
   const notices = retryNotices({ err: (t: string) => lines.push(t), isTTY: false } as unknown as CliIO, () => clock);
   let failures = 0;
   const b = withRetry(flaky(() => failures++ < 12), { baseDelayMs: 1, maxDelayMs: 2, maxElapsedMs: 60_000, ...notices });
