@@ -160,7 +160,7 @@ export class AzureBackend implements Backend {
 /** Reads a download body into one buffer of the announced size. */
 async function readWholeBody(body: NodeJS.ReadableStream | undefined, size: number, options?: OpOptions): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
-  const bytes = await readBody(body as AsyncIterable<Uint8Array>, { size, onProgress: options?.onProgress, signal: options?.signal });
+  const bytes = await readBody(body as AsyncIterable<Uint8Array>, { onProgress: options?.onProgress, signal: options?.signal });
   if (bytes.length > size) throw new Error(`azure: body longer than its Content-Length ${size}`);
   if (bytes.length !== size) throw Object.assign(new Error(`azure: body ended after ${bytes.length} of ${size} bytes`), { code: 'ECONNRESET' });
   return bytes;

@@ -107,9 +107,8 @@ export class GcsBackend implements Backend {
       throw Object.assign(new Error(message.slice(0, 200) || `HTTP ${res.status}`), { code: res.status, response: { status: res.status, headers: res.headers } });
     }
     options?.onProgress?.(0);
-    const size = Number(res.headers.get('content-length') ?? NaN);
     const body = res.body
-      ? await readBody(res.body as unknown as AsyncIterable<Uint8Array>, { size: Number.isFinite(size) ? size : undefined, onProgress: options?.onProgress, signal })
+      ? await readBody(res.body as unknown as AsyncIterable<Uint8Array>, { onProgress: options?.onProgress, signal })
       : new Uint8Array(0);
     if (range && body.length > range.length) {
       throw new BackendError(`gcs object ${file.name}: the server sent ${body.length} bytes for a range of ${range.length}`, { backend: this.name });

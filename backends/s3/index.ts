@@ -78,7 +78,7 @@ export class S3Backend implements Backend {
       }
       options?.onProgress?.(0);
       const bytes = res.Body
-        ? await readBody(res.Body as AsyncIterable<Uint8Array>, { size: res.ContentLength, onProgress: options?.onProgress, signal: options?.signal })
+        ? await readBody(res.Body as AsyncIterable<Uint8Array>, { onProgress: options?.onProgress, signal: options?.signal })
         : new Uint8Array(0);
       if (res.ContentLength !== undefined && bytes.length !== res.ContentLength) {
         throw new TransientError(`s3 get ${key}: body ended after ${bytes.length} of ${res.ContentLength} bytes`, { backend: this.name, key });
