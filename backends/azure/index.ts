@@ -9,6 +9,7 @@ import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions
 import { NotFoundError, StoreMissingError } from '../../src/store/errors.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
 import { checkRange } from '../../src/store/range.js';
+import { readBody } from '../../src/store/read-body.js';
 import { containerClient } from './client.js';
 import { readConfig, type AccessTier, type AzureConfig } from './config.js';
 import { azureErrorCode, translateError } from './translate-error.js';
@@ -29,7 +30,7 @@ export interface AzureBackendOptions {
 export class AzureBackend implements Backend {
   readonly name = 'azure';
   readonly location: string;
-  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 32 };
+  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 32, reportsProgress: true };
   readonly #config: AzureConfig;
   readonly #container: ContainerClient;
   readonly #pageSize: number;
@@ -70,7 +71,8 @@ export class AzureBackend implements Backend {
       }
       try {
         const res = await this.#blob(key).download(range?.offset ?? 0, range?.length, { abortSignal });
-        return await readBody(res.readableStreamBody, res.contentLength ?? 0);
+        options?.onProgress?.(0);
+        return await readWholeBody(res.readableStreamBody, res.contentLength ?? 0, options);
       } catch (err) {
         // A range starting at or past the end (or any range of an empty blob): empty, as the contract says.
         if (azureErrorCode(err) === 'InvalidRange') return new Uint8Array(0);
@@ -156,17 +158,12 @@ export class AzureBackend implements Backend {
 }
 
 /** Reads a download body into one buffer of the announced size. */
-async function readBody(body: NodeJS.ReadableStream | undefined, size: number): Promise<Uint8Array> {
+async function readWholeBody(body: NodeJS.ReadableStream | undefined, size: number, options?: OpOptions): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (at + chunk.length > size) throw new Error(`azure: body longer than its Content-Length ${size}`);
-    chunk.copy(out, at);
-    at += chunk.length;
-  }
-  if (at !== size) throw Object.assign(new Error(`azure: body ended after ${at} of ${size} bytes`), { code: 'ECONNRESET' });
-  return out;
+  const bytes = await readBody(body as AsyncIterable<Uint8Array>, { onProgress: options?.onProgress, signal: options?.signal });
+  if (bytes.length > size) throw new Error(`azure: body longer than its Content-Length ${size}`);
+  if (bytes.length !== size) throw Object.assign(new Error(`azure: body ended after ${bytes.length} of ${size} bytes`), { code: 'ECONNRESET' });
+  return bytes;
 }
 
 /** Opens the Azure store named by `url` (see docs/backends/azure.md); no request is made until first use. */

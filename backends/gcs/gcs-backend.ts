@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { BackendError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
+import { readBody } from '../../src/store/read-body.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
 import type { GcsConfig } from './config.js';
 import { httpStatus, translateError } from './translate-error.js';
@@ -15,7 +16,7 @@ import { abortable } from '../../src/store/abort.js';
 export class GcsBackend implements Backend {
   readonly name = 'gcs';
   readonly location: string;
-  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 32 };
+  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 32, reportsProgress: true };
   readonly #config: GcsConfig;
   readonly #storage: Storage;
   readonly #bucket: Bucket;
@@ -73,7 +74,7 @@ export class GcsBackend implements Backend {
       return new Uint8Array(0);
     }
     try {
-      return await this.#download(file, range, options?.signal);
+      return await this.#download(file, range, options);
     } catch (err) {
       const status = httpStatus(err);
       if (status === 404) throw await this.#notFound(err, key);
@@ -90,7 +91,8 @@ export class GcsBackend implements Backend {
    * and honours the signal, so a timed-out GET is really cancelled. Failures are shaped like the
    * SDK's (`code` = HTTP status, `response`) for translateError.
    */
-  async #download(file: File, range: ByteRange | undefined, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  async #download(file: File, range: ByteRange | undefined, options: OpOptions | undefined): Promise<Uint8Array> {
+    const signal = options?.signal;
     const url = `${this.#storage.apiEndpoint}/storage/v1/b/${encodeURIComponent(this.#bucket.name)}/o/${encodeURIComponent(file.name)}?alt=media`;
     const headers: Record<string, string> = { 'cache-control': 'no-store' };
     if (range) headers.range = `bytes=${range.offset}-${range.offset + range.length - 1}`;
@@ -104,7 +106,10 @@ export class GcsBackend implements Backend {
       try { message = String((JSON.parse(text) as { error?: { message?: unknown } }).error?.message ?? message); } catch { /* not JSON */ }
       throw Object.assign(new Error(message.slice(0, 200) || `HTTP ${res.status}`), { code: res.status, response: { status: res.status, headers: res.headers } });
     }
-    const body = new Uint8Array(await res.arrayBuffer());
+    options?.onProgress?.(0);
+    const body = res.body
+      ? await readBody(res.body as unknown as AsyncIterable<Uint8Array>, { onProgress: options?.onProgress, signal })
+      : new Uint8Array(0);
     if (range && body.length > range.length) {
       throw new BackendError(`gcs object ${file.name}: the server sent ${body.length} bytes for a range of ${range.length}`, { backend: this.name });
     }

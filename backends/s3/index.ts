@@ -11,6 +11,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { BackendError, NotFoundError, TransientError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
+import { readBody } from '../../src/store/read-body.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
 import { parseS3Url, type S3Config } from './config.js';
 import { createClient } from './client.js';
@@ -25,7 +26,7 @@ const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: numb
 export class S3Backend implements Backend {
   readonly name = 's3';
   readonly location: string;
-  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 64 };
+  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 64, reportsProgress: true };
   readonly #config: S3Config;
   #client: S3Client | undefined;
 
@@ -75,7 +76,10 @@ export class S3Backend implements Backend {
         if (range && statusOf(err) === 416) return new Uint8Array(0);
         throw err;
       }
-      const bytes = res.Body ? await res.Body.transformToByteArray() : new Uint8Array(0);
+      options?.onProgress?.(0);
+      const bytes = res.Body
+        ? await readBody(res.Body as AsyncIterable<Uint8Array>, { onProgress: options?.onProgress, signal: options?.signal })
+        : new Uint8Array(0);
       if (res.ContentLength !== undefined && bytes.length !== res.ContentLength) {
         throw new TransientError(`s3 get ${key}: body ended after ${bytes.length} of ${res.ContentLength} bytes`, { backend: this.name, key });
       }

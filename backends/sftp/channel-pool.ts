@@ -61,6 +61,22 @@ export class ChannelPool {
     return channel;
   }
 
+  /**
+   * Tears down the connection that carries `channel`, if it is still the current one (a request on
+   * it timed out: the connection may be stalled). Its other requests fail as connection lost; the
+   * next `channel()` connects again.
+   */
+  discard(channel: SFTPWrapper): void {
+    const pending = this.#current;
+    if (!pending) return;
+    void pending.then((conn) => {
+      if (!conn.channels.includes(channel)) return;
+      conn.dead = true;
+      if (this.#current === pending) this.#current = undefined;
+      conn.client.destroy();
+    }, () => undefined);
+  }
+
   /** Ends the connection; idempotent. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -25,7 +25,7 @@ const S_IFREG = 0o100000;
 export class SftpBackend implements Backend {
   readonly name = 'sftp';
   readonly location: string;
-  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 2 * CHANNELS };
+  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 2 * CHANNELS, reportsProgress: true };
   readonly #root: string;
   readonly #pool: ChannelPool;
 
@@ -35,16 +35,33 @@ export class SftpBackend implements Backend {
     this.#pool = new ChannelPool(config, CHANNELS);
   }
 
+  /**
+   * Runs `fn` on a channel. An SFTP request cannot be cancelled (ssh2 has no way to), so when
+   * the signal aborts (a timeout, an interrupt) the call rejects at once and the connection that
+   * carried the request is torn down: a timed-out request most often means a stalled connection,
+   * which would hold every later request too; the next request reconnects, and the other
+   * requests it carried fail as transient (connection lost) and are retried.
+   */
   async #run<T>(key: string | undefined, options: OpOptions | undefined, fn: (s: SFTPWrapper) => Promise<T>): Promise<T> {
-    options?.signal?.throwIfAborted();
+    const signal = options?.signal;
+    signal?.throwIfAborted();
+    let channel: SFTPWrapper | undefined;
+    const onAbort = () => { if (channel) this.#pool.discard(channel); };
+    signal?.addEventListener('abort', onAbort, { once: true });
     const work = (async () => {
       try {
-        return await fn(await this.#pool.channel());
+        channel = await this.#pool.channel();
+        if (signal?.aborted) throw signal.reason;
+        return await fn(channel);
       } catch (err) {
         throw translateError(err, key);
       }
     })();
-    return abortable(work, options?.signal);
+    try {
+      return await abortable(work, signal);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** For a "no such file" answer: StoreMissingError when the root is gone, else `otherwise`. */
@@ -78,7 +95,8 @@ export class SftpBackend implements Backend {
         const size = (await io.fstat(s, handle)).size;
         const offset = range?.offset ?? 0;
         const length = Math.max(0, Math.min(range ? range.length : size, size - offset));
-        return length === 0 ? new Uint8Array(0) : await io.readRange(s, handle, offset, length);
+        options?.onProgress?.(0);
+        return length === 0 ? new Uint8Array(0) : await io.readRange(s, handle, offset, length, options?.onProgress);
       } finally {
         await io.close(s, handle).catch(() => undefined);
       }

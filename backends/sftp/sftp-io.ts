@@ -54,8 +54,9 @@ export async function writeAll(s: SFTPWrapper, handle: Buffer, bytes: Uint8Array
 /**
  * Reads `length` bytes from `position` of the open file into a new buffer; stops early at the
  * end of the file (the result is then shorter). A short answer mid-file is continued.
+ * `onProgress` is told the bytes of each answer as it arrives.
  */
-export async function readRange(s: SFTPWrapper, handle: Buffer, position: number, length: number): Promise<Uint8Array> {
+export async function readRange(s: SFTPWrapper, handle: Buffer, position: number, length: number, onProgress?: (bytes: number) => void): Promise<Uint8Array> {
   const out = Buffer.alloc(length);
   let end = length;
   await pipeline(length, async (offset, size) => {
@@ -64,6 +65,7 @@ export async function readRange(s: SFTPWrapper, handle: Buffer, position: number
       const n = await call<number>((cb) => s.read(handle, out, offset + done, size - done, position + offset + done, cb as never));
       if (!n) { end = Math.min(end, offset + done); break; }
       done += n;
+      onProgress?.(n);
     }
   });
   return end === length ? out : out.subarray(0, end);

@@ -56,8 +56,10 @@ Storage limits (global options; defaults per backend, from its connection capaci
   sftp                  2                     8
   Every request is retried on transient failures (timeouts, resets, 429, 5xx but 501) with
   exponential backoff and full jitter, honouring Retry-After, for up to --retry-budget (15m).
-  One try may take --timeout (60s) plus its bytes at --min-throughput (64 KiB/s; a whole-object
-  GET counts as 32 MiB); a HEAD or DELETE half of --timeout.
+  One try may take --timeout (60s) plus its bytes at --min-throughput (64 KiB/s); a download
+  fails once no byte arrived for --timeout; a HEAD or DELETE gets half of --timeout. Standard
+  error shows a line when failures begin ("retrying for up to ..."), at most one reminder per
+  5 minutes, and a line when the store answers again.
   --json results carry "backend": {requests by kind, retries, bytesUp, bytesDown}.
 
 Repositories: a path or file:///path, sftp://user@host:port/path, s3://bucket/prefix,

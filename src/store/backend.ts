@@ -31,6 +31,11 @@ export interface Capabilities {
   ifAbsent: boolean;
   /** Concurrency beyond which more parallel requests stop helping. */
   maxConnections: number;
+  /**
+   * `get` reports its transfer through `OpOptions.onProgress` (the network backends), so a
+   * timeout can follow the bytes as they arrive instead of assuming a size. Absent: false.
+   */
+  reportsProgress?: boolean;
 }
 
 /** Options of `create()`. */
@@ -47,6 +52,12 @@ export interface CreateStoreOptions {
 export interface OpOptions {
   /** Aborts the request; the call then rejects (a wrapper's timeout uses this). */
   signal?: AbortSignal;
+  /**
+   * `get` of a backend with `capabilities.reportsProgress`: called with 0 when the answer begins
+   * (headers received, file opened), then with the number of body bytes each time more arrive.
+   * Other operations and backends never call it.
+   */
+  onProgress?: (bytes: number) => void;
 }
 
 /**

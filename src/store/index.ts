@@ -5,8 +5,9 @@ export { KEY_ALPHABET, MAX_KEY_LENGTH, compareKeys, validateKey, validatePrefix 
 export { checkRange } from './range.js';
 export { intercept, type Around, type Call, type OpName } from './intercept.js';
 export { withConcurrencyLimit } from './with-concurrency-limit.js';
-export { withRetry, RETRY_DEFAULTS, type RetryInfo, type RetryPolicy } from './with-retry.js';
-export { withTimeout, requestTimeout, TIMEOUT_DEFAULTS, type TimeoutPolicy } from './with-timeout.js';
+export { withRetry, RETRY_DEFAULTS, type RecoveredInfo, type RetryInfo, type RetryPolicy } from './with-retry.js';
+export { withTimeout, requestTimeout, progressDeadline, TIMEOUT_DEFAULTS, type TimeoutPolicy } from './with-timeout.js';
+export { readBody } from './read-body.js';
 export { withRateLimit, TokenBucket } from './with-rate-limit.js';
 export { readOnly } from './read-only.js';
 export { faulty, CrashError, type FaultKind, type FaultPlan, type FaultRule, type FaultStats, type FaultyBackend } from './faulty.js';

@@ -19,13 +19,16 @@ export interface Call {
   range?: ByteRange;
   /** The caller's signal, if any. */
   signal?: AbortSignal;
+  /** The caller's progress listener (`get`), if any. */
+  onProgress?: (bytes: number) => void;
 }
 
 /**
  * Runs one request. `run(signal)` performs it on the inner backend with the given signal (pass
- * `call.signal` or a signal derived from it); `around` may delay, repeat, refuse or time it.
+ * `call.signal` or a signal derived from it) and, for a get, the caller's progress listener or the
+ * one given as `run`'s second argument; `around` may delay, repeat, refuse or time it.
  */
-export type Around = <T>(call: Call, run: (signal?: AbortSignal) => Promise<T>) => Promise<T>;
+export type Around = <T>(call: Call, run: (signal?: AbortSignal, onProgress?: (bytes: number) => void) => Promise<T>) => Promise<T>;
 
 /** A Backend that forwards to `inner`, running every request through `around`. */
 export function intercept(inner: Backend, around: Around): Backend {
@@ -34,7 +37,8 @@ export function intercept(inner: Backend, around: Around): Backend {
     location: inner.location,
     capabilities: inner.capabilities,
     get: (key: string, range?: ByteRange, options?: OpOptions) =>
-      around({ op: 'get', key, range, signal: options?.signal }, (signal) => inner.get(key, range, { ...options, signal })),
+      around({ op: 'get', key, range, signal: options?.signal, onProgress: options?.onProgress },
+        (signal, onProgress = options?.onProgress) => inner.get(key, range, { ...options, signal, onProgress })),
     put: (key: string, bytes: Uint8Array, options?: PutOptions & OpOptions) =>
       around({ op: 'put', key, bytes: bytes.length, signal: options?.signal }, (signal) => inner.put(key, bytes, { ...options, signal })),
     delete: (key: string, options?: OpOptions) =>

@@ -36,10 +36,12 @@ export interface StoreOptions extends OpenOptions, StoreLimits {
   readOnly?: boolean;
   /** Count into this counter (e.g. one shared by two stores); default: a new one, `store.counter`. */
   counter?: RequestCounter;
-  /** Told before each retry wait (the CLI logs it with --debug). */
+  /** Told before each retry wait (the CLI prints the first of a streak on stderr). */
   onRetry?: RetryPolicy['onRetry'];
+  /** Told when a request that had failed succeeds on a later try. */
+  onRecovered?: RetryPolicy['onRecovered'];
   /** Finer retry settings (backoff base and cap, seeded jitter, a signal); the budget is `retryBudgetMs`. */
-  retry?: Omit<RetryPolicy, 'maxElapsedMs' | 'onRetry'>;
+  retry?: Omit<RetryPolicy, 'maxElapsedMs' | 'onRetry' | 'onRecovered'>;
   /** Finer timeout settings (assumed size of whole gets); the base is `timeoutMs`. */
   timeout?: Omit<TimeoutPolicy, 'baseMs' | 'minBytesPerSecond'>;
 }
@@ -80,7 +82,7 @@ export async function openStore(location: string, options: StoreOptions = {}): P
     downloadConcurrency: limits.downloadConnections,
     uploadBytesPerSecond: limits.uploadBytesPerSecond,
     downloadBytesPerSecond: limits.downloadBytesPerSecond,
-    retry: limits.retryBudgetMs > 0 ? { ...options.retry, maxElapsedMs: limits.retryBudgetMs, onRetry: options.onRetry } : false,
+    retry: limits.retryBudgetMs > 0 ? { ...options.retry, maxElapsedMs: limits.retryBudgetMs, onRetry: options.onRetry, onRecovered: options.onRecovered } : false,
     timeout: { ...options.timeout, baseMs: limits.timeoutMs, shortMs: Math.max(1, Math.round(limits.timeoutMs / 2)), minBytesPerSecond: limits.minBytesPerSecond },
     readOnly: options.readOnly,
     counter,

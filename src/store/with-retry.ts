@@ -22,6 +22,16 @@ export interface RetryPolicy {
   random?: () => number;
   /** Told before each wait, e.g. to log "retrying put data/… in 812 ms". */
   onRetry?: (info: RetryInfo) => void;
+  /** Told when a request that had failed succeeds on a later try (a listing: yields again or ends). */
+  onRecovered?: (info: RecoveredInfo) => void;
+}
+
+/** A request that succeeded after `retries` retries, `elapsedMs` after its first try began. */
+export interface RecoveredInfo {
+  op: string;
+  key?: string;
+  retries: number;
+  elapsedMs: number;
 }
 
 /** One retry about to happen: the failed try's number and error, and the wait before the next. */
@@ -31,14 +41,19 @@ export interface RetryInfo {
   attempt: number;
   delayMs: number;
   error: unknown;
+  /** Time since the request's first try began (a listing: since it last yielded), in ms. */
+  elapsedMs: number;
+  /** The retry budget (`maxElapsedMs`), so a listener can say how long retries may go on. */
+  budgetMs: number;
 }
 
 /** Defaults of `RetryPolicy`, stated once (docs/backends.md repeats them). */
 export const RETRY_DEFAULTS = { maxAttempts: Infinity, baseDelayMs: 500, maxDelayMs: 60_000, maxElapsedMs: 15 * 60_000 } as const;
 
-interface Resolved extends Required<Omit<RetryPolicy, 'signal' | 'onRetry'>> {
+interface Resolved extends Required<Omit<RetryPolicy, 'signal' | 'onRetry' | 'onRecovered'>> {
   signal?: AbortSignal;
   onRetry?: RetryPolicy['onRetry'];
+  onRecovered?: RetryPolicy['onRecovered'];
 }
 
 /**
@@ -61,6 +76,7 @@ export function withRetry(b: Backend, policy: RetryPolicy = {}): Backend {
     random: policy.random ?? Math.random,
     signal: policy.signal,
     onRetry: policy.onRetry,
+    onRecovered: policy.onRecovered,
   };
   const retrying = <T>(op: string, key: string | undefined, signal: AbortSignal | undefined, fn: (attempt: number) => Promise<T>) =>
     retry(p, op, key, signal, fn);
@@ -96,12 +112,15 @@ async function retry<T>(p: Resolved, op: string, key: string | undefined, signal
   const started = performance.now();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fn(attempt);
+      const result = await fn(attempt);
+      if (attempt > 1) p.onRecovered?.({ op, key, retries: attempt - 1, elapsedMs: performance.now() - started });
+      return result;
     } catch (err) {
       if (!isTransient(err) || attempt >= p.maxAttempts || signal?.aborted || p.signal?.aborted) throw err;
       const delayMs = backoff(p, attempt, err);
-      if (performance.now() - started + delayMs > p.maxElapsedMs) throw err;
-      p.onRetry?.({ op, key, attempt, delayMs, error: err });
+      const elapsedMs = performance.now() - started;
+      if (elapsedMs + delayMs > p.maxElapsedMs) throw err;
+      p.onRetry?.({ op, key, attempt, delayMs, error: err, elapsedMs, budgetMs: p.maxElapsedMs });
       await wait(delayMs, signal, p.signal);
     }
   }
@@ -112,22 +131,28 @@ async function* resumableList(b: Backend, p: Resolved, prefix: string, options?:
   let last: string | undefined;
   let failures = 0;
   let started = performance.now();
+  const recovered = () => {
+    if (failures > 0) p.onRecovered?.({ op: 'list', key: prefix, retries: failures, elapsedMs: performance.now() - started });
+    failures = 0;
+  };
   for (;;) {
     try {
       for await (const entry of b.list(prefix, options)) {
         if (last !== undefined && compareKeys(entry.key, last) <= 0) continue;
         last = entry.key;
-        failures = 0;
+        recovered();
         started = performance.now();
         yield entry;
       }
+      recovered();
       return;
     } catch (err) {
       failures += 1;
       if (!isTransient(err) || failures >= p.maxAttempts || options?.signal?.aborted || p.signal?.aborted) throw err;
       const delayMs = backoff(p, failures, err);
-      if (performance.now() - started + delayMs > p.maxElapsedMs) throw err;
-      p.onRetry?.({ op: 'list', key: prefix, attempt: failures, delayMs, error: err });
+      const elapsedMs = performance.now() - started;
+      if (elapsedMs + delayMs > p.maxElapsedMs) throw err;
+      p.onRetry?.({ op: 'list', key: prefix, attempt: failures, delayMs, error: err, elapsedMs, budgetMs: p.maxElapsedMs });
       await wait(delayMs, options?.signal, p.signal);
     }
   }

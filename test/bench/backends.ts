@@ -96,5 +96,5 @@ export default async function run(args: string[] = []): Promise<void> {
     const ratio = (x: number, y: number | undefined) => (y ? (x / y).toFixed(2) : '-');
     console.log(`${r.backend.padEnd(8)} ${String(r.concurrency).padStart(4)}   ${r.put.toFixed(0).padStart(9)} (${ratio(r.put, f?.put)})   ${r.get.toFixed(0).padStart(9)} (${ratio(r.get, f?.get)})   ${String(r.calls).padStart(13)}   ${String(r.http).padStart(13)}`);
   }
-  if (backupSize !== '0') await backupCost(names.filter((n) => n !== 'fs'), backupSize);
+  if (backupSize !== '0') await backupCost(names, backupSize);
 }

@@ -142,7 +142,10 @@ for (const [name, seed] of [['sftp', 101], ['s3', 202], ['gcs', 303], ['azure', 
       const failed = await bounded(['-r', remote.url, '--retry-budget', '3s', '--timeout', '2s', 'create', 'day3', '.'], { cwd: src, env: remote.env });
       const elapsed = Date.now() - started;
       assert.equal(failed.code, 2, failed.stderr);
-      oneLine(withoutSdkNotice(failed.stderr));
+      // The retry line that opened the streak (docs/cli.md, "Retries you can see"), then the one-line error.
+      const lines = withoutSdkNotice(failed.stderr).split('\n').filter(Boolean);
+      assert.match(lines[0] as string, /^cairn: .*; retrying for up to [0-3]s$/, failed.stderr);
+      oneLine(lines.slice(1).join('\n'));
       assert.ok(elapsed < 3_000 + 2 * 2_000 + 15_000, `gave up after ${elapsed} ms (budget 3 s, timeout 2 s, start-up)`);
       remote.failAll(false);
       assert.deepEqual(await snapshot(remote), before, 'the repository is unchanged');

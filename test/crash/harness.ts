@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBackend } from '../../backends/index.js';
 import type { Backend } from '../../src/store/backend.js';
+import { withTimeout } from '../../src/store/with-timeout.js';
 import { Repository } from '../../src/repository/index.js';
 import { count, deletes, itemId, itemValue } from './model.js';
 
@@ -25,6 +26,9 @@ export interface CrashOptions {
   /** The kill lands uniformly within this many ms after the child opened the repository. */
   maxDelayMs?: number;
   log?: (line: string) => void;
+  /** Called after every `progressEvery` runs (default 10) with the figures so far, so a long run that is stopped still yields them. */
+  progress?: (sofar: CrashResult, elapsedMs: number) => void;
+  progressEvery?: number;
   /**
    * Where the repository lives: a location openBackend takes, with `env` holding its credentials
    * (given to the child too). Default: a fresh folder (fs). The store must not exist yet; it is
@@ -43,8 +47,11 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashResult> 
   const dir = await mkdtemp(join(tmpdir(), 'cairn-crash-'));
   const root = options.location ?? join(dir, 'repo');
   const env = options.env ?? {};
-  const open = (): Promise<Backend> => openBackend(root, { env: { ...process.env, ...env } });
+  // The parent's own requests are timed: a request that never settles fails the campaign with its
+  // op and key instead of hanging it (seen once on s3 after run 10 of a long run).
+  const open = async (): Promise<Backend> => withTimeout(await openBackend(root, { env: { ...process.env, ...env } }), 120_000);
   const result: CrashResult = { runs: 0, damaged: 0, lost: 0, problems: [] };
+  const started = Date.now();
   // status of each transaction number: committed (commit resolved or found applied) or aborted.
   const committed = new Set<number>();
   let next = 0;
@@ -70,6 +77,7 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashResult> 
       if (problems.damaged.length) { result.damaged++; result.problems.push(`run ${run} (${mode}): ${problems.damaged.slice(0, 3).join('; ')}`); }
       if (problems.lost.length) { result.lost++; result.problems.push(`run ${run} (${mode}): ${problems.lost.slice(0, 3).join('; ')}`); }
       options.log?.(`run ${run + 1} (${mode}): ${done.length} commits, in flight ${inflight.join(',') || '-'}${problems.applied ? ' (applied)' : ''}, ${problems.damaged.length} damaged, ${problems.lost.length} lost`);
+      if (result.runs % (options.progressEvery ?? 10) === 0) options.progress?.(result, Date.now() - started);
     }
     return result;
   } finally {

@@ -3,6 +3,7 @@
  * kills a writing (or compacting) child N times and prints `N runs, D damaged, L lost`.
  * `s3` and `sftp` start the local server of localstack/ (s3rver behind its front layer, OpenSSH
  * sshd) for the run; the killed child is a real client process of that server.
+ * Prints `progress: R/N runs, D damaged, L lost, T s` every 10 runs.
  * Exit code 0 only when nothing was damaged or lost. A long run: `--runs 200`.
  */
 import { randomBytes } from 'node:crypto';
@@ -41,6 +42,8 @@ try {
   const result = await runCrashTest({
     runs: Number(values.runs), mode, seed, maxDelayMs, location: store?.location, env: store?.env,
     log: values.verbose ? (line) => console.log(line) : undefined,
+    // A line every 10 runs: a long run stopped part-way (Ctrl-C, a deadline) still yields its figures.
+    progress: (r, ms) => console.log(`progress: ${r.runs}/${values.runs} runs, ${r.damaged} damaged, ${r.lost} lost, ${(ms / 1000).toFixed(0)} s`),
   });
   for (const p of result.problems) console.log(p);
   console.log(`${result.runs} runs, ${result.damaged} damaged, ${result.lost} lost (${((Date.now() - started) / 1000).toFixed(0)} s)`);

@@ -17,11 +17,15 @@
  *     a body: destroyed before the headers).
  *   - `stall`: the request is held without an answer for `stallMs`, then the connection is
  *     destroyed (nothing reaches the server); a client's request timeout must cancel it.
+ *   - `stallBody`: the request reaches the server, the answer's headers and half its body are
+ *     sent, then nothing more until the client closes the connection (an answer without a body:
+ *     held before the headers); a client's request timeout must cancel it.
+ * `injectNext(kind, fault, n)` gives the next n requests of one kind a fault, whatever the rates.
  * `failAll` answers every request with a fault of the chosen kind (100 % failure).
  *
  * TCP (sftp): bytes are relayed both ways; by a seeded draw per connection, the connection is
  * reset after a random number of bytes or stalled for `stallMs`; `failAll` resets every new
- * connection at once. SSH is encrypted, so the TCP proxy counts connections and bytes, not requests.
+ * connection at once; `stallNext(bytes)` stalls the next connection after that many bytes. SSH is encrypted, so the TCP proxy counts connections and bytes, not requests.
  */
 import { Buffer } from 'node:buffer';
 import { type IncomingMessage, type ServerResponse, Agent, createServer, request } from 'node:http';
@@ -35,10 +39,10 @@ export type Flavor = 's3' | 'gcs' | 'azure';
  * about objects; a client attributes these to the call that needed them.
  */
 export type RequestKind = 'get' | 'put' | 'list' | 'head' | 'delete' | 'bucket' | 'other';
-export type Fault = 'busy' | 'resetRequest' | 'resetResponse' | 'stall';
+export type Fault = 'busy' | 'resetRequest' | 'resetResponse' | 'stall' | 'stallBody';
 
 /** Probability of each fault per request (HTTP) or per connection (TCP: resetResponse and stall). */
-export interface FaultRates { busy?: number; resetRequest?: number; resetResponse?: number; stall?: number }
+export interface FaultRates { busy?: number; resetRequest?: number; resetResponse?: number; stall?: number; stallBody?: number }
 
 export interface HttpCounts {
   /** Every request received, by HTTP method (forwarded or answered with a fault). */
@@ -62,6 +66,8 @@ export interface HttpFaultProxy {
   setFaults(rates: FaultRates): void;
   /** Every request fails with `fault` (undefined: back to the rates). */
   failAll(fault: Fault | undefined): void;
+  /** The next `count` requests of `kind` get `fault`, before any rate is drawn. */
+  injectNext(kind: RequestKind, fault: Fault, count?: number): void;
   resetCounts(): void;
   close(): Promise<void>;
 }
@@ -107,7 +113,7 @@ const newCounts = (): HttpCounts => ({
   byMethod: {},
   byKind: { get: 0, put: 0, list: 0, head: 0, delete: 0, bucket: 0, other: 0 },
   forwarded: 0,
-  injected: { busy: 0, resetRequest: 0, resetResponse: 0, stall: 0 },
+  injected: { busy: 0, resetRequest: 0, resetResponse: 0, stall: 0, stallBody: 0 },
   bytesUp: 0,
   bytesDown: 0,
 });
@@ -155,10 +161,13 @@ export async function startHttpFaultProxy(opts: {
   const stalled = new Set<Socket>();
   let port = 0;
 
-  const draw = (): Fault | undefined => {
+  const next: { kind: RequestKind; fault: Fault }[] = [];
+  const draw = (kind: RequestKind): Fault | undefined => {
     if (all) return all;
+    const planned = next.findIndex((n) => n.kind === kind);
+    if (planned >= 0) return next.splice(planned, 1)[0]?.fault;
     let r = random();
-    for (const f of ['busy', 'resetRequest', 'resetResponse', 'stall'] as const) {
+    for (const f of ['busy', 'resetRequest', 'resetResponse', 'stall', 'stallBody'] as const) {
       const p = rates[f] ?? 0;
       if (r < p) return f;
       r -= p;
@@ -173,7 +182,17 @@ export async function startHttpFaultProxy(opts: {
     req.once('close', () => resolve());
   });
 
-  const forward = (req: IncomingMessage, res: ServerResponse, resetMidBody: boolean) => {
+  /** Holds `res`'s connection open, sending nothing more, until the client closes it. */
+  const hold = (res: ServerResponse) => {
+    const socket = res.socket;
+    if (!socket) return;
+    stalled.add(socket);
+    socket.once('close', () => stalled.delete(socket));
+  };
+
+  /** Forwards the request; `cut`: the answer is reset or stalled part-way (see `Fault`). */
+  const forward = (req: IncomingMessage, res: ServerResponse, cut?: 'reset' | 'stall') => {
+    const resetMidBody = cut !== undefined;
     counts.forwarded += 1;
     // The Host header stays the client's: it is signed (SigV4), and the servers route by path.
     const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
@@ -183,7 +202,7 @@ export async function startHttpFaultProxy(opts: {
         // be a complete answer, and a reset after it would race with the client reusing the
         // connection for its next request, which the proxy would then never see.
         answer.destroy();
-        res.socket?.destroy();
+        if (cut === 'stall') hold(res); else res.socket?.destroy();
         return;
       }
       // A Location naming the server (a GCS resumable session) is rewritten to the proxy, so the
@@ -199,9 +218,12 @@ export async function startHttpFaultProxy(opts: {
         answer.on('data', (c: Buffer) => {
           const part = c.subarray(0, Math.max(0, limit - sent));
           if (part.length) { res.write(part); sent += part.length; counts.bytesDown += part.length; }
-          if (sent >= limit) { answer.destroy(); res.socket?.destroy(); }
+          if (sent >= limit) {
+            answer.destroy();
+            if (cut === 'stall') hold(res); else res.socket?.destroy();
+          }
         });
-        answer.once('end', () => res.socket?.destroy());
+        answer.once('end', () => { if (cut !== 'stall') res.socket?.destroy(); });
         return;
       }
       answer.on('data', (c: Buffer) => { counts.bytesDown += c.length; });
@@ -217,12 +239,14 @@ export async function startHttpFaultProxy(opts: {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', target);
     counts.byMethod[method] = (counts.byMethod[method] ?? 0) + 1;
-    counts.byKind[requestKind(opts.flavor, method, url)] += 1;
-    const fault = draw();
+    const kind = requestKind(opts.flavor, method, url);
+    counts.byKind[kind] += 1;
+    const fault = draw(kind);
     if (fault) counts.injected[fault] += 1;
     switch (fault) {
-      case undefined: return forward(req, res, false);
-      case 'resetResponse': return forward(req, res, true);
+      case undefined: return forward(req, res);
+      case 'resetResponse': return forward(req, res, 'reset');
+      case 'stallBody': return forward(req, res, 'stall');
       case 'busy': {
         const alternate = (busyTurn & 2) !== 0;
         const withRetryAfter = (busyTurn & 1) === 0;
@@ -266,6 +290,7 @@ export async function startHttpFaultProxy(opts: {
     get counts() { return counts; },
     setFaults(r) { rates = r; },
     failAll(f) { all = f; },
+    injectNext(kind, fault, count = 1) { for (let i = 0; i < count; i++) next.push({ kind, fault }); },
     resetCounts() { counts = newCounts(); },
     async close() {
       for (const s of stalled) s.destroy();
@@ -286,6 +311,8 @@ export interface TcpFaultProxy {
   setFaults(rates: FaultRates): void;
   /** true: every new connection is reset at once, and open ones are cut. */
   failAll(on: boolean): void;
+  /** The next new connection stops relaying for `stallMs` once `afterBytes` bytes (both ways) went through it. */
+  stallNext(afterBytes: number): void;
   resetCounts(): void;
   close(): Promise<void>;
 }
@@ -298,6 +325,7 @@ export async function startTcpFaultProxy(opts: {
   const random = seededRandom(opts.seed ?? 1);
   let rates: FaultRates = opts.rates ?? {};
   let all = false;
+  let plannedStall: number | undefined;
   const newTcp = (): TcpCounts => ({ connections: 0, bytesUp: 0, bytesDown: 0, injected: { reset: 0, stall: 0, refused: 0 } });
   let counts = newTcp();
   const open = new Set<Socket>();
@@ -310,8 +338,10 @@ export async function startTcpFaultProxy(opts: {
     // Where in the connection's byte stream (both directions) the fault strikes: past the first KiB.
     const within = Math.max(2048, opts.resetWithinBytes ?? 256 * 1024);
     const at = () => 1024 + Math.floor(random() * (within - 1024));
-    const resetAt = r < (rates.resetResponse ?? 0) ? at() : undefined;
-    const stallAt = resetAt === undefined && r < (rates.resetResponse ?? 0) + (rates.stall ?? 0) ? at() : undefined;
+    const planned = plannedStall;
+    plannedStall = undefined;
+    const resetAt = planned === undefined && r < (rates.resetResponse ?? 0) ? at() : undefined;
+    const stallAt = planned ?? (resetAt === undefined && r < (rates.resetResponse ?? 0) + (rates.stall ?? 0) ? at() : undefined);
     const server = connect(opts.port, opts.host);
     open.add(server);
     server.once('close', () => { open.delete(server); client.destroy(); });
@@ -349,6 +379,7 @@ export async function startTcpFaultProxy(opts: {
     get counts() { return counts; },
     setFaults(r) { rates = r; },
     failAll(on) { all = on; if (on) for (const s of open) s.destroy(); },
+    stallNext(afterBytes) { plannedStall = afterBytes; },
     resetCounts() { counts = newTcp(); },
     async close() {
       for (const s of open) s.destroy();

@@ -10,6 +10,7 @@ import type { CliIO } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatCostLine, formatUsageLine, jsonLine } from '../format.js';
 import { estimateCost, pricesFor } from '../prices.js';
+import { retryNotices } from '../retry-notice.js';
 import picomatch from 'picomatch';
 
 /** What the command line says about this run, beyond a command's own options (set by program.ts). */
@@ -61,7 +62,7 @@ const sessions = new WeakMap<CliIO, Session>();
  */
 export async function openCliStore(location: string, io: CliIO): Promise<Store> {
   const run = settings.get(io);
-  const store = await openStore(location, { env: io.env, ...run?.limits });
+  const store = await openStore(location, { env: io.env, ...run?.limits, ...noticesOf(io) });
   const session: Session = { store, location, open: true, emitted: false };
   sessions.set(io, session);
   const close = store.close.bind(store);
@@ -94,7 +95,16 @@ export async function openCliStore(location: string, io: CliIO): Promise<Store> 
  * for the command is retried, timed and reported like the others.
  */
 export function openSideStore(location: string, io: CliIO, counter: Store['counter']): Promise<Store> {
-  return openStore(location, { env: io.env, ...settings.get(io)?.limits, counter });
+  return openStore(location, { env: io.env, ...settings.get(io)?.limits, counter, ...noticesOf(io) });
+}
+
+const notices = new WeakMap<CliIO, ReturnType<typeof retryNotices>>();
+
+/** The run's retry lines on stderr (retry-notice.ts), one set for every store of the run. */
+function noticesOf(io: CliIO): ReturnType<typeof retryNotices> {
+  let n = notices.get(io);
+  if (!n) notices.set(io, n = retryNotices(io));
+  return n;
 }
 
 /** The common inputs of every repository command. */

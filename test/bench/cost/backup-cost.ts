@@ -1,6 +1,6 @@
 /**
- * Part 2 of `npm run bench -- backends`: what a 1 GiB backup and a day-2 backup cost on each remote
- * backend, in requests and bytes, from the `backend` object of `cairn --json create` and from the
+ * Part 2 of `npm run bench -- backends`: what a 1 GiB backup and a day-2 backup cost on each
+ * backend (fs, a folder here, with cairn's own accounting only; the remote ones through a proxy), in requests and bytes, from the `backend` object of `cairn --json create` and from the
  * harness's proxy in front of the local server; restic beside it over SFTP and S3 where installed.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -63,7 +63,8 @@ export async function backupCost(names: string[], sizeText: string): Promise<voi
     const src = join(work, 'src');
     const summary = await generateDataset(src, { bytes: parseSize(sizeText), seed: 'cairn-bench-1' });
     const hasRestic = spawnSync('restic', ['version'], { stdio: 'ignore' }).status === 0;
-    for (const name of names) {
+    const local = names.includes('fs') ? join(work, 'fs-repo') : undefined;
+    for (const name of names.filter((n) => n !== 'fs')) {
       const r = await startRemoteRepo(name as RemoteName, 'bench-cost');
       if (r instanceof Error) { console.log(`${name}: server unavailable (${r.message.split('\n')[0]})`); continue; }
       remotes.push(r);
@@ -83,6 +84,18 @@ export async function backupCost(names: string[], sizeText: string): Promise<voi
       await restic(args, src);
       rows.push({ tool: 'restic', backend: r.name, run, proxy: proxySummary(r), seconds: (performance.now() - t0) / 1000 });
     };
+    /** fs: a folder on this machine; no proxy in front, so only cairn's own accounting. */
+    const measureFs = async (run: string, args: string[]) => {
+      const t0 = performance.now();
+      const out = await cairn(['-r', local as string, '--json', ...args], { cwd: src, env });
+      if (out.code !== 0) throw new Error(`cairn ${args[0]} on fs exited ${out.code}: ${out.stderr.slice(-500)}`);
+      rows.push({ tool: 'cairn', backend: 'fs', run, usage: usageOf(out.stdout), proxy: '-', seconds: (performance.now() - t0) / 1000 });
+    };
+    if (local) {
+      const out = await cairn(['-r', local, 'rcreate', '--encryption', 'repokey'], { env });
+      if (out.code !== 0) throw new Error(`rcreate on fs: ${out.stderr}`);
+      await measureFs('day 1', ['create', 'day1', '.']);
+    }
     const resticTargets = hasRestic ? remotes.filter((r) => r.name === 'sftp' || r.name === 's3') : [];
     for (const r of remotes) {
       const out = await cairn(['-r', r.url, 'rcreate', '--encryption', 'repokey'], { env: { ...env, ...r.env } });
@@ -94,11 +107,13 @@ export async function backupCost(names: string[], sizeText: string): Promise<voi
       await measureRestic(r, 'day 1', ['backup', '--host', 'bench', '.']);
     }
     const changed = await mutateDataset(src, { seed: 'cairn-bench-1' });
+    if (local) await measureFs('day 2', ['create', 'day2', '.']);
     for (const r of remotes) await measureCairn(r, 'day 2', ['create', 'day2', '.']);
     for (const r of resticTargets) await measureRestic(r, 'day 2', ['backup', '--host', 'bench', '.']);
 
     console.log(`\nCost of a backup: dataset ${(summary.bytes / MIB).toFixed(0)} MiB in ${summary.files} files; day 2 = ${JSON.stringify(changed)}; cairn on ${await runtimeLine()}`);
     console.log('cairn: requests and object bytes from its --json "backend" object; proxy: what the harness proxy in front of the server saw');
+    console.log('(restic has no request count of its own: over S3 the proxy counts its HTTP requests; over SFTP, encrypted, only its SSH bytes)');
     for (const row of rows) {
       const u = row.usage;
       const own = u
