@@ -26,7 +26,7 @@ const DAMAGE = new Set(['EINTEGRITY', 'ENOT_FOUND_ID', 'EARCHIVE_CORRUPT', 'ECHU
 export interface RestoreHooks {
   warn(warning: Warning): void;
   /** Called once for every chunk promise handed to `restore`, after it settled. */
-  consumed(): void;
+  consumed(chunk: Promise<Uint8Array>): void;
 }
 
 /** A chunk list still to be consumed (set to undefined once a writer took it over). */
@@ -141,7 +141,7 @@ export class ItemRestorer {
     if (await this.#tree.occupant(dest, fresh) === 'folder') await this.#tree.clearFor(dest, shown, false);
     const data = owed.data!;
     owed.data = undefined;
-    const done = writeLargeFile(dest, item, data, () => this.#hooks.consumed(), this.#meta, hl !== undefined).then((written) => {
+    const done = writeLargeFile(dest, item, data, (chunk) => this.#hooks.consumed(chunk), this.#meta, hl !== undefined).then((written) => {
       this.bytes += written.size;
       this.files += 1;
       return written.identity;
@@ -198,7 +198,7 @@ export class ItemRestorer {
       } catch (error) {
         failure ??= { error };
       }
-      this.#hooks.consumed();
+      this.#hooks.consumed(p);
     }
     if (failure) throw failure.error;
     return out;
@@ -207,7 +207,7 @@ export class ItemRestorer {
   async #drain(data: readonly Promise<Uint8Array>[]): Promise<void> {
     for (const p of data) {
       await p.catch(() => undefined);
-      this.#hooks.consumed();
+      this.#hooks.consumed(p);
     }
   }
 
