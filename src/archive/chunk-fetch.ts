@@ -96,7 +96,7 @@ export class ChunkFetcher {
   #running = 0;
   #held = 0;
   #closed: Error | undefined;
-  #waiter: (() => void) | undefined;
+  readonly #waiters: (() => void)[] = [];
 
   constructor(ctx: ArchiveContext, limits: FetchLimits = {}) {
     this.#ctx = ctx;
@@ -104,14 +104,18 @@ export class ChunkFetcher {
   }
 
   /**
-   * Resolves once `size` more bytes fit in the budget (at once when nothing is held). Before
-   * waiting it starts the batch being collected, so the consumer can free room. Resolves false
-   * once `close` was called.
+   * Resolves once `size` more bytes fit in the budget (at once when nothing is held). When the
+   * budget is full it starts the batch being collected (so the consumer can free room) and waits
+   * until a whole batch fits again. Resolves false once `close` was called.
    */
   async room(size: number): Promise<boolean> {
-    while (!this.#closed && this.#held > 0 && this.#held + size > this.#limits.budget) {
-      this.flush();
-      await new Promise<void>((resolve) => { this.#waiter = resolve; });
+    if (this.#closed || this.#held === 0 || this.#held + size <= this.#limits.budget) return !this.#closed;
+    this.flush();
+    // Once full, wait until a whole batch fits again: letting chunks in one by one as the consumer
+    // frees them would send one-chunk batches, a request each.
+    const low = Math.max(0, this.#limits.budget - this.#limits.batchBytes - size);
+    while (!this.#closed && this.#held > 0 && this.#held > low) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
     return !this.#closed;
   }
@@ -132,9 +136,8 @@ export class ChunkFetcher {
   /** Gives back the budget of a chunk the consumer is done with (or will never take). */
   release(size: number): void {
     this.#held -= size;
-    const wake = this.#waiter;
-    this.#waiter = undefined;
-    wake?.();
+    // Every waiter looks again: each takes what fits, the others wait for the next release.
+    for (const wake of this.#waiters.splice(0)) wake();
   }
 
   /** Starts the batch being collected (it may wait for a request slot). */

@@ -88,6 +88,22 @@ test('neighbouring chunks of a segment are read with one request per batch, not 
   }
 });
 
+test('a consumer slower than the reads (the budget full) still gets whole batches, not a request per chunk', async () => {
+  const { ctx, counted, plains, ids } = await stored(120);
+  try {
+    const before = counted.gets;
+    let n = 0;
+    for await (const r of fetchChunks(ctx, ids.map((id, i) => ({ id, size: plains[i].length })), { budget: 200_000, batchBytes: 100_000 })) {
+      assert.deepEqual(Buffer.from(r.data!), plains[n++]);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const gets = counted.gets - before;
+    assert.ok(gets <= 40, `${gets} requests for 120 chunks (~1.8 MB in batches of 100 KB)`);
+  } finally {
+    await (ctx.repository as Repository).close();
+  }
+});
+
 test('a damaged chunk in the middle of a pipelined batch fails alone, naming the chunk; the rest are exact', async () => {
   const { ctx, plains, ids, backend } = await stored(60);
   try {
