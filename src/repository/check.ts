@@ -40,8 +40,9 @@ export interface CheckOptions {
  * it costs a round trip: reading up to 8 KiB between headers is cheaper than another request.
  */
 export const HEADER_GAP = 8 * 1024;
-/** Ranged reads of a plain check in flight. */
-const HEADER_READS = 16;
+/** Ranged reads of a plain check in flight, and the most one of them spans: at most 32 MiB held. */
+const HEADER_READS = 8;
+const HEADER_SPAN = 4 * 1024 * 1024;
 
 /** One damaged spot. `offset` is a byte offset in the object named by `key`. */
 export interface Damage {
@@ -173,7 +174,7 @@ async function scanStructure(ctx: RepositoryContext, listed: Map<string, number>
     }
     const tail = Math.min(MAX_COMMIT_SIZE, segmentSize);
     if (tail > 0) entries.push({ index: -1, offset: segmentSize - tail, size: tail });
-    for (const run of planRuns(entries, HEADER_GAP)) reads.push({ name, run });
+    for (const run of planRuns(entries, HEADER_GAP, HEADER_SPAN)) reads.push({ name, run });
   }
   await mapLimit(reads, HEADER_READS, async ({ name, run }) => {
     const key = segmentKey(name);
