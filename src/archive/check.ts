@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { isUnreadableRecord, listArchiveRecords, readRecord, recordName } from './archive-record.js';
 import { readItems } from './item-stream.js';
-import { batchOpener, batchReader } from './chunk-batch.js';
+import { fetchChunks } from './chunk-fetch.js';
 import type { ArchiveContext } from './ports.js';
 
 export interface CheckArchivesOptions {
@@ -43,10 +43,6 @@ export interface CheckArchivesReport {
   verifiedChunks: number;
   problems: ArchiveProblem[];
 }
-
-type Referenced = [hex: string, ref: { id: Uint8Array; size: number; archive: string }];
-/** Chunks read with one `getMany`. */
-const BATCH = 16;
 
 
 const reason = (e: unknown): string => `${(e as { code?: string })?.code ?? 'ERROR'}: ${(e as Error)?.message ?? String(e)}`;
@@ -99,47 +95,14 @@ export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesO
       }
       sample = sample.slice(0, n);
     }
+    // One chunk-fetch path (chunk-fetch.ts): batches read with one getMany each, several at once;
+    // a bad chunk is reported against its own id and the others are still verified.
     let done = 0;
-    const verifyOne = async ([hex, ref]: Referenced, stored?: Uint8Array): Promise<void> => {
-      try {
-        const plain = await ctx.codec.open(ref.id, stored ?? await ctx.repository.get(ref.id));
-        if (plain.length !== ref.size) throw new Error(`size ${plain.length}, expected ${ref.size}`);
-        report.verifiedChunks += 1;
-      } catch (e) {
-        report.problems.push({ archive: ref.archive, id: hex, kind: 'corrupt-chunk', reason: reason(e) });
-      }
+    for await (const { ref, error } of fetchChunks(ctx, sample.map(([hex, r]) => ({ ...r, hex })))) {
+      if (error === undefined) report.verifiedChunks += 1;
+      else report.problems.push({ archive: ref.archive, id: ref.hex, kind: 'corrupt-chunk', reason: reason(error) });
       options.onProgress?.(++done, sample.length);
-    };
-    const reader = batchReader(ctx.repository);
-    // A batch is read with one getMany (adjacent entries of a segment in one read); when it fails,
-    // its chunks are read one by one so each problem is reported against its own chunk.
-    const opener = batchOpener(ctx.codec);
-    const verifyBatch = async (batch: Referenced[]): Promise<void> => {
-      const ids = batch.map(([, r]) => r.id);
-      const stored = reader ? await reader.getMany(ids).catch(() => undefined) : undefined;
-      if (stored && opener) {
-        const plains = await opener.openMany(ids, stored).catch(() => undefined);
-        if (plains && plains.every((p, i) => p.length === batch[i][1].size)) {
-          report.verifiedChunks += batch.length;
-          done += batch.length;
-          options.onProgress?.(done, sample.length);
-          return;
-        }
-        // Something in the batch is wrong (and `stored` may have moved to a worker): chunk by chunk.
-        for (const entry of batch) await verifyOne(entry);
-        return;
-      }
-      for (let i = 0; i < batch.length; i++) await verifyOne(batch[i], stored?.[i]);
-    };
-    // Four batches in flight: enough to hide backend latency, bounded memory (64 chunks).
-    let next = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < sample.length) {
-        const batch = sample.slice(next, next + BATCH);
-        next += batch.length;
-        await verifyBatch(batch);
-      }
-    }));
+    }
   }
   report.ok = report.problems.length === 0;
   return report;

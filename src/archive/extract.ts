@@ -4,12 +4,11 @@
  * byte of it is written. Writing, and the safety of every path written, is restore-item.ts's.
  */
 import { readRecord } from './archive-record.js';
-import { ArchiveCorruptError } from './errors.js';
-import { pathText, type ChunkRef, type Item } from './item.js';
+import { pathText, type Item } from './item.js';
 import { readItems } from './item-stream.js';
 import { loadOwners } from './owners.js';
 import { compilePatterns } from './patterns.js';
-import { batchOpener, batchReader, type BatchOpener, type BatchReader } from './chunk-batch.js';
+import { ChunkFetcher } from './chunk-fetch.js';
 import type { ArchiveContext } from './ports.js';
 import { safeParts } from './restore-fs.js';
 import { ItemRestorer } from './restore-item.js';
@@ -31,8 +30,10 @@ export interface ExtractOptions {
   numericIds?: boolean;
   /** Restore extended attributes (default true); refusals are warnings (see xattrs.ts). */
   xattrs?: boolean;
-  /** Chunks fetched ahead of the writer (default 32). */
+  /** Batches of chunks read at once (default 8; the store's download connections still cap the requests). */
   concurrency?: number;
+  /** Plaintext bytes fetched ahead of the writer (default 64 MiB). */
+  fetchBudget?: number;
   /** Called for each item as it is taken up (before it is written). */
   onItem?(item: Item): void;
   /** Called as bytes are written (or, with `dryRun`, read and verified); never ahead of them. */
@@ -60,100 +61,46 @@ interface Planned {
   data: Promise<Uint8Array>[];
 }
 
-/** Chunks read with one `getMany` at most. */
-const BATCH = 16;
-/** A batch starts early when no more than this many earlier fetches are still unconsumed. */
-const LOW_WATER = 4;
+/** A counting semaphore: items planned ahead of the writer. */
+/** Free item slots the planner waits for once the slots are full (about one batch of small files). */
+const REFILL_ITEMS = 64;
 
-/** A counting semaphore bounding chunks in flight. */
 class Slots {
   #free: number;
   #open = true;
   readonly #waiting: (() => void)[] = [];
-  constructor(n: number) { this.#free = n; this.#size = n; }
-  /** Resolves when a slot is free; false once `close` was called (the run is failing). */
-  readonly #size: number;
+  readonly #refilling: { n: number; wake: () => void }[] = [];
+  constructor(n: number) { this.#free = n; }
   /** True when `take` would resolve at once. */
   get ready(): boolean { return !this.#open || this.#free > 0; }
-  /** Slots taken and not given back. */
-  get inUse(): number { return this.#size - this.#free; }
-  get closed(): boolean { return !this.#open; }
+  /** Resolves when a slot is free; false once `close` was called (the run is failing). */
   async take(): Promise<boolean> {
     if (!this.#open) return false;
     if (this.#free > 0) { this.#free -= 1; return true; }
     await new Promise<void>((resolve) => this.#waiting.push(resolve));
     return this.#open;
   }
+  /** Resolves once at least `n` slots are free (or on close): the planner then resumes in a burst. */
+  async refill(n: number): Promise<void> {
+    if (!this.#open || this.#free >= n) return;
+    await new Promise<void>((wake) => this.#refilling.push({ n, wake }));
+  }
   close(): void {
     this.#open = false;
     for (const wake of this.#waiting.splice(0)) wake();
+    for (const { wake } of this.#refilling.splice(0)) wake();
   }
   give(): void {
     const next = this.#waiting.shift();
-    if (next) next(); else this.#free += 1;
+    if (next) { next(); return; }
+    this.#free += 1;
+    for (let i = this.#refilling.length - 1; i >= 0; i--) {
+      if (this.#free >= this.#refilling[i].n) this.#refilling.splice(i, 1)[0].wake();
+    }
   }
 }
-
-async function fetchVerified(ctx: ArchiveContext, ref: ChunkRef, stored?: Uint8Array): Promise<Uint8Array> {
-  const plain = await ctx.codec.open(ref.id, stored ?? await ctx.repository.get(ref.id));
-  if (plain.length !== ref.size) throw new ArchiveCorruptError(`chunk ${Buffer.from(ref.id).toString('hex')} has the wrong size`);
-  return plain;
-}
-
 
 interface Settle { resolve(v: Uint8Array): void; reject(e: unknown): void }
-
-/**
- * Collects chunk fetches and starts them as one `getMany` (adjacent entries of a segment become
- * one read). Each chunk is still opened, authenticated and size-checked on its own.
- */
-class FetchBatch {
-  readonly #ctx: ArchiveContext;
-  readonly #reader: BatchReader | undefined;
-  readonly #opener: BatchOpener | undefined;
-  #refs: ChunkRef[] = [];
-  #settle: Settle[] = [];
-  constructor(ctx: ArchiveContext) {
-    this.#ctx = ctx;
-    this.#reader = batchReader(ctx.repository);
-    this.#opener = batchOpener(ctx.codec);
-  }
-  get size(): number { return this.#refs.length; }
-  add(ref: ChunkRef, settle: Settle): void {
-    if (!this.#reader) { fetchVerified(this.#ctx, ref).then(settle.resolve, settle.reject); return; }
-    this.#refs.push(ref);
-    this.#settle.push(settle);
-  }
-  flush(): void {
-    const refs = this.#refs;
-    const settle = this.#settle;
-    if (refs.length === 0) return;
-    this.#refs = [];
-    this.#settle = [];
-    const ids = refs.map((r) => r.id);
-    this.#reader!.getMany(ids).then(
-      (stored) => {
-        if (!this.#opener) {
-          for (let i = 0; i < refs.length; i++) fetchVerified(this.#ctx, refs[i], stored[i]).then(settle[i].resolve, settle[i].reject);
-          return;
-        }
-        this.#opener.openMany(ids, stored).then((plains) => {
-          for (let i = 0; i < refs.length; i++) {
-            if (plains[i].length === refs[i].size) settle[i].resolve(plains[i]);
-            else settle[i].reject(new ArchiveCorruptError(`chunk ${Buffer.from(refs[i].id).toString('hex')} has the wrong size`));
-          }
-        }, () => { for (let i = 0; i < refs.length; i++) fetchVerified(this.#ctx, refs[i], stored[i]).then(settle[i].resolve, settle[i].reject); });
-      },
-      // One damaged chunk fails the whole read: read each alone, so only the damaged one fails.
-      () => { for (let i = 0; i < refs.length; i++) fetchVerified(this.#ctx, refs[i]).then(settle[i].resolve, settle[i].reject); },
-    );
-  }
-  /** Rejects what was collected and not started. */
-  drop(error: Error): void {
-    for (const s of this.#settle.splice(0)) s.reject(error);
-    this.#refs = [];
-  }
-}
 
 /**
  * Restores an archive; see `ExtractOptions` and ADR 0043. An absolute or `..` item path throws
@@ -171,16 +118,19 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   const result: ExtractResult = { items: 0, files: 0, bytes: 0, warnings: [] };
   const warn = (w: Warning): void => { result.warnings.push(w); options.onWarning?.(w); };
   const xattrs = options.xattrs === false || options.dryRun ? undefined : createXattrAccess({ onWarning: warn });
-  const slots = new Slots(Math.max(1, options.concurrency ?? 32));
+  const fetcher = new ChunkFetcher(ctx, { requests: options.concurrency, budget: options.fetchBudget });
+  // The budget a chunk holds, given back when the writer has consumed it.
+  const sizes = new WeakMap<Promise<Uint8Array>, number>();
+  const consumed = (chunk: Promise<Uint8Array>): void => fetcher.release(sizes.get(chunk) ?? 0);
   const planned: Planned[] = [];
-  // Items without chunks (folders, links) take no chunk slot: this bounds how far the planner runs ahead.
+  // Items without chunks (folders, links) hold no budget: this bounds how far the planner runs ahead.
   const itemSlots = new Slots(1024);
   let planning = true;
   let wake: (() => void) | undefined;
   const notify = (): void => { wake?.(); wake = undefined; };
+  const stopped = new Error('extraction stopped');
 
-  // Stage 1: decide which items to restore and start fetching their chunks, bounded by `slots`.
-  const batch = new FetchBatch(ctx);
+  // Stage 1: decide which items to restore and start fetching their chunks, bounded by the budget.
   const planner = (async () => {
     try {
       for await (const item of readItems(ctx, record.items)) {
@@ -189,34 +139,36 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         if (include && !include(shown)) continue;
         if (exclude?.(shown)) continue;
         if (parts.length <= strip) continue;
-        // The writer may start on an item before all its fetches started: big files need more
-        // chunks than there are slots, and the writer frees slots as it consumes chunks.
+        // The writer may start on an item before all its fetches started: a big file needs more
+        // chunks than the budget holds, and the writer frees budget as it consumes chunks.
         const refs = item.chunks ?? [];
         const settle: Settle[] = [];
-        const data = refs.map(() => {
+        const data = refs.map((ref) => {
           const p = new Promise<Uint8Array>((resolve, reject) => settle.push({ resolve, reject }));
           p.catch(() => undefined);
+          sizes.set(p, ref.size);
           return p;
         });
         // Whatever was collected starts before the planner waits: the writer may be waiting for it.
-        if (!itemSlots.ready) batch.flush();
+        // Then the planner waits until a batch's worth of items is free: resuming at every freed
+        // slot would plan one small file at a time and send a request per chunk.
+        if (!itemSlots.ready) {
+          fetcher.flush();
+          await itemSlots.refill(REFILL_ITEMS);
+        }
         if (!await itemSlots.take()) return;
         planned.push({ item, parts: parts.slice(strip), data });
         notify();
         for (let i = 0; i < refs.length; i++) {
-          // Start the batch when it is big enough, or when few fetches started earlier remain for the
-          // writer to consume: a chunk it waits for must never sit in an unstarted batch.
-          if (batch.size >= BATCH || slots.inUse - batch.size <= LOW_WATER) batch.flush();
-          if (!await slots.take()) {
-            for (const s of settle.slice(i)) s.reject(new Error('extraction stopped'));
+          if (!await fetcher.room(refs[i].size)) {
+            for (const s of settle.slice(i)) s.reject(stopped);
             return;
           }
-          batch.add(refs[i], settle[i]);
+          fetcher.add(refs[i]).then(settle[i].resolve, settle[i].reject);
         }
       }
     } finally {
-      if (slots.closed) batch.drop(new Error('extraction stopped'));
-      else batch.flush();
+      fetcher.flush();
       planning = false;
       notify();
     }
@@ -226,7 +178,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   let restorer: ItemRestorer | undefined;
   try {
     const progress = (item: Item): void => options.onProgress?.({ files: restorer!.files, bytes: restorer!.written, path: item.path });
-    if (!options.dryRun) restorer = await ItemRestorer.open(options.target, { owners, numericIds: options.numericIds, xattrs }, { warn, consumed: () => slots.give(), progress });
+    if (!options.dryRun) restorer = await ItemRestorer.open(options.target, { owners, numericIds: options.numericIds, xattrs }, { warn, consumed, progress });
     for (;;) {
       if (planned.length === 0) {
         if (!planning) break;
@@ -238,7 +190,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
       result.items += 1;
       options.onItem?.(item);
       if (!restorer) {
-        for (const p of data) { result.bytes += (await p).length; slots.give(); }
+        for (const p of data) { result.bytes += (await p).length; consumed(p); }
         if (item.chunks) result.files += 1;
         options.onProgress?.({ files: result.files, bytes: result.bytes, path: item.path });
         continue;
@@ -253,7 +205,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
     }
   } catch (error) {
     // Stop fetching first: files being written then fail at once and remove their temporary files.
-    slots.close();
+    fetcher.close(stopped);
     itemSlots.close();
     await restorer?.abort();
     await planner.catch(() => undefined);

@@ -6,6 +6,7 @@ import type { ChunkWriter } from './chunk-writer.js';
 import { createItemDecoder, encodeItem, itemFromWire, type Item } from './item.js';
 import type { ArchiveContext } from './ports.js';
 import { ArchiveCorruptError } from './errors.js';
+import { fetchChunks } from './chunk-fetch.js';
 import { MsgpackSplitter } from '../repository/index.js';
 
 /** Bytes buffered before chunking; chunks ending before the last cut are final. */
@@ -65,23 +66,15 @@ export class ItemStreamWriter {
   }
 }
 
-/** Reads and authenticates one item-stream chunk. */
-async function fetchChunk(ctx: ArchiveContext, id: Uint8Array): Promise<Uint8Array> {
-  return ctx.codec.open(id, await ctx.repository.get(id));
-}
+/** Item-stream chunks read ahead of the decoder: batches of 4, 4 at once, at most 16 chunks held. */
+const ITEM_LIMITS = { requests: 4, budget: 8 * 1024 * 1024, batchChunks: 4 };
 
-/** Yields the items of a stream in order, fetching up to `lookahead` chunks ahead. */
-export async function* readItems(ctx: ArchiveContext, ids: readonly Uint8Array[], lookahead = 4): AsyncGenerator<Item> {
+/** Yields the items of a stream in order; its chunks are read ahead through `fetchChunks`. */
+export async function* readItems(ctx: ArchiveContext, ids: readonly Uint8Array[]): AsyncGenerator<Item> {
   async function* bytes(): AsyncGenerator<Uint8Array> {
-    const window: Promise<Uint8Array>[] = [];
-    let next = 0;
-    while (next < ids.length || window.length > 0) {
-      while (next < ids.length && window.length < lookahead) {
-        const p = fetchChunk(ctx, ids[next++]);
-        p.catch(() => undefined);
-        window.push(p);
-      }
-      yield await window.shift()!;
+    for await (const { data, error } of fetchChunks(ctx, ids.map((id) => ({ id })), ITEM_LIMITS)) {
+      if (data === undefined) throw error;
+      yield data;
     }
   }
   try {

@@ -12,6 +12,11 @@ export interface ChunkRepository {
   has(id: Uint8Array): boolean;
   /** The stored bytes of a chunk, digest-verified; a missing id rejects with a typed error. */
   get(id: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The stored bytes of several chunks, in the order asked, each digest-verified; neighbouring
+   * entries are read with one request. Any missing or damaged one rejects the whole call.
+   */
+  getMany(ids: readonly Uint8Array[]): Promise<Uint8Array[]>;
   put(id: Uint8Array, value: Uint8Array): Promise<void>;
   delete(id: Uint8Array): Promise<void>;
   /** Makes every put and delete so far durable. */

@@ -65,14 +65,15 @@ function isZero(bytes: Uint8Array): boolean {
  * promise after it settled, also those left unread after a failure; `wrote` after each chunk is
  * written (its length). On failure the temporary file is removed and the error rethrown.
  */
-export async function writeLargeFile(dest: Buffer, item: Item, data: readonly Promise<Uint8Array>[], consumed: () => void, m: MetadataContext, identify: boolean, wrote?: (bytes: number) => void): Promise<Written> {
+export async function writeLargeFile(dest: Buffer, item: Item, data: readonly Promise<Uint8Array>[], consumed: (chunk: Promise<Uint8Array>) => void, m: MetadataContext, identify: boolean, wrote?: (bytes: number) => void): Promise<Written> {
   const temp = Buffer.concat([dest.subarray(0, dest.lastIndexOf(0x2f)), Buffer.from(`/${TEMP_PREFIX}${randomBytes(6).toString('hex')}`)]);
   let next = 0;
   const take = async (): Promise<Uint8Array> => {
+    const chunk = data[next++];
     try {
-      return await data[next++];
+      return await chunk;
     } finally {
-      consumed();
+      consumed(chunk);
     }
   };
   let handle;

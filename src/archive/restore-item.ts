@@ -26,7 +26,7 @@ const DAMAGE = new Set(['EINTEGRITY', 'ENOT_FOUND_ID', 'EARCHIVE_CORRUPT', 'ECHU
 export interface RestoreHooks {
   warn(warning: Warning): void;
   /** Called once for every chunk promise handed to `restore`, after it settled. */
-  consumed(): void;
+  consumed(chunk: Promise<Uint8Array>): void;
   /** Called after bytes of `item` were written or a file was finished (see `written`, `files`). */
   progress?(item: Item): void;
 }
@@ -149,7 +149,7 @@ export class ItemRestorer {
     const data = owed.data!;
     owed.data = undefined;
     const wrote = (n: number): void => { this.written += n; this.#hooks.progress?.(item); };
-    const done = writeLargeFile(dest, item, data, () => this.#hooks.consumed(), this.#meta, hl !== undefined, wrote).then((written) => {
+    const done = writeLargeFile(dest, item, data, (chunk) => this.#hooks.consumed(chunk), this.#meta, hl !== undefined, wrote).then((written) => {
       this.bytes += written.size;
       this.files += 1;
       this.#hooks.progress?.(item);
@@ -207,7 +207,7 @@ export class ItemRestorer {
       } catch (error) {
         failure ??= { error };
       }
-      this.#hooks.consumed();
+      this.#hooks.consumed(p);
     }
     if (failure) throw failure.error;
     return out;
@@ -216,7 +216,7 @@ export class ItemRestorer {
   async #drain(data: readonly Promise<Uint8Array>[]): Promise<void> {
     for (const p of data) {
       await p.catch(() => undefined);
-      this.#hooks.consumed();
+      this.#hooks.consumed(p);
     }
   }
 

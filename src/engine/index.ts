@@ -25,4 +25,3 @@ export type { Codec, CodecOptions } from './codec.js';
 
 export { createPipeline, FileSource } from './pipeline/index.js';
 export type { Pipeline, PipelineOptions, PipelineChunk, PipelineSource, RunOptions } from './pipeline/index.js';
-export { createChunkReader, type ChunkReader, type ChunkReaderOptions } from './reader/index.js';

@@ -1,7 +1,15 @@
 /**
- * Check and repair. Check reads every segment and index object and reports each damaged spot
- * precisely (key, offset, reason, id when known), plus index entries that do not match the
- * segments. Repair (exclusive lock) rebuilds the index from segment headers alone: committed
+ * Check and repair. Check reads every index object and reports each damaged spot precisely (key,
+ * offset, reason, id when known), plus index entries that do not match the segments. How much of
+ * the segments it reads depends on `readData`:
+ * - without it (a plain check), only the structure: for every index entry its 49-byte PUT2 header
+ *   (checksum, tag, id and size against the index), and the tail of every segment (the COMMIT entry
+ *   that ends a transaction). These are ranged reads, neighbours coalesced into one request
+ *   (`HEADER_GAP`), so the egress is a small fraction of the repository. Values are not read: a
+ *   damaged value is found by `readData` (and by the archive check's `--verify-data`, which reads
+ *   and authenticates each chunk);
+ * - with it, and always for repair, every segment whole: every entry's header and value digest.
+ * Repair (exclusive lock) rebuilds the index from segment headers alone: committed
  * transactions (a COMMIT entry, or a transaction the readable index lists) in COMMIT-time order,
  * without damaged entries; damaged segments and index objects are copied whole to `quarantine/`
  * before their good entries are rewritten and the originals removed. Nothing is dropped silently.
@@ -12,7 +20,9 @@ import { decodeIndex, type Txn } from './index-format.js';
 import { deleteAll, mapLimit, SegmentTable } from './index-load.js';
 import { DATA_PREFIX, INDEX_PREFIX, newSessionId, parseSegment, QUARANTINE_PREFIX, segmentKey, segmentName } from './layout.js';
 import { scanSegment, type ScannedEntry } from './segment-scan.js';
-import { encodeCommit, equalIds, TAG_COMMIT, TAG_DELETE, TAG_PUT2 } from './segment-format.js';
+import { decodeCommit, encodeCommit, equalIds, MAX_COMMIT_SIZE, MIN_HEADER_SIZE, PUT_HEADER_SIZE, readHeader, TAG_COMMIT, TAG_DELETE, TAG_PUT2 } from './segment-format.js';
+import { planRuns, type WantedEntry } from './read-plan.js';
+import { NotFoundError } from '../store/errors.js';
 import { SegmentWriter } from './segment-writer.js';
 import { writeFullIndex } from './full-index.js';
 import type { RepositoryContext } from './context.js';
@@ -20,7 +30,19 @@ import type { RepositoryContext } from './context.js';
 export interface CheckOptions {
   /** Rebuild the index from the segments and quarantine damage (needs the exclusive lock). */
   repair?: boolean;
+  /** Read every segment whole and verify every entry (implied by `repair`); default: structure only. */
+  readData?: boolean;
 }
+
+/**
+ * A plain check reads the headers of two indexed entries with one request when at most this many
+ * bytes lie between them. At cloud list prices a GET costs about as much as 4–5 KiB of egress, and
+ * it costs a round trip: reading up to 8 KiB between headers is cheaper than another request.
+ */
+export const HEADER_GAP = 8 * 1024;
+/** Ranged reads of a plain check in flight, and the most one of them spans: at most 32 MiB held. */
+const HEADER_READS = 8;
+const HEADER_SPAN = 4 * 1024 * 1024;
 
 /** One damaged spot. `offset` is a byte offset in the object named by `key`. */
 export interface Damage {
@@ -41,6 +63,8 @@ export interface CheckReport {
   damage: Damage[];
   /** Segments no committed transaction covers: left by crashed sessions, removed by compaction. */
   uncommitted: string[];
+  /** How the segments were read: every byte (`data`, with `readData` or repair), or headers and tails (`structure`). */
+  read: 'data' | 'structure';
   /** Set by repair: entries indexed by the rebuilt index and objects moved to quarantine/. */
   repaired?: { indexed: number; quarantined: string[]; rewrittenEntries: number };
 }
@@ -66,17 +90,26 @@ export async function checkRepository(ctx: RepositoryContext, options: CheckOpti
     }
   });
 
-  const names: string[] = [];
-  for await (const { key } of backend.list(DATA_PREFIX)) if (parseSegment(key)) names.push(key.slice(DATA_PREFIX.length));
+  const listed = new Map<string, number>();
+  for await (const { key, size } of backend.list(DATA_PREFIX)) if (parseSegment(key)) listed.set(key.slice(DATA_PREFIX.length), size);
+  const names = [...listed.keys()];
   const scans = new Map<string, SegmentScan>();
   let entryCount = 0;
-  await mapLimit(names, 4, async (name) => {
-    const key = segmentKey(name);
-    const { entries, damage: found } = scanSegment(await backend.get(key));
-    for (const d of found) damage.push({ kind: 'segment', key, offset: d.offset, id: hex(d.id), reason: d.reason });
-    entryCount += entries.length;
-    scans.set(name, { name, entries, damaged: found.length > 0 });
-  });
+  const whole = options.readData === true || options.repair === true;
+  if (whole) {
+    await mapLimit(names, 4, async (name) => {
+      const key = segmentKey(name);
+      const { entries, damage: found } = scanSegment(await backend.get(key));
+      for (const d of found) damage.push({ kind: 'segment', key, offset: d.offset, id: hex(d.id), reason: d.reason });
+      entryCount += entries.length;
+      scans.set(name, { name, entries, damaged: found.length > 0 });
+    });
+  } else {
+    for (const scan of await scanStructure(ctx, listed, damage)) {
+      entryCount += scan.entries.length;
+      scans.set(scan.name, scan);
+    }
+  }
 
   // Committed transactions: COMMIT entries found, plus those a readable index lists.
   const commits = new Map<string, { txn: Txn; time: number }>();
@@ -106,9 +139,87 @@ export async function checkRepository(ctx: RepositoryContext, options: CheckOpti
     }
   }
 
-  const report: CheckReport = { ok: damage.length === 0, segments: names.length, entries: entryCount, indexObjects: indexKeys.length, damage, uncommitted };
+  const report: CheckReport = { ok: damage.length === 0, segments: names.length, entries: entryCount, indexObjects: indexKeys.length, damage, uncommitted, read: whole ? 'data' : 'structure' };
   if (options.repair) report.repaired = await repair(ctx, scans, commits, indexKeys, badIndexKeys);
   return report;
+}
+
+/**
+ * The plain check's reads: for every listed segment, the PUT2 header of each index entry in it and
+ * its last `MAX_COMMIT_SIZE` bytes, coalesced (`planRuns`, `HEADER_GAP`) into ranged reads. Returns
+ * per segment the entries found good (indexed PUT2s, and the COMMIT that ends it, if any); damaged
+ * headers go to `damage`. Indexed entries of segments that are not listed are left to the caller.
+ */
+async function scanStructure(ctx: RepositoryContext, listed: Map<string, number>, damage: Damage[]): Promise<SegmentScan[]> {
+  const { backend, state } = ctx;
+  const wanted = new Map<string, { offset: number; size: number }[]>();
+  for (const e of state.index.entries()) {
+    const name = state.segments.name(e.segment);
+    if (!listed.has(name)) continue;
+    let list = wanted.get(name);
+    if (!list) wanted.set(name, list = []);
+    list.push({ offset: e.offset, size: e.size });
+  }
+  const reads: { name: string; run: WantedEntry[] }[] = [];
+  const scans = new Map<string, SegmentScan>();
+  for (const [name, segmentSize] of listed) {
+    scans.set(name, { name, entries: [], damaged: false });
+    const entries: WantedEntry[] = [];
+    for (const { offset } of wanted.get(name) ?? []) {
+      if (offset >= segmentSize) {
+        damage.push({ kind: 'segment', key: segmentKey(name), offset, reason: `indexed entry starts beyond the segment's end (${segmentSize} bytes)` });
+        continue;
+      }
+      entries.push({ index: offset, offset, size: Math.min(PUT_HEADER_SIZE, segmentSize - offset) });
+    }
+    const tail = Math.min(MAX_COMMIT_SIZE, segmentSize);
+    if (tail > 0) entries.push({ index: -1, offset: segmentSize - tail, size: tail });
+    for (const run of planRuns(entries, HEADER_GAP, HEADER_SPAN)) reads.push({ name, run });
+  }
+  await mapLimit(reads, HEADER_READS, async ({ name, run }) => {
+    const key = segmentKey(name);
+    const segmentSize = listed.get(name)!;
+    const scan = scans.get(name)!;
+    const from = run[0].offset;
+    const end = Math.max(...run.map((e) => e.offset + e.size));
+    let bytes: Uint8Array;
+    try {
+      bytes = await backend.get(key, { offset: from, length: end - from });
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      damage.push({ kind: 'missing-segment', key, reason: 'segment vanished while being checked' });
+      return;
+    }
+    for (const want of run) {
+      const at = want.offset - from;
+      if (want.index === -1) {
+        const commit = findCommit(bytes.subarray(at, at + want.size), want.offset);
+        if (commit) scan.entries.push(commit);
+        continue;
+      }
+      const header = readHeader(bytes.subarray(0, at + want.size), at, segmentSize - want.offset);
+      if (typeof header === 'string') {
+        scan.damaged = true;
+        damage.push({ kind: 'segment', key, offset: want.offset, reason: header });
+      } else if (header.tag === TAG_PUT2) {
+        scan.entries.push({ tag: TAG_PUT2, offset: want.offset, size: header.size, id: header.id });
+      }
+    }
+  });
+  return [...scans.values()];
+}
+
+/** The COMMIT entry that ends `tail` (the last bytes of a segment, starting at `base`), if any. */
+function findCommit(tail: Uint8Array, base: number): ScannedEntry | undefined {
+  for (let at = 0; at + MIN_HEADER_SIZE <= tail.length; at++) {
+    if (tail[at + 8] !== TAG_COMMIT) continue;
+    if (new DataView(tail.buffer, tail.byteOffset + at).getUint32(4, true) !== tail.length - at) continue;
+    const header = readHeader(tail, at);
+    if (typeof header === 'string') continue;
+    const commit = decodeCommit(tail.subarray(at));
+    if (commit) return { tag: TAG_COMMIT, offset: base + at, size: header.size, commit };
+  }
+  return undefined;
 }
 
 async function repair(ctx: RepositoryContext, scans: Map<string, SegmentScan>, commits: Map<string, { txn: Txn; time: number }>,

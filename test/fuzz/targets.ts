@@ -259,6 +259,9 @@ function contextOf(seeds: ModeSeeds, records: Map<string, Uint8Array>, chunks = 
       if (!stored) throw new Error('chunk not in the fuzz context');
       return stored;
     },
+    async getMany(ids) {
+      return Promise.all(ids.map(async (id) => repository.get(id)));
+    },
     put: unused, delete: unused, commit: unused, ids: unused, putRecord: unused, deleteRecord: unused,
     getRecord: async (name) => records.get(name),
     async *listRecords(prefix) {

@@ -3,6 +3,27 @@ import assert from 'node:assert/strict';
 import { IntegrityError, Repository } from '../../src/repository/index.js';
 import type { Backend } from '../../src/store/backend.js';
 import { STORES, idOf, valueOf } from './helpers.js';
+import { scanSegment } from '../../src/repository/segment-scan.js';
+import { PUT_HEADER_SIZE, TAG_PUT2 } from '../../src/repository/segment-format.js';
+
+/** `backend` with the bytes it downloaded from segments counted. */
+function countingReads(backend: Backend): { backend: Backend; bytes: number } {
+  const out = { backend, bytes: 0 };
+  out.backend = new Proxy(backend, {
+    get(target, prop, receiver) {
+      if (prop === 'get') {
+        return async (...args: Parameters<Backend['get']>) => {
+          const got = await target.get(...args);
+          if (args[0].startsWith('data/')) out.bytes += got.length;
+          return got;
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return out;
+}
 
 async function keys(backend: Backend, prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -71,13 +92,64 @@ for (const store of STORES) {
           const at = rnd(original.length);
           await mutate(backend, key, (b) => { const c = b.slice(); c[at] ^= 1 << rnd(8); return c; });
           const repo = await Repository.open(backend);
-          const report = await repo.check();
+          const report = await repo.check({ readData: true });
+          assert.equal(report.read, 'data');
           assert.equal(report.ok, false, `flip at ${key}:${at} not detected`);
           assert.ok(report.damage.some((d) => d.key === key && d.offset !== undefined && d.offset <= at), JSON.stringify(report.damage));
           await neverWrong(repo, 60);
           await repo.close();
           await backend.put(key, original);
         }
+      } finally { await s.cleanup(); }
+    });
+
+    test('a plain check reads only headers and tails, and finds every flipped header bit and a truncation', async () => {
+      const s = await store.make();
+      try {
+        const backend = s.client();
+        // Values of 64 KiB: headers lie far apart, as with file chunks.
+        const big = await Repository.create(backend, { segmentSize: 512 * 1024 });
+        for (let t = 0; t < 3; t++) {
+          for (let i = t * 10; i < (t + 1) * 10; i++) await big.put(idOf(i), valueOf(i, 64 * 1024));
+          await big.commit();
+        }
+        await big.close();
+        const counted = countingReads(backend);
+        const clean = await Repository.open(counted.backend);
+        const before = counted.bytes;
+        const report = await clean.check();
+        await clean.close();
+        assert.equal(report.read, 'structure');
+        assert.deepEqual(report.damage, []);
+        const total = (await Promise.all((await keys(backend, 'data/')).map(async (k) => (await backend.get(k)).length))).reduce((a, b) => a + b, 0);
+        assert.ok(counted.bytes - before < total / 10, `a plain check read ${counted.bytes - before} of ${total} segment bytes`);
+        // Every bit of every indexed PUT2 header: the plain check reports the segment at that entry.
+        const segments = await keys(backend, 'data/');
+        let seed = 7;
+        const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+        for (let round = 0; round < 10; round++) {
+          const key = segments[rnd(segments.length)];
+          const original = await backend.get(key);
+          const { entries } = scanSegment(original);
+          const puts = entries.filter((e) => e.tag === TAG_PUT2);
+          if (puts.length === 0) continue;
+          const entry = puts[rnd(puts.length)];
+          const at = entry.offset + rnd(PUT_HEADER_SIZE);
+          await mutate(backend, key, (b) => { const c = b.slice(); c[at] ^= 1 << rnd(8); return c; });
+          const repo = await Repository.open(backend);
+          const found = await repo.check();
+          assert.equal(found.ok, false, `header flip at ${key}:${at} not found by a plain check`);
+          assert.ok(found.damage.some((d) => d.key === key && d.offset === entry.offset), JSON.stringify(found.damage));
+          await repo.close();
+          await backend.put(key, original);
+        }
+        const seg = segments[1];
+        const original = await backend.get(seg);
+        await backend.put(seg, original.subarray(0, original.length - 100));
+        const repo = await Repository.open(backend);
+        assert.ok((await repo.check()).damage.some((d) => d.key === seg && d.kind === 'segment'));
+        await repo.close();
+        await backend.put(seg, original);
       } finally { await s.cleanup(); }
     });
 

@@ -48,7 +48,7 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
   const summary = await withRepository(options, io, open, async (opened, progress) => {
     const result: CheckSummary = { errors: 0 };
     if (!options.archivesOnly) {
-      result.repository = await opened.repository.check({ repair: options.repair });
+      result.repository = await opened.repository.check({ repair: options.repair, readData: options.verifyData });
       if (!options.repair) result.errors += result.repository.damage.length;
     }
     if (!options.repositoryOnly) {
@@ -108,10 +108,10 @@ export function registerCheck(program: Command, io: CliIO): void {
   const command = program.command('check').description('verify the consistency of the repository and its archives, and the archive journal '
     + '(archives deleted or put back without the key, rollbacks); --repair also journals vanished archives as deleted and '
     + 'unjournaled ones as added, finishes interrupted deletions and accepts a rollback')
-    .option('--repository-only', 'only check the log, segments and index')
+    .option('--repository-only', 'only check the log\'s structure (entry headers, COMMITs) and the index, with ranged reads')
     .option('--archives-only', 'only check the archives and item streams')
-    .option('--verify-data', 'also decrypt and authenticate every chunk (reads all data)')
-    .option('--verify-data-subset <percent>', 'decrypt and authenticate a random sample of the chunks', parsePercent)
+    .option('--verify-data', 'also read every segment whole and decrypt and authenticate every chunk (reads all data)')
+    .option('--verify-data-subset <percent>', 'decrypt and authenticate a random sample of the chunks (the segments are checked as without it)', parsePercent)
     .option('--repair', 'rebuild the index from the segments without reading it; move damaged segments (their good entries are kept), index objects and unreadable archive records to quarantine/; archives with missing chunks are not changed; takes the exclusive lock')
     .option('-a, --glob-archives <glob>', 'only check archives whose name matches the glob');
   addSelectionOptions(command, 'check')

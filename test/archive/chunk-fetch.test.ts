@@ -1,0 +1,202 @@
+// The one chunk-fetch path (src/archive/chunk-fetch.ts) over a real repository on a memory backend
+// whose reads complete out of order: results come back in the order asked and byte-exact,
+// neighbours in a segment are read with one request, and a damaged chunk in the middle of a batch
+// fails alone, by its id, while extract writes nothing of its file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createMemoryBackend } from '../../backends/memory/index.js';
+import { ChunkFetcher, fetchChunks } from '../../src/archive/chunk-fetch.js';
+import { createArchive } from '../../src/archive/create.js';
+import { extractArchive } from '../../src/archive/extract.js';
+import { readRecord } from '../../src/archive/archive-record.js';
+import { readItems } from '../../src/archive/item-stream.js';
+import { TEMP_PREFIX } from '../../src/archive/restore-file.js';
+import type { ArchiveContext } from '../../src/archive/ports.js';
+import { Repository } from '../../src/repository/index.js';
+import { scanSegment } from '../../src/repository/segment-scan.js';
+import type { Backend } from '../../src/store/backend.js';
+import { makeFixture, testCodec } from './helpers/context.js';
+
+/** A memory backend whose `get`s take 0–8 ms each (so they finish out of order), counted. */
+function slowCounting(backend: Backend): { backend: Backend; gets: number } {
+  const out = { backend, gets: 0 };
+  out.backend = new Proxy(backend, {
+    get(target, prop, receiver) {
+      if (prop === 'get') {
+        return async (...args: Parameters<Backend['get']>) => {
+          if (args[0].startsWith('data/')) out.gets += 1;
+          await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 8)));
+          return target.get(...args);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return out;
+}
+
+/** A repository holding `n` chunks of varied sizes, written in order (so neighbours share segments). */
+async function stored(n: number): Promise<{ ctx: ArchiveContext; counted: { gets: number }; plains: Buffer[]; ids: Uint8Array[]; backend: Backend }> {
+  const backend = createMemoryBackend();
+  const codec = testCodec();
+  const writer = await Repository.create(backend, { segmentSize: 1 << 20 });
+  const plains = Array.from({ length: n }, (_, i) => randomBytes(100 + ((i * 7919) % 30_000)));
+  const ids = plains.map((p) => codec.chunkId(p));
+  for (let i = 0; i < n; i++) await writer.put(ids[i], await codec.seal(ids[i], plains[i]));
+  await writer.commit();
+  await writer.close();
+  const counted = slowCounting(backend);
+  const repository = await Repository.open(counted.backend);
+  return { ctx: { repository, codec }, counted, plains, ids, backend };
+}
+
+test('fetchChunks yields every chunk byte-exact in the order asked, whatever order the reads finish in', async () => {
+  const { ctx, plains, ids } = await stored(200);
+  try {
+    // A scrambled order, small batches and a small budget: many batches in flight, finishing out of order.
+    const order = Array.from({ length: 200 }, (_, i) => (i * 37) % 200);
+    const got: number[] = [];
+    for await (const r of fetchChunks(ctx, order.map((i) => ({ id: ids[i], size: plains[i].length, i })), { requests: 6, batchChunks: 5, budget: 200_000 })) {
+      assert.equal(r.error, undefined);
+      assert.deepEqual(Buffer.from(r.data!), plains[r.ref.i]);
+      got.push(r.ref.i);
+    }
+    assert.deepEqual(got, order);
+  } finally {
+    await (ctx.repository as Repository).close();
+  }
+});
+
+test('neighbouring chunks of a segment are read with one request per batch, not one per chunk', async () => {
+  const { ctx, counted, plains, ids } = await stored(120);
+  try {
+    const before = counted.gets;
+    let n = 0;
+    for await (const r of fetchChunks(ctx, ids.map((id, i) => ({ id, size: plains[i].length })), { batchChunks: 40, batchBytes: 64 << 20 })) {
+      assert.deepEqual(Buffer.from(r.data!), plains[n++]);
+    }
+    assert.equal(n, 120);
+    const gets = counted.gets - before;
+    // 120 chunks in a few 1 MiB segments, 3 batches: one ranged read per (batch, segment) run.
+    assert.ok(gets <= 12, `${gets} requests for 120 chunks`);
+  } finally {
+    await (ctx.repository as Repository).close();
+  }
+});
+
+test('a consumer slower than the reads (the budget full) still gets whole batches, not a request per chunk', async () => {
+  const { ctx, counted, plains, ids } = await stored(120);
+  try {
+    const before = counted.gets;
+    let n = 0;
+    for await (const r of fetchChunks(ctx, ids.map((id, i) => ({ id, size: plains[i].length })), { budget: 200_000, batchBytes: 100_000 })) {
+      assert.deepEqual(Buffer.from(r.data!), plains[n++]);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const gets = counted.gets - before;
+    assert.ok(gets <= 40, `${gets} requests for 120 chunks (~1.8 MB in batches of 100 KB)`);
+  } finally {
+    await (ctx.repository as Repository).close();
+  }
+});
+
+test('a damaged chunk in the middle of a pipelined batch fails alone, naming the chunk; the rest are exact', async () => {
+  const { ctx, plains, ids, backend } = await stored(60);
+  try {
+    // Flip one value byte of chunk 30 in its segment.
+    const bad = 30;
+    const hex = Buffer.from(ids[bad]).toString('hex');
+    for await (const { key } of backend.list('data/')) {
+      const bytes = await backend.get(key);
+      const entry = scanSegment(bytes).entries.find((e) => e.id && Buffer.from(e.id).toString('hex') === hex);
+      if (!entry) continue;
+      const copy = bytes.slice();
+      copy[entry.offset + entry.size - 3] ^= 0x40;
+      await backend.put(key, copy);
+    }
+    const results: { i: number; error?: unknown }[] = [];
+    for await (const r of fetchChunks(ctx, ids.map((id, i) => ({ id, size: plains[i].length, i })), { batchChunks: 20, requests: 3 })) {
+      if (r.error === undefined) assert.deepEqual(Buffer.from(r.data!), plains[r.ref.i]);
+      results.push({ i: r.ref.i, error: r.error });
+    }
+    assert.deepEqual(results.map((r) => r.i), ids.map((_, i) => i));
+    const failed = results.filter((r) => r.error !== undefined);
+    assert.deepEqual(failed.map((r) => r.i), [bad]);
+    const error = failed[0].error as Error & { code?: string; chunk?: string };
+    assert.equal(error.code, 'EINTEGRITY');
+    assert.equal(error.chunk, hex);
+  } finally {
+    await (ctx.repository as Repository).close();
+  }
+});
+
+test('the fetcher holds at most its budget: a producer waits in room() until the consumer releases', async () => {
+  const { ctx, plains, ids } = await stored(30);
+  try {
+    const fetcher = new ChunkFetcher(ctx, { budget: 100_000 });
+    let held = 0;
+    let peak = 0;
+    const pending: { size: number; p: Promise<Uint8Array> }[] = [];
+    const producer = (async () => {
+      for (let i = 0; i < ids.length; i++) {
+        assert.equal(await fetcher.room(plains[i].length), true);
+        held += plains[i].length;
+        peak = Math.max(peak, held);
+        pending.push({ size: plains[i].length, p: fetcher.add({ id: ids[i], size: plains[i].length }) });
+      }
+      fetcher.flush();
+    })();
+    for (let i = 0; i < ids.length; i++) {
+      while (pending.length === 0) await new Promise((r) => setTimeout(r, 1));
+      const { size, p } = pending.shift()!;
+      assert.deepEqual(Buffer.from(await p), plains[i]);
+      held -= size;
+      fetcher.release(size);
+    }
+    await producer;
+    // One chunk may exceed what is left when nothing else is held; never more than budget + one chunk.
+    assert.ok(peak <= 100_000 + 30_000, `peak ${peak}`);
+  } finally {
+    await (ctx.repository as Repository).close();
+  }
+});
+
+test('extract: a file whose middle chunk is damaged is not written, the error names the chunk, the other files are exact', async () => {
+  const f = await makeFixture();
+  try {
+    const src = join(f.dir, 'src');
+    await mkdir(src);
+    const files = Array.from({ length: 6 }, () => randomBytes(300_000));
+    for (let i = 0; i < files.length; i++) await writeFile(join(src, `f${i}`), files[i]);
+    await createArchive(f.ctx, { name: 'a', paths: [src], cacheDir: f.cacheDir });
+    await f.reopen();
+    // The middle chunk of f3.
+    const record = await readRecord(f.ctx, 'a');
+    let victim: Uint8Array | undefined;
+    for await (const item of readItems(f.ctx, record.items)) if (Buffer.from(item.path).toString().endsWith('f3')) victim = item.chunks![Math.floor(item.chunks!.length / 2)].id;
+    assert.ok(victim);
+    const hex = Buffer.from(victim).toString('hex');
+    for await (const { key } of f.backend.list('data/')) {
+      const bytes = await f.backend.get(key);
+      const entry = scanSegment(bytes).entries.find((e) => e.id && Buffer.from(e.id).toString('hex') === hex);
+      if (!entry) continue;
+      const copy = bytes.slice();
+      copy[entry.offset + 60] ^= 1;
+      await f.backend.put(key, copy);
+    }
+    await f.reopen();
+    const out = join(f.dir, 'out');
+    await assert.rejects(extractArchive(f.ctx, 'a', { target: out }), (e: Error & { code?: string; chunk?: string }) => e.code === 'EINTEGRITY' && e.chunk === hex && e.message.includes(hex));
+    const written = (await readdir(out, { recursive: true })).map(String).filter((p) => /f\d$/.test(p));
+    assert.ok(!written.some((p) => p.endsWith('f3')), 'the damaged file is not written');
+    assert.equal(written.length, 5, `written: ${written.join(', ')}`);
+    const leftovers = (await readdir(out, { recursive: true })).map(String).filter((p) => p.includes(TEMP_PREFIX));
+    assert.deepEqual(leftovers, [], 'no temporary file is left');
+  } finally {
+    await f.cleanup();
+  }
+});
