@@ -341,7 +341,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   }
 
   if (dryRun) {
-    stats.durationMs = performance.now() - started;
+    stats.durationMs = Math.round(performance.now() - started);
     return { archive: record(false, []), stats, warnings };
   }
   const items = await stream.finish();
