@@ -44,6 +44,17 @@ writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostPub}\n`, { mode: 0o600 });
 const dataDir = join(state, 'data');
 mkdirSync(dataDir, { mode: 0o700 });
 
+// SFTP_REQUEST_LOG=1: every SFTP request is logged (OpenSSH's sftp-server at DEBUG3, one line per
+// request: `debug3: request 12: open flags 26`) to $STATE_DIR/sftp-requests.log, so a benchmark can
+// count the protocol requests of any client (restic's included) the same way. Off by default: the
+// log costs a write per request.
+let subsystem = 'internal-sftp';
+const requestLog = process.env.SFTP_REQUEST_LOG === '1' ? join(state, 'sftp-requests.log') : undefined;
+if (requestLog) {
+  subsystem = join(state, 'sftp-logged.sh');
+  writeFileSync(subsystem, `#!/bin/sh\nexec /usr/lib/openssh/sftp-server -e -l DEBUG3 2>>'${requestLog}'\n`, { mode: 0o755 });
+}
+
 const config = join(state, 'sshd_config');
 writeFileSync(config, [
   'ListenAddress 127.0.0.1',
@@ -60,7 +71,7 @@ writeFileSync(config, [
   'MaxSessions 32',
   'MaxStartups 64:30:128',
   'LogLevel INFO',
-  'Subsystem sftp internal-sftp',
+  `Subsystem sftp ${subsystem}`,
   '',
 ].join('\n'));
 
@@ -81,6 +92,7 @@ const onOutput = (chunk) => {
       SFTP_KNOWN_HOSTS: knownHosts,
       SFTP_ROOT: dataDir,
       SFTP_SSHD_PID: String(sshd.pid),
+      ...(requestLog ? { SFTP_REQUEST_LOG: requestLog } : {}),
     })}\n`);
   }
 };

@@ -4,7 +4,7 @@
  * harness's proxy in front of the local server; restic beside it over SFTP and S3 where installed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cairn } from '../../cli/helpers.js';
@@ -24,6 +24,25 @@ function proxySummary(r: RemoteRepo): string {
     return `${total} HTTP (${Object.entries(c.byKind).filter(([, n]) => n).map(([k, n]) => `${n} ${k.toUpperCase()}`).join(', ')}), ${(c.bytesUp / MIB).toFixed(1)} MiB up, ${(c.bytesDown / MIB).toFixed(1)} MiB down`;
   }
   return `SSH: ${c.connections} connection(s), ${(c.bytesUp / MIB).toFixed(1)} MiB up, ${(c.bytesDown / MIB).toFixed(1)} MiB down`;
+}
+
+/**
+ * SFTP protocol requests by kind since `from` (a byte offset), read from the request log of the
+ * harness's sshd (SFTP_REQUEST_LOG=1: OpenSSH's sftp-server logs one `request N: KIND` line per
+ * request). Counts any client's requests alike, restic's included, which its encrypted SSH bytes
+ * alone cannot show.
+ */
+async function sftpRequestsSince(log: string, from: number): Promise<{ text: string; end: number }> {
+  const bytes = await readFile(log);
+  const byKind = new Map<string, number>();
+  for (const line of bytes.subarray(from).toString('utf8').split('\n')) {
+    const m = /^debug\d: request \d+: (\w[\w-]*)/.exec(line);
+    if (!m || m[1] === 'sent') continue;
+    byKind.set(m[1] as string, (byKind.get(m[1] as string) ?? 0) + 1);
+  }
+  const total = [...byKind.values()].reduce((a, b) => a + b, 0);
+  const kinds = [...byKind].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ');
+  return { text: `${total} SFTP requests (${kinds})`, end: bytes.length };
 }
 
 function usageOf(stdout: string): Usage | undefined {
@@ -64,25 +83,42 @@ export async function backupCost(names: string[], sizeText: string): Promise<voi
     const summary = await generateDataset(src, { bytes: parseSize(sizeText), seed: 'cairn-bench-1' });
     const hasRestic = spawnSync('restic', ['version'], { stdio: 'ignore' }).status === 0;
     const local = names.includes('fs') ? join(work, 'fs-repo') : undefined;
+    process.env.SFTP_REQUEST_LOG = '1';
     for (const name of names.filter((n) => n !== 'fs')) {
       const r = await startRemoteRepo(name as RemoteName, 'bench-cost');
       if (r instanceof Error) { console.log(`${name}: server unavailable (${r.message.split('\n')[0]})`); continue; }
       remotes.push(r);
     }
+    delete process.env.SFTP_REQUEST_LOG;
     const env = { XDG_CACHE_HOME: join(work, 'cache') };
-    const measureCairn = async (r: RemoteRepo, run: string, args: string[]) => {
+    /** The proxy's summary, plus the SFTP requests the server logged during the run. */
+    const logOffsets = new Map<RemoteRepo, number>();
+    const startCount = async (r: RemoteRepo) => {
       r.proxy.resetCounts();
+      const log = r.server.env.SFTP_REQUEST_LOG;
+      if (log) logOffsets.set(r, (await readFile(log).catch(() => Buffer.alloc(0))).length);
+    };
+    const seen = async (r: RemoteRepo) => {
+      const log = r.server.env.SFTP_REQUEST_LOG;
+      if (!log) return proxySummary(r);
+      const { text } = await sftpRequestsSince(log, logOffsets.get(r) ?? 0);
+      return `${proxySummary(r)}; ${text}`;
+    };
+    const measureCairn = async (r: RemoteRepo, run: string, args: string[]) => {
+      await startCount(r);
       const t0 = performance.now();
       const out = await cairn(['-r', r.url, '--json', ...args], { cwd: src, env: { ...env, ...r.env } });
       if (out.code !== 0) throw new Error(`cairn ${args[0]} on ${r.name} exited ${out.code}: ${out.stderr.slice(-500)}`);
-      rows.push({ tool: 'cairn', backend: r.name, run, usage: usageOf(out.stdout), proxy: proxySummary(r), seconds: (performance.now() - t0) / 1000 });
+      const seconds = (performance.now() - t0) / 1000;
+      rows.push({ tool: 'cairn', backend: r.name, run, usage: usageOf(out.stdout), proxy: await seen(r), seconds });
     };
     const measureRestic = async (r: RemoteRepo, run: string, args: string[]) => {
       const restic = resticOn(r, work);
-      r.proxy.resetCounts();
+      await startCount(r);
       const t0 = performance.now();
       await restic(args, src);
-      rows.push({ tool: 'restic', backend: r.name, run, proxy: proxySummary(r), seconds: (performance.now() - t0) / 1000 });
+      const seconds = (performance.now() - t0) / 1000;
+      rows.push({ tool: 'restic', backend: r.name, run, proxy: await seen(r), seconds });
     };
     /** fs: a folder on this machine; no proxy in front, so only cairn's own accounting. */
     const measureFs = async (run: string, args: string[]) => {
@@ -113,7 +149,7 @@ export async function backupCost(names: string[], sizeText: string): Promise<voi
 
     console.log(`\nCost of a backup: dataset ${(summary.bytes / MIB).toFixed(0)} MiB in ${summary.files} files; day 2 = ${JSON.stringify(changed)}; cairn on ${await runtimeLine()}`);
     console.log('cairn: requests and object bytes from its --json "backend" object; proxy: what the harness proxy in front of the server saw');
-    console.log('(restic has no request count of its own: over S3 the proxy counts its HTTP requests; over SFTP, encrypted, only its SSH bytes)');
+    console.log('(restic has no request count of its own: over S3 the proxy counts its HTTP requests; over SFTP the server logs each protocol request, cairn\'s and restic\'s alike)');
     for (const row of rows) {
       const u = row.usage;
       const own = u
