@@ -15,7 +15,7 @@ export {
 } from './repository/index.js';
 export type { CreateOptions as RepositoryCreateOptions, OpenOptions as RepositoryOpenOptions } from './repository/index.js';
 export {
-  EngineError, WrongPassphraseError, KeyCorruptError, KeyOutdatedError, PassphraseUnavailableError, IntegrityError as ChunkIntegrityError,
+  EngineError, WrongPassphraseError, KeyCorruptError, KeyOutdatedError, PassphraseUnavailableError, ChunkIntegrityError,
   UnsupportedFormatError, InvalidOptionError, WorkerFailedError,
   createKey, openKey, changePassphrase, describeKey, keyFingerprint, exportKey, importKey, readPassphrase, DEFAULT_KDF, parseMode,
   storedInRepository, parseCompression, formatCompression, DEFAULT_CHUNKER,

@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { compressFrame, decompressFrame, loadRawCodecs, parseCompression, type CompressionSpec, type RawCodecs } from './compress/index.js';
 import { EnvelopeOpener, SealingSession } from './crypto/envelope.js';
 import { concat, defaultImplementation, type AeadImplementation } from './crypto/suites.js';
-import { IntegrityError } from './errors.js';
+import { ChunkIntegrityError } from './errors.js';
 import { createIdFunction, type IdFunction } from './ids.js';
 import type { KeyMaterial } from './keys/modes.js';
 
@@ -26,7 +26,7 @@ export interface Codec {
   id(plaintext: Uint8Array): Uint8Array;
   /** The stored bytes for a chunk: envelope(suite, session, nonce, AEAD(frame)) or 0x00 | frame without encryption. */
   seal(id: Uint8Array, plaintext: Uint8Array): Uint8Array;
-  /** The plaintext of stored bytes, checking authenticity and that it hashes to `id`; IntegrityError otherwise. */
+  /** The plaintext of stored bytes, checking authenticity and that it hashes to `id`; ChunkIntegrityError otherwise. */
   open(id: Uint8Array, stored: Uint8Array): Uint8Array;
 }
 
@@ -75,7 +75,7 @@ class ChunkCodec implements Codec {
   open(id: Uint8Array, stored: Uint8Array): Uint8Array {
     const plaintext = decompressFrame(this.#codecs, this.#opener.open(id, stored));
     const actual = this.#idOf(plaintext);
-    if (actual.length !== id.length || !timingSafeEqual(actual, id)) throw new IntegrityError('plaintext does not match its chunk id');
+    if (actual.length !== id.length || !timingSafeEqual(actual, id)) throw new ChunkIntegrityError('plaintext does not match its chunk id');
     return plaintext;
   }
 }

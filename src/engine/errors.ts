@@ -39,7 +39,7 @@ export class PassphraseUnavailableError extends EngineError {
 }
 
 /** A stored chunk failed authentication: tampered, swapped, replayed under another id, or read with the wrong key. */
-export class IntegrityError extends EngineError {
+export class ChunkIntegrityError extends EngineError {
   constructor(detail: string) {
     super('ECHUNK_INTEGRITY', `chunk integrity check failed: ${detail}`);
   }

@@ -2,7 +2,7 @@
  * The engine's public surface, used by the archive layer: keys, chunker, chunk codec (id MAC, compression, AEAD)
  * and the worker-thread pipeline. It depends on nothing in store/ or repository/.
  */
-export { EngineError, WrongPassphraseError, KeyCorruptError, KeyOutdatedError, PassphraseUnavailableError, IntegrityError, UnsupportedFormatError, InvalidOptionError, WorkerFailedError } from './errors.js';
+export { EngineError, WrongPassphraseError, KeyCorruptError, KeyOutdatedError, PassphraseUnavailableError, ChunkIntegrityError, UnsupportedFormatError, InvalidOptionError, WorkerFailedError } from './errors.js';
 
 export { createKey, openKey, changePassphrase, describeKey, keyFingerprint, deriveLocalKey, exportKey, importKey, readPassphrase, DEFAULT_KDF, MODE_IDS, parseMode, storedInRepository, suiteOfMode } from './keys/index.js';
 export type { CreateKeyOptions, ExportFormat, ReadPassphraseOptions, PromptInput, KdfParams, KeyMaterial, KeyMode } from './keys/index.js';

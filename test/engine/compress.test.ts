@@ -6,7 +6,7 @@ import { compressFrame, decompressFrame, loadRawCodecs, parseCompression, format
 import { nativeZstd, wasmZstd, type ZstdCodec } from '../../src/engine/compress/libs.js';
 import { zstdFrameLength } from '../../src/engine/compress/zstd-header.js';
 import { compressionFrame, zstdZeros } from '../helpers/bombs.js';
-import { IntegrityError, InvalidOptionError, UnsupportedFormatError } from '../../src/engine/index.js';
+import { ChunkIntegrityError, InvalidOptionError, UnsupportedFormatError } from '../../src/engine/index.js';
 import { binaryish, randomish, textish } from './data.js';
 
 const frame = (p: { header: Uint8Array; body: Uint8Array }): Uint8Array => new Uint8Array(Buffer.concat([p.header, p.body]));
@@ -70,19 +70,19 @@ test('compression shrinks text; random data and auto on random data are stored a
   }
 });
 
-test('a damaged frame is an IntegrityError; an unknown algorithm is UnsupportedFormatError', async () => {
+test('a damaged frame is an ChunkIntegrityError; an unknown algorithm is UnsupportedFormatError', async () => {
   const codecs = await loadRawCodecs();
   const text = textish('damage', 50_000);
   for (const spec of ['lz4', 'zstd', 'zlib']) {
     const f = frame(compressFrame(codecs, parseCompression(spec), text));
     const truncated = f.subarray(0, f.length - 10);
-    assert.throws(() => decompressFrame(codecs, truncated), IntegrityError, spec);
+    assert.throws(() => decompressFrame(codecs, truncated), ChunkIntegrityError, spec);
     const lying = new Uint8Array(f);
     lying[5] ^= 1;
-    assert.throws(() => decompressFrame(codecs, lying), IntegrityError, `${spec} wrong length`);
+    assert.throws(() => decompressFrame(codecs, lying), ChunkIntegrityError, `${spec} wrong length`);
   }
   assert.throws(() => decompressFrame(codecs, new Uint8Array([9, 0, 0, 0, 0, 0])), (e: unknown) => e instanceof UnsupportedFormatError && e.code === 'EUNSUPPORTED_FORMAT');
-  assert.throws(() => decompressFrame(codecs, new Uint8Array([0, 0])), IntegrityError);
+  assert.throws(() => decompressFrame(codecs, new Uint8Array([0, 0])), ChunkIntegrityError);
 });
 
 test('compression specs parse, normalize and reject nonsense', () => {
@@ -115,7 +115,7 @@ async function refusesBombs(codecs: RawCodecs): Promise<void> {
     ['zlib past rawLength', compressionFrame(3, 1000, new Uint8Array(deflateSync(Buffer.alloc(10 * 1024 * 1024))))],
     ['none past the largest chunk', compressionFrame(0, MAX_RAW_LENGTH + 1, new Uint8Array(10))],
   ];
-  for (const [what, bytes] of cases) assert.throws(() => decompressFrame(codecs, bytes), IntegrityError, what);
+  for (const [what, bytes] of cases) assert.throws(() => decompressFrame(codecs, bytes), ChunkIntegrityError, what);
   assert.ok(Date.now() - started < 2000, 'refused at once');
   assert.ok(process.memoryUsage().rss - rssBefore < 100 * 1024 * 1024, 'nothing near the announced size was allocated');
   assert.throws(() => compressFrame(codecs, parseCompression('none'), new Uint8Array(MAX_RAW_LENGTH + 1)), RangeError);
@@ -177,7 +177,7 @@ test('a zstd body with a second frame or bytes after its frame is refused by eve
       ['a truncated last block', f.subarray(0, f.length - 1)],
     ];
     for (const [what, bytes] of cases) {
-      assert.throws(() => decompressFrame(codecs, bytes), (e: unknown) => e instanceof IntegrityError && e.code === 'ECHUNK_INTEGRITY', `${zstd.implementation}: ${what}`);
+      assert.throws(() => decompressFrame(codecs, bytes), (e: unknown) => e instanceof ChunkIntegrityError && e.code === 'ECHUNK_INTEGRITY', `${zstd.implementation}: ${what}`);
     }
   }
 });
@@ -191,7 +191,7 @@ test('every zstd implementation stops at the chunk\'s length: a frame that holds
     const liar = compressionFrame(2, MiB, zstdZeros(512 * MiB, MiB));
     const rssBefore = process.memoryUsage().rss;
     const started = Date.now();
-    assert.throws(() => decompressFrame(codecs, liar), (e: unknown) => e instanceof IntegrityError && e.code === 'ECHUNK_INTEGRITY', zstd.implementation);
+    assert.throws(() => decompressFrame(codecs, liar), (e: unknown) => e instanceof ChunkIntegrityError && e.code === 'ECHUNK_INTEGRITY', zstd.implementation);
     assert.ok(Date.now() - started < 2000, `${zstd.implementation}: refused at once`);
     assert.ok(process.memoryUsage().rss - rssBefore < 64 * MiB, `${zstd.implementation}: nothing near 512 MiB was allocated`);
     // The raw decoder alone is bounded too (node:zlib by maxOutputLength, the WebAssembly build by the announced size).

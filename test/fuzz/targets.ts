@@ -13,7 +13,7 @@ import { recordCodec } from '../../src/archive/item.js';
 import { readItems } from '../../src/archive/item-stream.js';
 import { parseJournalName } from '../../src/archive/journal.js';
 import { decompressFrame, loadRawCodecs, type RawCodecs } from '../../src/engine/compress/index.js';
-import { IntegrityError as ChunkIntegrityError, KeyCorruptError, resolveChunkerOptions, UnsupportedFormatError, WrongPassphraseError } from '../../src/engine/index.js';
+import { ChunkIntegrityError, KeyCorruptError, resolveChunkerOptions, UnsupportedFormatError, WrongPassphraseError } from '../../src/engine/index.js';
 import { checkKdfParams } from '../../src/engine/keys/kdf.js';
 import { inspectKeyBlob, openKeyBlob } from '../../src/engine/keys/key-blob.js';
 import type { KeyMaterial } from '../../src/engine/keys/modes.js';

@@ -14,7 +14,7 @@
  * the frame is read before it is authenticated, so it may come from anyone who can write the store.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
-import { IntegrityError, UnsupportedFormatError } from '../errors.js';
+import { ChunkIntegrityError, UnsupportedFormatError } from '../errors.js';
 import type { RawCodecs } from './libs.js';
 import { ALGORITHM_IDS, type Algorithm, type CompressionSpec } from './spec.js';
 import { MAX_CHUNK_LIMIT } from '../chunker/params.js';
@@ -56,17 +56,17 @@ export function compressFrame(codecs: RawCodecs, spec: CompressionSpec, data: Ui
   return { header, body };
 }
 
-/** Returns the uncompressed bytes of a frame; a malformed frame is an IntegrityError, an unknown algorithm unsupported. */
+/** Returns the uncompressed bytes of a frame; a malformed frame is an ChunkIntegrityError, an unknown algorithm unsupported. */
 export function decompressFrame(codecs: RawCodecs, frame: Uint8Array): Uint8Array {
-  if (frame.length < FRAME_HEADER_SIZE) throw new IntegrityError('compression frame shorter than its header');
+  if (frame.length < FRAME_HEADER_SIZE) throw new ChunkIntegrityError('compression frame shorter than its header');
   const rawLength = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(2, false);
   const body = frame.subarray(FRAME_HEADER_SIZE);
   // The level is informative, but it must be canonical: 0 for none/lz4, in range for zstd/zlib.
   const level = frame[1];
   if ((frame[0] <= 1 && level !== 0) || (frame[0] === 2 && (level < 1 || level > 22)) || (frame[0] === 3 && level > 9)) {
-    throw new IntegrityError('compression frame has a non-canonical level byte');
+    throw new ChunkIntegrityError('compression frame has a non-canonical level byte');
   }
-  if (rawLength > MAX_RAW_LENGTH) throw new IntegrityError(`compression frame claims ${rawLength} bytes, more than the largest chunk`);
+  if (rawLength > MAX_RAW_LENGTH) throw new ChunkIntegrityError(`compression frame claims ${rawLength} bytes, more than the largest chunk`);
   checkBodySize(frame[0], body, rawLength);
   let out: Uint8Array;
   try {
@@ -79,9 +79,9 @@ export function decompressFrame(codecs: RawCodecs, frame: Uint8Array): Uint8Arra
     }
   } catch (err) {
     if (err instanceof UnsupportedFormatError) throw err;
-    throw new IntegrityError('compressed body does not decode');
+    throw new ChunkIntegrityError('compressed body does not decode');
   }
-  if (out.length !== rawLength) throw new IntegrityError(`decompressed ${out.length} bytes, header says ${rawLength}`);
+  if (out.length !== rawLength) throw new ChunkIntegrityError(`decompressed ${out.length} bytes, header says ${rawLength}`);
   return out;
 }
 
@@ -90,10 +90,10 @@ function checkBodySize(algorithm: number, body: Uint8Array, rawLength: number): 
   let announced: number | undefined = rawLength;
   if (algorithm === 1) announced = body.length < 4 ? undefined : new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
   else if (algorithm === 2) announced = zstdContentSize(body);
-  if (announced !== rawLength) throw new IntegrityError(`compressed body announces ${announced ?? 'no'} size, the frame header ${rawLength} bytes`);
+  if (announced !== rawLength) throw new ChunkIntegrityError(`compressed body announces ${announced ?? 'no'} size, the frame header ${rawLength} bytes`);
   // node:zlib would decode a second frame or skip trailing bytes where the WebAssembly build
   // refuses them: one rule for both, so every Node reads a repository the same way.
-  if (algorithm === 2 && zstdFrameLength(body) !== body.length) throw new IntegrityError('compressed body is not exactly one zstd frame');
+  if (algorithm === 2 && zstdFrameLength(body) !== body.length) throw new ChunkIntegrityError('compressed body is not exactly one zstd frame');
 }
 
 function compressBody(codecs: RawCodecs, algorithm: Algorithm, level: number, data: Uint8Array): Uint8Array {

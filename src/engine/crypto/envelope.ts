@@ -12,7 +12,7 @@
  * Suite 0x00 (none): offset 0 u8 = 0x00, then the compression frame in clear; integrity comes from the id check.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { IntegrityError } from '../errors.js';
+import { ChunkIntegrityError } from '../errors.js';
 import { aeadDecrypt, aeadEncrypt, defaultImplementation, NONCE_SIZE, SUITE_IDS, suiteFromId, TAG_SIZE, type AeadImplementation, type Suite } from './suites.js';
 
 export const SESSION_ID_SIZE = 24;
@@ -103,11 +103,11 @@ export class EnvelopeOpener {
 
   /** Returns the frame (plaintext) of an encrypted envelope; suite 0x00 envelopes return their clear payload. */
   open(chunkId: Uint8Array, stored: Uint8Array): Uint8Array {
-    if (stored.length < 1) throw new IntegrityError('empty envelope');
+    if (stored.length < 1) throw new ChunkIntegrityError('empty envelope');
     const suite = suiteFromId(stored[0]);
-    if (suite !== this.#expected) throw new IntegrityError(`envelope suite ${suite} where the key says ${this.#expected}`);
+    if (suite !== this.#expected) throw new ChunkIntegrityError(`envelope suite ${suite} where the key says ${this.#expected}`);
     if (suite === 'none') return stored.subarray(1);
-    if (stored.length < ENVELOPE_OVERHEAD) throw new IntegrityError('envelope shorter than its header and tag');
+    if (stored.length < ENVELOPE_OVERHEAD) throw new ChunkIntegrityError('envelope shorter than its header and tag');
     const sessionId = stored.subarray(1, 1 + SESSION_ID_SIZE);
     const nonce = stored.subarray(1 + SESSION_ID_SIZE, ENVELOPE_HEADER_SIZE);
     const key = this.#sessionKey(sessionId, suite);

@@ -1,7 +1,7 @@
 /** The AEAD suites for stored chunks and their one-shot encrypt/decrypt over node:crypto or @noble/ciphers. */
 import { createCipheriv, createDecipheriv, getCiphers } from 'node:crypto';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { IntegrityError, UnsupportedFormatError } from '../errors.js';
+import { ChunkIntegrityError, UnsupportedFormatError } from '../errors.js';
 
 /** `none` means no encryption (modes `authenticated` and `none`): the id check alone protects the data. */
 export type Suite = 'none' | 'aes-256-ocb' | 'chacha20-poly1305';
@@ -45,7 +45,7 @@ export function aeadEncrypt(
   return { ciphertext, tag: cipher.getAuthTag() };
 }
 
-/** Decrypts and verifies; any mismatch (key, nonce, AAD, ciphertext, tag) throws IntegrityError. */
+/** Decrypts and verifies; any mismatch (key, nonce, AAD, ciphertext, tag) throws ChunkIntegrityError. */
 export function aeadDecrypt(
   suite: Exclude<Suite, 'none'>, impl: AeadImplementation, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array,
 ): Uint8Array {
@@ -64,7 +64,7 @@ export function aeadDecrypt(
     return rest.length === 0 ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength) : concat([head, rest]);
   } catch (err) {
     if (err instanceof UnsupportedFormatError) throw err;
-    throw new IntegrityError('authentication failed');
+    throw new ChunkIntegrityError('authentication failed');
   }
 }
 
