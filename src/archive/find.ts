@@ -10,9 +10,10 @@ import { compilePattern } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
 
 export interface FindOptions extends ListArchivesOptions {
-  /** Only archives for which this returns true (default: all but checkpoints). */
-  archives?(record: ArchiveRecord): boolean;
-  /** The archives to search, already read and selected (e.g. by `listSelectedArchives`); the records are not listed again. */
+  /**
+   * The archives to search, already read and selected (e.g. by `listSelectedArchives`), searched as
+   * given. Default: every archive of the repository but checkpoints.
+   */
   records?: readonly ArchiveRecord[];
 }
 
@@ -34,10 +35,9 @@ export interface FindResult {
 /** Searches every selected archive for items matching any of `patterns` (extract's patterns: fm: sh: re: pp:). */
 export async function findItems(ctx: ArchiveContext, patterns: readonly string[], options: FindOptions = {}): Promise<FindResult> {
   const matchers = patterns.map((pattern) => ({ pattern, matches: compilePattern(pattern), used: false }));
-  const select = options.archives ?? ((r: ArchiveRecord) => !r.checkpoint);
   const result: FindResult = { hits: [], searched: 0, unmatched: [] };
-  for (const archive of options.records ?? await listArchives(ctx, options)) {
-    if (!select(archive)) continue;
+  const archives = options.records ?? (await listArchives(ctx, options)).filter((r) => !r.checkpoint);
+  for (const archive of archives) {
     result.searched += 1;
     const items: Item[] = [];
     for await (const item of readItems(ctx, archive.items)) {
