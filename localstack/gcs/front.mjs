@@ -217,6 +217,12 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     const query = url.searchParams;
     // As on real GCS, a resumable session URI is itself the credential: its chunks need no token.
     const sessionCall = req.method === 'PUT' && sessions.has(query.get('upload_id'));
+    // The Security Token Service of workload identity federation (auth.mjs): no bearer token needed.
+    if (req.method === 'POST' && url.pathname === '/v1/token' && auth.federation) {
+      const answer = auth.federation.exchange(new URLSearchParams((await readBody(req)).toString('utf8')));
+      return sendJson(res, answer.status, answer.body);
+    }
+    if (req.method === 'GET' && url.pathname === '/_cairn/federation') return sendJson(res, 200, auth.federation?.stats ?? {});
     if (!sessionCall && !auth.check(req)) {
       await readBody(req);
       return sendError(res, 401, 'required', 'Anonymous caller does not have storage.objects.get access.');

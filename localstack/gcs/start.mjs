@@ -48,7 +48,7 @@ async function freePort() {
 const innerPort = await freePort();
 const emulator = new RulelessStorageEmulator({ projectId: PROJECT, host: '127.0.0.1', port: innerPort, auto_download: false });
 await EmulatorRegistry.start(emulator);
-const credentials = createCredentials(stateDir, PROJECT);
+const credentials = createCredentials(stateDir, PROJECT, port);
 const { server, addBucket } = await startFront({
   port, inner: `http://127.0.0.1:${innerPort}`, auth: credentials, stateDir, projectId: PROJECT,
 });
@@ -73,5 +73,7 @@ const env = {
   GCS_BUCKET: BUCKET,
   GCS_PROJECT: PROJECT,
   GOOGLE_APPLICATION_CREDENTIALS: credentials.path,
+  // Workload identity federation: an external_account file for GOOGLE_APPLICATION_CREDENTIALS (auth.mjs).
+  GCS_EXTERNAL_ACCOUNT_FILE: credentials.federation.path,
 };
 process.stdout.write(`CAIRN_READY ${JSON.stringify(env)}\n`);

@@ -2,10 +2,13 @@
 // executable. The local server enforces an IAM role per bucket (localstack/gcs/README.md, "Bucket
 // modes"): `<bucket>-objectadmin` grants roles/storage.objectAdmin (storage.objects.*, no
 // storage.buckets.get: every bucket lookup, update or create is 403), `<bucket>-objectviewer`
-// roles/storage.objectViewer (objects may be read and listed, not written).
+// roles/storage.objectViewer (objects may be read and listed, not written). Then the credential
+// kinds cairn documents: a service-account key file (every test here) and workload identity
+// federation (an `external_account` file whose OIDC token the server's STS exchanges, as on
+// GitHub Actions).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertSameTree, cairn, describeTree, ok, oneLine } from './helpers.js';
@@ -90,5 +93,32 @@ if (server instanceof Error) {
     } finally {
       await backend.close();
     }
+  });
+  const federation = async () => (await (await fetch(`${server.env.GCS_ENDPOINT}/_cairn/federation`)).json()) as { issued: number; refused: number };
+  const wifEnv = { GOOGLE_APPLICATION_CREDENTIALS: server.env.GCS_EXTERNAL_ACCOUNT_FILE, GOOGLE_CLOUD_PROJECT: server.env.GCS_PROJECT,
+    CAIRN_SECURITY_DIR: join(dir, 'wif-security'), XDG_CACHE_HOME: join(dir, 'wif-cache') };
+  const wifUrl = gcsUrl({ ...server.env, GCS_BUCKET: `${server.env.GCS_BUCKET}-objectadmin` }, 'wif/').href;
+
+  test('workload identity federation (external_account file, as GitHub Actions): the OIDC token is exchanged at the STS and its token used, with objectAdmin only', async () => {
+    const before = await federation();
+    const src = join(dir, 'wif-src');
+    await mkdir(src);
+    await writeFile(join(src, 'f.txt'), 'federated\n');
+    await ok(['-r', wifUrl, 'rcreate', '-e', 'repokey'], { env: wifEnv });
+    await ok(['-r', wifUrl, 'create', 'one', src], { env: wifEnv });
+    const names = (JSON.parse(await ok(['-r', wifUrl, '--json', 'rlist'], { env: wifEnv })) as { archives: { name: string }[] }).archives.map((a) => a.name);
+    assert.deepEqual(names, ['one']);
+    assert.ok((await federation()).issued >= before.issued + 3, 'a token exchange per command');
+  });
+
+  test('workload identity federation with a subject token the STS refuses: exit 2, one line, EPERMISSION', async () => {
+    const external = JSON.parse(await readFile(server.env.GCS_EXTERNAL_ACCOUNT_FILE as string, 'utf8')) as { credential_source: { file: string } };
+    const wrongToken = join(dir, 'wrong-oidc');
+    await writeFile(wrongToken, 'eyJ.not-the-token.oidc');
+    const wrongFile = join(dir, 'external-wrong.json');
+    await writeFile(wrongFile, JSON.stringify({ ...external, credential_source: { file: wrongToken } }));
+    const r = await cairn(['-r', wifUrl, '--json', '--retry-budget', '5s', 'rlist'], { env: { ...wifEnv, GOOGLE_APPLICATION_CREDENTIALS: wrongFile } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal((JSON.parse(oneLine(r.stderr)) as { error: { code: string } }).error.code, 'EPERMISSION', r.stderr);
   });
 }
