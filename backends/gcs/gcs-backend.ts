@@ -34,6 +34,8 @@ export class GcsBackend implements Backend {
       // cairn's withRetry is the one retry layer (backoff, budget, logging); SDK retries under it
       // would multiply the attempts and hide failures from it.
       retryOptions: { autoRetry: false },
+      // The SDK's own per-request time limit (its default: 60 s); a request it cuts is a transient TimeoutError.
+      ...(config.requestTimeoutMs !== undefined ? { timeout: config.requestTimeoutMs } : {}),
     });
     // A service-account key signs its own scoped JWT (as Google's generated clients do) instead of
     // first trading it at Google's fixed token endpoint: one round trip less, and it works with a
