@@ -1,11 +1,15 @@
 /**
- * Reads an `az://account/container/prefix?endpoint=&tier=` URL and the environment into the
+ * Reads an `az://account/container/prefix?endpoint=&tier=&auth=` URL and the environment into the
  * settings of one Azure store. Credentials, in order: AZURE_STORAGE_CONNECTION_STRING,
- * AZURE_STORAGE_KEY (shared key of the URL's account), AZURE_STORAGE_SAS_TOKEN.
+ * AZURE_STORAGE_KEY (shared key of the URL's account), AZURE_STORAGE_SAS_TOKEN; with none of them
+ * (or `auth=entra`), Microsoft Entra ID through @azure/identity's DefaultAzureCredential.
  */
 import { BackendError, InvalidUrlError } from '../../src/store/errors.js';
 
 export type AccessTier = 'Hot' | 'Cool' | 'Cold' | 'Archive';
+
+/** `shared`: connection string, account key or SAS; `entra`: a Microsoft Entra ID bearer token. */
+export type AzureAuth = 'shared' | 'entra';
 
 export interface AzureConfig {
   account: string;
@@ -17,13 +21,15 @@ export interface AzureConfig {
   connectionString: string | undefined;
   accountKey: string | undefined;
   sasToken: string | undefined;
+  /** How requests are authorised (see AzureAuth). */
+  auth: AzureAuth;
   /** Access tier for keys under `data/`; other keys keep the account's default tier. */
   tier: AccessTier | undefined;
   location: string;
 }
 
 const TIERS: readonly AccessTier[] = ['Hot', 'Cool', 'Cold', 'Archive'];
-const OPTIONS = new Set(['endpoint', 'tier']);
+const OPTIONS = new Set(['endpoint', 'tier', 'auth']);
 
 function invalid(message: string): InvalidUrlError {
   return new InvalidUrlError(`azure URL: ${message}`, { backend: 'azure' });
@@ -59,11 +65,20 @@ export function readConfig(url: URL, env: NodeJS.ProcessEnv = process.env): Azur
   }
   const accountKey = env.AZURE_STORAGE_KEY || undefined;
   const sasToken = env.AZURE_STORAGE_SAS_TOKEN?.replace(/^\?/, '') || undefined;
-  if (!connectionString && !accountKey && !sasToken) {
-    throw new BackendError('azure: no credentials: set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN', { backend: 'azure' });
+  const authOption = url.searchParams.get('auth');
+  if (authOption !== null && authOption !== 'entra' && authOption !== 'shared') throw invalid('auth must be entra or shared');
+  const hasShared = Boolean(connectionString || accountKey || sasToken);
+  if (authOption === 'shared' && !hasShared) {
+    throw new BackendError('azure: auth=shared but no credentials: set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN', { backend: 'azure' });
+  }
+  // No shared credential: Entra ID (many accounts have shared-key access disabled, and a managed or
+  // workload identity has no key at all). auth=entra picks it even when a shared one is set.
+  const auth: AzureAuth = authOption === 'entra' || !hasShared ? 'entra' : 'shared';
+  if (auth === 'entra' && endpoint !== undefined && !/^https:/i.test(endpoint)) {
+    throw invalid(`Microsoft Entra ID sign-in sends a bearer token, which Azure accepts over https only: endpoint ${endpoint} is not https`);
   }
   return {
-    account, container, prefix, endpoint, connectionString, accountKey, sasToken, tier,
+    account, container, prefix, endpoint, connectionString, accountKey, sasToken, auth, tier,
     location: `az://${account}/${container}${prefix ? `/${prefix.slice(0, -1)}` : ''}`,
   };
 }

@@ -10,7 +10,8 @@ import { NotFoundError, StoreMissingError } from '../../src/store/errors.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
 import { checkRange } from '../../src/store/range.js';
 import { readBody } from '../../src/store/read-body.js';
-import { containerClient } from './client.js';
+import type { TokenCredential } from '@azure/core-auth';
+import { containerClient, entraCredential } from './client.js';
 import { readConfig, type AccessTier, type AzureConfig } from './config.js';
 import { azureErrorCode, translateError } from './translate-error.js';
 
@@ -35,10 +36,10 @@ export class AzureBackend implements Backend {
   readonly #container: ContainerClient;
   readonly #pageSize: number;
 
-  constructor(config: AzureConfig, pageSize = 5000) {
+  constructor(config: AzureConfig, pageSize = 5000, token?: TokenCredential) {
     this.#config = config;
     this.location = config.location;
-    this.#container = containerClient(config);
+    this.#container = containerClient(config, token);
     this.#pageSize = pageSize;
   }
 
@@ -56,7 +57,7 @@ export class AzureBackend implements Backend {
       return await fn();
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      throw translateError(err, key, this.location);
+      throw translateError(err, key, this.location, this.#config.auth);
     }
   }
 
@@ -166,7 +167,12 @@ async function readWholeBody(body: NodeJS.ReadableStream | undefined, size: numb
   return bytes;
 }
 
-/** Opens the Azure store named by `url` (see docs/backends/azure.md); no request is made until first use. */
+/**
+ * Opens the Azure store named by `url` (see docs/backends/azure.md); no request is made until
+ * first use. Entra ID sign-in loads @azure/identity here, only for a store that uses it.
+ */
 export async function createAzureBackend(url: URL, options: AzureBackendOptions = {}): Promise<AzureBackend> {
-  return new AzureBackend(readConfig(url, options.env), options.pageSize);
+  const config = readConfig(url, options.env);
+  const token = config.auth === 'entra' ? await entraCredential() : undefined;
+  return new AzureBackend(config, options.pageSize, token);
 }

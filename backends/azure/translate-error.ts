@@ -22,14 +22,25 @@ export function azureErrorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** The one mapping from Azure SDK failures to cairn errors; `BackendError`s pass through unchanged. */
-export function translateError(err: unknown, key: string | undefined, location: string): BackendError {
+// @azure/identity's failures: no credential in the chain could sign in, or Entra ID refused it.
+const SIGN_IN_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
+
+/**
+ * The one mapping from Azure SDK failures to cairn errors; `BackendError`s pass through unchanged.
+ * `auth` (how the store signs in) picks what a refusal tells the user to check.
+ */
+export function translateError(err: unknown, key: string | undefined, location: string, auth: 'shared' | 'entra' = 'shared'): BackendError {
   if (err instanceof BackendError) return err;
   const e = (err ?? {}) as AzureError;
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
   const code = azureErrorCode(err);
   const options = { backend: 'azure', key, cause: err };
   const what = key === undefined ? location : `${key} in ${location}`;
+  if (typeof e.name === 'string' && SIGN_IN_ERRORS.has(e.name)) {
+    // Entra ID busy or failing: a later try may get a token.
+    if (status !== undefined && TRANSIENT_STATUS.has(status)) return new TransientError(`azure ${what}: Microsoft Entra ID sign-in failed (${e.name} ${status})`, options);
+    return new PermissionError(`azure ${what}: Microsoft Entra ID sign-in failed (${e.name}${status !== undefined ? ` ${status}` : ''}): set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE), use a managed identity, or run "az login"; or give AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN`, options);
+  }
   const detail = `${status ?? ''} ${code ?? ''}`.trim() || String(e.message ?? err);
   if (code === 'ContainerNotFound') return new StoreMissingError(`azure container of ${location} does not exist: create it first`, options);
   if (code !== undefined && TRANSIENT_CONFLICTS.has(code)) return new TransientError(`azure ${what}: ${detail}`, options);
@@ -43,7 +54,10 @@ export function translateError(err: unknown, key: string | undefined, location: 
   }
   if (status === 409 || status === 412) return new AlreadyExistsError(`azure: object ${what} exists (${detail})`, options);
   if (status === 401 || status === 403) {
-    return new PermissionError(`azure ${what}: access refused (${detail}); check the connection string, key or SAS token`, options);
+    const check = auth === 'entra'
+      ? 'check that the signed-in identity holds a data role on the container (Storage Blob Data Contributor)'
+      : 'check the connection string, key or SAS token';
+    return new PermissionError(`azure ${what}: access refused (${detail}); ${check}`, options);
   }
   if (e.name === 'AbortError' || code === 'ETIMEDOUT') return new TimeoutError(`azure ${what}: request timed out`, options);
   // 501 (and any status not listed) is permanent: a retry cannot make the server implement it.

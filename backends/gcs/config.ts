@@ -24,6 +24,8 @@ export interface GcsConfig {
   resumableThreshold: number;
   /** Bytes per request of a resumable upload. */
   chunkSize: number;
+  /** The SDK's own time limit per JSON-API request (undefined: the SDK's 60 s); library option only. */
+  requestTimeoutMs?: number;
 }
 
 function fail(message: string): never {

@@ -34,6 +34,8 @@ export class GcsBackend implements Backend {
       // cairn's withRetry is the one retry layer (backoff, budget, logging); SDK retries under it
       // would multiply the attempts and hide failures from it.
       retryOptions: { autoRetry: false },
+      // The SDK's own per-request time limit (its default: 60 s); a request it cuts is a transient TimeoutError.
+      ...(config.requestTimeoutMs !== undefined ? { timeout: config.requestTimeoutMs } : {}),
     });
     // A service-account key signs its own scoped JWT (as Google's generated clients do) instead of
     // first trading it at Google's fixed token endpoint: one round trip less, and it works with a
@@ -51,12 +53,29 @@ export class GcsBackend implements Backend {
     return new StoreMissingError(`gcs bucket ${this.#config.bucket} does not exist: run create (rcreate) first`, { backend: this.name, key, cause });
   }
 
+  /**
+   * Whether the bucket exists, by a bucket metadata GET (`storage.buckets.get`). A 403 means the
+   * caller holds only object permissions (roles/storage.objectAdmin, the documented least-privilege
+   * role, has no `storage.buckets.get`): the bucket is taken to exist, as restic does, since the
+   * object call that led here reached it. A missing bucket then shows as NotFoundError on reads
+   * and StoreMissingError on the first write (its 404).
+   */
+  async #bucketExists(): Promise<boolean> {
+    try {
+      const [exists] = await this.#bucket.exists();
+      return exists;
+    } catch (err) {
+      if (httpStatus(err) === 403) return true;
+      throw err;
+    }
+  }
+
   /** Turns a 404 into NotFoundError or, when the bucket itself is gone, StoreMissingError. */
   async #notFound(err: unknown, key: string): Promise<BackendError> {
     if (!this.#bucketSeen) {
       let exists: boolean;
       try {
-        [exists] = await this.#bucket.exists();
+        exists = await this.#bucketExists();
       } catch (e) {
         return translateError(e, key);
       }
@@ -208,8 +227,8 @@ export class GcsBackend implements Backend {
 
   async create(): Promise<void> {
     try {
-      const [exists] = await this.#bucket.exists();
-      if (!exists) await this.#storage.createBucket(this.#config.bucket);
+      // A 403 on the lookup (no storage.buckets.get): the bucket exists and is not ours to manage.
+      if (!(await this.#bucketExists())) await this.#storage.createBucket(this.#config.bucket);
     } catch (err) {
       // 409: created meanwhile by another client (or owned by someone else, which the next call reveals).
       if (httpStatus(err) !== 409) throw translateError(err);

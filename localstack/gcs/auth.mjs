@@ -7,8 +7,8 @@ import { generateKeyPairSync, verify, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Writes a service-account key file to `dir`; returns `{ path, check(req) }`. */
-export function createCredentials(dir, projectId) {
+/** Writes a service-account key file to `dir`; returns `{ path, check(req), federation }`. */
+export function createCredentials(dir, projectId, port) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const email = `cairn-test@${projectId}.iam.gserviceaccount.com`;
   const key = {
@@ -22,7 +22,48 @@ export function createCredentials(dir, projectId) {
   };
   const path = join(dir, 'service-account.json');
   writeFileSync(path, JSON.stringify(key), { mode: 0o600 });
-  return { path, check: (req) => checkBearer(req.headers.authorization, publicKey, email) };
+  const federation = createFederation(dir, projectId, port);
+  return {
+    path,
+    federation,
+    check: (req) => checkBearer(req.headers.authorization, publicKey, email) || federation.accepts(req.headers.authorization),
+  };
+}
+
+/**
+ * Workload identity federation, as GitHub Actions uses it: an `external_account` credential file
+ * whose subject token (the CI's OIDC token) is read from a file and exchanged at the Security
+ * Token Service (`token_url`, served here at POST /v1/token instead of sts.googleapis.com) for a
+ * short-lived access token, then sent as `Bearer`. The STS checks the audience (the workload
+ * identity provider) and the subject token; only tokens it issued are accepted afterwards.
+ */
+function createFederation(dir, projectId, port) {
+  const audience = `//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/cairn-ci/providers/${projectId}`;
+  const subjectToken = `eyJ.${randomBytes(24).toString('base64url')}.oidc`;
+  const subjectPath = join(dir, 'oidc-token');
+  writeFileSync(subjectPath, subjectToken, { mode: 0o600 });
+  const path = join(dir, 'external-account.json');
+  writeFileSync(path, JSON.stringify({
+    type: 'external_account',
+    audience,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+    token_url: `http://127.0.0.1:${port}/v1/token`,
+    credential_source: { file: subjectPath },
+  }), { mode: 0o600 });
+  const issued = new Set();
+  const stats = { issued: 0, refused: 0 };
+  /** The STS token exchange (RFC 8693): `form` is the POST body's parameters. */
+  const exchange = (form) => {
+    const ok = form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:token-exchange'
+      && form.get('audience') === audience && form.get('subject_token') === subjectToken
+      && form.get('subject_token_type') === 'urn:ietf:params:oauth:token-type:jwt';
+    if (!ok) { stats.refused += 1; return { status: 400, body: { error: 'invalid_grant', error_description: 'The audience or subject token is invalid.' } }; }
+    const token = `ya29.cairn-${randomBytes(24).toString('base64url')}`;
+    issued.add(token);
+    stats.issued += 1;
+    return { status: 200, body: { access_token: token, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 3600 } };
+  };
+  return { path, subjectPath, stats, exchange, accepts: (header) => issued.has(/^Bearer (\S+)$/.exec(header ?? '')?.[1]) };
 }
 
 /** True when `header` is `Bearer <JWT>` signed by `publicKey` for `email` and not expired. */

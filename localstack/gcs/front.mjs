@@ -11,6 +11,27 @@ import { createResumableSessions } from './resumable.mjs';
 const MAX_PAGE = 1000;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 
+/**
+ * IAM roles the harness enforces, chosen by a bucket-name suffix (README.md, "Bucket modes"): the
+ * caller holds only that role on the bucket. Each lists the permissions it grants; a call that
+ * needs another is answered 403 as GCS answers it. A bucket without a suffix grants everything.
+ */
+const ROLES = new Map([
+  // roles/storage.objectAdmin: storage.objects.* and nothing on the bucket itself.
+  ['-objectadmin', new Set(['objects.create', 'objects.delete', 'objects.get', 'objects.list', 'objects.update'])],
+  // roles/storage.objectViewer: objects.get and objects.list.
+  ['-objectviewer', new Set(['objects.get', 'objects.list'])],
+]);
+
+/** The role `bucket` is reached with (undefined: every permission), from its name's suffix. */
+export function roleOf(bucket) {
+  for (const [suffix, permissions] of ROLES) if (bucket.endsWith(suffix)) return permissions;
+  return undefined;
+}
+
+/** Bucket names the harness creates at start-up: a caller restricted to object roles cannot create them. */
+export const PRESET_SUFFIXES = [...ROLES.keys()];
+
 /** Sends a GCS-shaped JSON error. */
 export function sendError(res, code, reason, message) {
   const body = JSON.stringify({ error: { code, message, errors: [{ message, domain: 'global', reason }] } });
@@ -74,6 +95,17 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     return true;
   }
 
+  /**
+   * True when the caller may use `permission` (e.g. 'buckets.get') on `bucket`; otherwise answers
+   * 403 with GCS's own wording and returns false.
+   */
+  function allowed(res, bucket, permission) {
+    const role = roleOf(bucket);
+    if (role === undefined || role.has(permission)) return true;
+    sendError(res, 403, 'forbidden', `cairn-test@${projectId}.iam.gserviceaccount.com does not have storage.${permission} access to the Google Cloud Storage ${permission.startsWith('buckets.') ? 'bucket' : 'object'}. Permission 'storage.${permission}' denied on resource (or it may not exist).`);
+    return false;
+  }
+
   const failPrecondition = (res) => sendError(res, 412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
   const bucketMissing = (res) => sendError(res, 404, 'notFound', 'The specified bucket does not exist.');
 
@@ -114,20 +146,27 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     req.pipe(up);
   }
 
-  async function createBucket(req, res) {
-    const body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
-    const name = String(body.name ?? '');
-    if (!BUCKET_NAME.test(name)) return sendError(res, 400, 'invalid', 'Invalid bucket name');
-    if (buckets.has(name)) return sendError(res, 409, 'conflict', 'Your previous request to create the named bucket succeeded and you already own it.');
+  /** Records bucket `name` as existing; returns its resource. */
+  function addBucket(name) {
     const resource = {
       kind: 'storage#bucket', id: name, name, projectNumber: '1', metageneration: '1', location: 'US',
       storageClass: 'STANDARD', timeCreated: new Date().toISOString(), updated: new Date().toISOString(),
     };
     buckets.set(name, resource);
-    return sendJson(res, 200, resource);
+    return resource;
+  }
+
+  async function createBucket(req, res) {
+    const body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+    const name = String(body.name ?? '');
+    if (!BUCKET_NAME.test(name)) return sendError(res, 400, 'invalid', 'Invalid bucket name');
+    if (!allowed(res, name, 'buckets.create')) return undefined;
+    if (buckets.has(name)) return sendError(res, 409, 'conflict', 'Your previous request to create the named bucket succeeded and you already own it.');
+    return sendJson(res, 200, addBucket(name));
   }
 
   async function deleteBucket(res, bucket) {
+    if (!allowed(res, bucket, 'buckets.delete')) return undefined;
     if (!buckets.has(bucket)) return bucketMissing(res);
     const r = await innerFetch(`/storage/v1/b/${encodeURIComponent(bucket)}/o?maxResults=1`);
     const items = JSON.parse(r.body.toString('utf8')).items ?? [];
@@ -178,6 +217,12 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     const query = url.searchParams;
     // As on real GCS, a resumable session URI is itself the credential: its chunks need no token.
     const sessionCall = req.method === 'PUT' && sessions.has(query.get('upload_id'));
+    // The Security Token Service of workload identity federation (auth.mjs): no bearer token needed.
+    if (req.method === 'POST' && url.pathname === '/v1/token' && auth.federation) {
+      const answer = auth.federation.exchange(new URLSearchParams((await readBody(req)).toString('utf8')));
+      return sendJson(res, answer.status, answer.body);
+    }
+    if (req.method === 'GET' && url.pathname === '/_cairn/federation') return sendJson(res, 200, auth.federation?.stats ?? {});
     if (!sessionCall && !auth.check(req)) {
       await readBody(req);
       return sendError(res, 401, 'required', 'Anonymous caller does not have storage.objects.get access.');
@@ -186,11 +231,21 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     const path = url.pathname.replace(/^\/download(?=\/storage\/v1\/)/, '');
     if (path === '/storage/v1/b') {
       if (req.method === 'POST') return createBucket(req, res);
-      if (req.method === 'GET') return sendJson(res, 200, { kind: 'storage#buckets', items: [...buckets.values()] });
+      if (req.method === 'GET') return sendJson(res, 200, { kind: 'storage#buckets', items: [...buckets.values()].filter((b) => roleOf(b.name) === undefined) });
     }
     if ((m = /^\/storage\/v1\/b\/([^/]+)$/.exec(path))) {
       const bucket = decodeURIComponent(m[1]);
-      if (req.method === 'GET') return buckets.has(bucket) ? sendJson(res, 200, buckets.get(bucket)) : bucketMissing(res);
+      // GCS checks the permission before it looks the bucket up: a 403 says nothing about existence.
+      if (req.method === 'GET') {
+        if (!allowed(res, bucket, 'buckets.get')) return undefined;
+        return buckets.has(bucket) ? sendJson(res, 200, buckets.get(bucket)) : bucketMissing(res);
+      }
+      if (req.method === 'PATCH' || req.method === 'PUT') {
+        await readBody(req);
+        if (!allowed(res, bucket, 'buckets.update')) return undefined;
+        if (!buckets.has(bucket)) return bucketMissing(res);
+        return sendError(res, 501, 'notImplemented', 'bucket metadata updates are not provided by the cairn GCS test server');
+      }
       if (req.method === 'DELETE') return deleteBucket(res, bucket);
     }
     if ((m = /^\/(?:upload\/)?storage\/v1\/b\/([^/]+)\/o(?:\/(.+))?$/.exec(path))) {
@@ -198,6 +253,13 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
       const name = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
       if (!buckets.has(bucket)) { await readBody(req); return bucketMissing(res); }
       const upload = path.startsWith('/upload/');
+      const permission = upload || req.method === 'POST' ? 'objects.create'
+        : req.method === 'DELETE' ? 'objects.delete'
+          : req.method === 'PATCH' || req.method === 'PUT' ? 'objects.update'
+            : name === undefined ? 'objects.list' : 'objects.get';
+      if (roleOf(bucket) !== undefined && !(upload && req.method === 'PUT' && sessions.has(query.get('upload_id')))) {
+        if (!allowed(res, bucket, permission)) { await readBody(req); return undefined; }
+      }
       if (upload && req.method === 'POST' && query.get('uploadType') === 'resumable') return sessions.start(req, res, bucket, query, await readBody(req));
       if (upload && req.method === 'PUT' && query.get('upload_id')) return sessions.put(req, res, query.get('upload_id'), await readBody(req));
       if (upload && req.method === 'POST') return simpleUpload(req, res, bucket, query);
@@ -247,7 +309,7 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
   server.headersTimeout = 121_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve({ server, buckets, projectId }));
+    server.listen(port, '127.0.0.1', () => resolve({ server, buckets, addBucket, projectId }));
   });
 }
 

@@ -8,7 +8,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { startFront } from './front.mjs';
+import { PRESET_SUFFIXES, startFront } from './front.mjs';
 import { createCredentials } from './auth.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -48,10 +48,13 @@ async function freePort() {
 const innerPort = await freePort();
 const emulator = new RulelessStorageEmulator({ projectId: PROJECT, host: '127.0.0.1', port: innerPort, auto_download: false });
 await EmulatorRegistry.start(emulator);
-const credentials = createCredentials(stateDir, PROJECT);
-const { server } = await startFront({
+const credentials = createCredentials(stateDir, PROJECT, port);
+const { server, addBucket } = await startFront({
   port, inner: `http://127.0.0.1:${innerPort}`, auth: credentials, stateDir, projectId: PROJECT,
 });
+// The buckets of the role-restricted modes exist already, as an administrator made them: their
+// callers may not create buckets (front.mjs, ROLES).
+for (const suffix of PRESET_SUFFIXES) addBucket(`${BUCKET}${suffix}`);
 
 let stopping = false;
 async function stop() {
@@ -70,5 +73,7 @@ const env = {
   GCS_BUCKET: BUCKET,
   GCS_PROJECT: PROJECT,
   GOOGLE_APPLICATION_CREDENTIALS: credentials.path,
+  // Workload identity federation: an external_account file for GOOGLE_APPLICATION_CREDENTIALS (auth.mjs).
+  GCS_EXTERNAL_ACCOUNT_FILE: credentials.federation.path,
 };
 process.stdout.write(`CAIRN_READY ${JSON.stringify(env)}\n`);

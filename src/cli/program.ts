@@ -64,6 +64,11 @@ Storage limits (global options; defaults per backend, from its connection capaci
 
 Repositories: a path or file:///path, sftp://user@host:port/path, s3://bucket/prefix,
 gs://bucket/prefix, az://account/container/prefix (see docs/cli.md).
+Cloud sign-in: gs:// uses Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS: a
+service-account key or workload identity federation file; gcloud login; the metadata server).
+az:// uses AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN; with
+none of them, or with ?auth=entra, Microsoft Entra ID (DefaultAzureCredential: AZURE_TENANT_ID +
+AZURE_CLIENT_ID + AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE, managed identity, az login).
 
 Archive names and globs expand {hostname}, {fqdn}, {user}, {pid}, {now}, {utcnow}, {now:%Y-%m-%d}.
 

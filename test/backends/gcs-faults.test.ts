@@ -161,3 +161,34 @@ if (!(server instanceof Error)) {
     }
   });
 }
+
+if (!(server instanceof Error)) {
+  const env = server.env;
+  test('a request the SDK itself times out (no status, no error code) is a transient TimeoutError, and withRetry rides it out', async () => {
+    // The proxy holds the answer to one metadata GET: node-fetch under the SDK gives up after the
+    // SDK's own per-request limit with a FetchError that has neither status nor errno.
+    const proxy = await startHttpFaultProxy({ target: env.GCS_ENDPOINT as string, flavor: 'gcs', stallMs: 60_000 });
+    const direct = await createGcsBackend(gcsUrl(env, 'sdk-timeout'), { env: gcsEnv(env) });
+    const b = await createGcsBackend(gcsUrl({ ...env, GCS_ENDPOINT: proxy.url }, 'sdk-timeout'), { env: gcsEnv(env), requestTimeoutMs: 1_500 });
+    try {
+      await direct.create();
+      await direct.put('k', bytes);
+      assert.deepEqual(await b.stat('k'), { size: 4 }, 'through the relay');
+      proxy.injectNext('head', 'stall');
+      const started = Date.now();
+      const err = await b.stat('k').then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof TimeoutError, String(err));
+      assert.equal(err.transient, true);
+      assert.ok(Date.now() - started < 15_000, 'cut by the SDK, not by the proxy');
+      oneLine(err);
+      proxy.injectNext('head', 'stall');
+      assert.deepEqual(await withRetry(b, fast).stat('k'), { size: 4 }, 'the retry after the timeout succeeds');
+      assert.equal(proxy.counts.injected.stall, 2);
+    } finally {
+      await direct.destroy();
+      await b.close();
+      await direct.close();
+      await proxy.close();
+    }
+  });
+}

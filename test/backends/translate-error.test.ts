@@ -80,3 +80,21 @@ test('gcs: a fetch timeout (no status, no errno; node-fetch under gaxios) is a t
     assert.ok(e instanceof TransientError && e.code === 'ETIMEOUT', (err as Error).name);
   }
 });
+
+test('azure: Entra ID sign-in failures are one-line EPERMISSION (429/5xx from Entra ID transient); auth= picks the credential', () => {
+  for (const name of ['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError']) {
+    const e = azure(Object.assign(new Error('line one\nline two with details'), { name }), 'config', 'az://a/c', 'entra');
+    assert.equal(e.code, 'EPERMISSION', name);
+    assert.ok(!e.transient && !e.message.includes('\n') && !e.message.includes('line two'), e.message);
+  }
+  assert.ok(azure(Object.assign(new Error('x'), { name: 'AuthenticationError', statusCode: 503 }), 'config', 'az://a/c', 'entra').transient);
+  // A data-plane 403 with a token: the hint is about the role, not about keys.
+  assert.match(azure(Object.assign(new Error('x'), { statusCode: 403, code: 'AuthorizationPermissionMismatch' }), 'k', 'az://a/c', 'entra').message, /Storage Blob Data Contributor/);
+  const url = (q = '') => new URL(`az://acct/cont/p${q}`);
+  assert.equal(readAzureConfig(url(), {}).auth, 'entra', 'no shared credential: Entra ID');
+  assert.equal(readAzureConfig(url(), { AZURE_STORAGE_KEY: 'a2V5' }).auth, 'shared');
+  assert.equal(readAzureConfig(url('?auth=entra'), { AZURE_STORAGE_KEY: 'a2V5' }).auth, 'entra');
+  assert.throws(() => readAzureConfig(url('?auth=shared'), {}), (err) => (err as BackendError).code === 'EBACKEND');
+  assert.throws(() => readAzureConfig(url('?auth=oauth'), {}), (err) => (err as BackendError).code === 'EINVALID_URL');
+  assert.throws(() => readAzureConfig(url('?endpoint=http://127.0.0.1:1/acct'), {}), (err) => (err as BackendError).code === 'EINVALID_URL');
+});

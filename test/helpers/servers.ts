@@ -16,10 +16,13 @@ export interface RunningServer {
 
 export const inCI = process.env.CI === 'true';
 
-/** Starts `name`; in CI rethrows any failure, elsewhere returns the error so the test can skip. */
-export async function tryStartServer(name: string): Promise<RunningServer | Error> {
+/**
+ * Starts `name` (`env`: a mode for its start.mjs, e.g. `{ CAIRN_AZURE_MODE: 'oauth' }`); in CI
+ * rethrows any failure, elsewhere returns the error so the test can skip.
+ */
+export async function tryStartServer(name: string, options: { env?: Record<string, string> } = {}): Promise<RunningServer | Error> {
   try {
-    return (await startServer(name)) as RunningServer;
+    return (await startServer(name, options)) as RunningServer;
   } catch (err) {
     if (inCI) throw err;
     return err as Error;
