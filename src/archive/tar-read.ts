@@ -12,6 +12,7 @@ export const MAX_META = 1024 * 1024;
 /** Contents are handed on in pieces of at most this many bytes. */
 const PIECE = 1024 * 1024;
 const MAX_ID = 2 ** 32 - 1;
+const MAX_DEVICE = 2 ** 20 - 1;
 /** Seconds a Date can show: times outside are refused (the item format keeps times a Date can show). */
 const MAX_SECONDS = 8_640_000_000_000n;
 
@@ -104,7 +105,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       uid: paxNumber(pax, 'uid', offset, MAX_ID) ?? Number(field(block, 108, 8, 'uid', offset, 0n, BigInt(MAX_ID))),
       gid: paxNumber(pax, 'gid', offset, MAX_ID) ?? Number(field(block, 116, 8, 'gid', offset, 0n, BigInt(MAX_ID))),
       size: paxNumber(pax, 'size', offset, Number.MAX_SAFE_INTEGER) ?? size,
-      mtime: paxTime(pax, 'mtime', offset) ?? field(block, 136, 12, 'mtime', offset, -MAX_SECONDS, MAX_SECONDS) * 1_000_000_000n,
+      mtime: paxTime(pax, 'mtime', offset) ?? field(block, 136, 12, 'mtime', offset, 1n - MAX_SECONDS, MAX_SECONDS - 1n) * 1_000_000_000n,
       devmajor: 0, devminor: 0, xattrs: new Map(), offset: start,
     };
     const uname = paxText(pax, 'uname') ?? (gnuOrPosix ? cString(block.subarray(265, 297)).toString('utf8') : '');
@@ -116,8 +117,9 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       member.linkname = linkname;
     }
     if (type === 'chardev' || type === 'blockdev') {
-      member.devmajor = Number(field(block, 329, 8, 'devmajor', offset, 0n, BigInt(MAX_ID)));
-      member.devminor = Number(field(block, 337, 8, 'devminor', offset, 0n, BigInt(MAX_ID)));
+      // Linux's dev_t keeps 32 bits of each; 20 keep the combined number exact in a double (items store a uint).
+      member.devmajor = Number(field(block, 329, 8, 'devmajor', offset, 0n, BigInt(MAX_DEVICE)));
+      member.devminor = Number(field(block, 337, 8, 'devminor', offset, 0n, BigInt(MAX_DEVICE)));
     }
     for (const [key, value] of pax) if (key.startsWith('SCHILY.xattr.') && key.length > 13) member.xattrs.set(key.slice(13), value);
     // Only regular files and hard links carry contents; other members' size fields are not data lengths.
@@ -264,7 +266,7 @@ function paxTime(pax: Map<string, Uint8Array>, key: string, offset: number): big
   const m = /^(-?)([0-9]{1,14})(?:\.([0-9]{1,64}))?$/.exec(text);
   if (!m) throw new TarFormatError(offset, `the pax ${key} is not a time`);
   const seconds = BigInt(m[2]);
-  if (seconds > MAX_SECONDS) throw new TarFormatError(offset, `the pax ${key} is out of range`);
+  if (seconds >= MAX_SECONDS) throw new TarFormatError(offset, `the pax ${key} is out of range`);
   const ns = seconds * 1_000_000_000n + BigInt((m[3] ?? '').slice(0, 9).padEnd(9, '0'));
   return m[1] ? -ns : ns;
 }

@@ -129,6 +129,11 @@ test('export-tar: GNU tar and bsdtar unpack what cairn extract restores; import-
       assert.equal(z.code, 2);
       assert.equal((JSON.parse(oneLine(z.stderr)) as { error: { code: string } }).error.code, 'EZSTD_UNAVAILABLE');
       await assert.rejects(stat(zst));
+      // A .tar.zst made elsewhere cannot be imported either: the same one line, no archive.
+      run('zstd', ['-q', tarFile, '-o', zst]);
+      const imported = await cairn(['-r', ws.repo, '--json', 'import-tar', 'from-zst', zst]);
+      assert.equal(imported.code, 2);
+      assert.equal((JSON.parse(oneLine(imported.stderr)) as { error: { code: string } }).error.code, 'EZSTD_UNAVAILABLE');
     }
 
     // An existing FILE is never replaced; nothing else is left in its folder.

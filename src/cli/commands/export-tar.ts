@@ -4,7 +4,7 @@
  * FILE is never half-written and never replaces an existing file. "-" writes to standard output.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { access, link, open, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -92,11 +92,6 @@ export async function runExportTar(options: ExportTarOptions, io: CliIO): Promis
   }
 }
 
-function parseFilter(text: string): TarFilter {
-  if (text === 'none' || text === 'gzip' || text === 'zstd') return text;
-  throw new InvalidArgumentError('use gzip, zstd or none');
-}
-
 export function registerExportTar(program: Command, io: CliIO): void {
   program.command('export-tar')
     .description('write archive NAME (or the paths matching PATTERNs) as a POSIX (pax) tar to FILE, or to standard output with "-": long names, nanosecond times, owners, xattrs, hard links, symlinks, devices and FIFOs; sparse files are written dense, sockets skipped (exit 1). FILE ending in .tar.gz/.tgz is gzip, .tar.zst/.tzst zstd (Node 22.15 or later); FILE must not exist and appears only when complete')
@@ -105,7 +100,7 @@ export function registerExportTar(program: Command, io: CliIO): void {
     .argument('[patterns...]', 'only paths matching these patterns (and what is below them), as extract takes them')
     .option('-e, --exclude <pattern>', 'leave out paths matching the pattern (repeatable)', collect)
     .option('--strip-components <n>', 'remove the first N path elements; items with fewer are left out', parseCount(0))
-    .option('--tar-filter <filter>', 'gzip, zstd or none, whatever FILE\'s extension (default: by the extension; none for "-")', parseFilter)
+    .addOption(new Option('--tar-filter <filter>', 'gzip, zstd or none, whatever FILE\'s extension (default: by the extension; none for "-")').choices(['gzip', 'zstd', 'none']))
     .action(async (name: string, file: string, patterns: string[], opts: { exclude?: string[]; stripComponents?: number; tarFilter?: TarFilter }, cmd: Command) => {
       const g = globalsOf(cmd);
       await runExportTar({ ...opts, name, file, patterns, repo: repoUrl(g, io), json: g.json, progress: false }, io);
