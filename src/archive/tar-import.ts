@@ -13,7 +13,7 @@ import { ArchiveExistsError, InterruptedError, TarFormatError } from './errors.j
 import { pathText, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, type Item } from './item.js';
 import { ItemStreamWriter } from './item-stream.js';
 import type { ArchiveContext } from './ports.js';
-import { storeStream } from './read-item.js';
+import { abortable, storeStream } from './read-item.js';
 import { SMALL_FILE } from './small-file.js';
 import { decompressed } from './tar-filter.js';
 import { readTar, type TarMember } from './tar-read.js';
@@ -66,7 +66,9 @@ export async function importTar(ctx: ArchiveContext, options: ImportTarOptions):
   };
   const pending: Promise<unknown>[] = [];
   try {
-    for await (const { member, data } of readTar(decompressed(options.source))) {
+    // Abortable at the source: a pipe that stays open and idle must not hold up a Ctrl-C.
+    const source = options.signal ? abortable(options.source, options.signal) : options.source;
+    for await (const { member, data } of readTar(decompressed(source))) {
       interrupted();
       const path = archivePath(member.path, member);
       if (path === undefined) continue;

@@ -5,6 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chown, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tarEnd, tarHeader } from '../../src/index.js';
@@ -281,6 +284,36 @@ test('import-tar refuses hostile tars: one line, exit 2, no archive', async () =
     assert.equal((await ok(['-r', ws.repo, 'rlist'])).trim(), '');
     await cairnWithInput(['-r', ws.repo, 'import-tar', 'hostile', '-'], Buffer.concat([good, end])).then((r) => assert.equal(r.code, 0, r.stderr));
     assert.match(await ok(['-r', ws.repo, 'rlist']), /hostile/);
+  } finally {
+    await ws.cleanup();
+  }
+});
+
+test('SIGINT while import-tar waits on an idle pipe (mid-member and between members): exit 130, lock released, no archive', async () => {
+  const ws = await workspace();
+  try {
+    await ok(['-r', ws.repo, 'rcreate', '--encryption', 'none']);
+    const locks = async (): Promise<string[]> => (await readdir(join(ws.repo, 'locks')).catch(() => [])).filter((n) => !n.startsWith('.'));
+    const whole = member('small.txt', Buffer.from('done\n'));
+    const big = member('big.bin', Buffer.alloc(8 << 20, 7));
+    // The stream stops (the pipe stays open) inside a member's contents, then right after a whole member.
+    for (const sent of [big.subarray(0, 2 << 20), whole]) {
+      const child = startCairn(['-r', ws.repo, 'import-tar', 'stopped', '-'], { stdin: 'pipe' });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.stdout!.resume();
+      child.stdin!.on('error', () => undefined);
+      const closed = once(child, 'close');
+      child.stdin!.write(sent);
+      for (let i = 0; i < 1200 && (await locks()).length === 0; i++) await sleep(50);
+      await sleep(500);
+      child.kill('SIGINT');
+      const [code] = await closed as [number | null];
+      child.stdin!.destroy();
+      assert.equal(code, 130, stderr);
+      assert.deepEqual(await locks(), []);
+      assert.equal((await ok(['-r', ws.repo, 'rlist'])).trim(), '');
+    }
   } finally {
     await ws.cleanup();
   }
