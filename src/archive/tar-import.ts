@@ -138,6 +138,7 @@ const DOTDOT = Buffer.from('..');
  * Absolute names and ".." parts are refused: stored, they could make a later extract write outside its target.
  */
 function archivePath(name: Uint8Array, member: TarMember): Uint8Array | undefined {
+  if (name.includes(0)) throw new TarFormatError(member.offset, `member ${show(name)} has a NUL byte in its name`);
   if (name[0] === SLASH) throw new TarFormatError(member.offset, `member ${show(name)} has an absolute name: cairn refuses it (make the tar with relative names, e.g. tar -C / -cf x.tar etc)`);
   const parts: Buffer[] = [];
   let start = 0;

@@ -170,6 +170,13 @@ test('export-tar takes extract\'s patterns, --exclude and --strip-components', a
     const none = await cairn(['-r', ws.repo, 'export-tar', 'one', join(ws.dir, 'none.tar'), 'no/such']);
     assert.equal(none.code, 2);
     await assert.rejects(stat(join(ws.dir, 'none.tar')));
+    // A folder that does not exist: one line, exit 2.
+    const nowhere = await cairn(['-r', ws.repo, '--json', 'export-tar', 'one', join(ws.dir, 'no-such-folder', 'x.tar')]);
+    assert.equal(nowhere.code, 2);
+    assert.equal((JSON.parse(oneLine(nowhere.stderr)) as { error: { code: string } }).error.code, 'EUSAGE');
+    // The tar is the user's alone (it holds the backup's contents), and complete: nothing else is left beside it.
+    assert.equal((await stat(tarFile)).mode & 0o777, 0o600);
+    assert.deepEqual((await readdir(ws.dir)).filter((n) => n.startsWith('.')), []);
   } finally {
     await ws.cleanup();
   }
@@ -259,8 +266,9 @@ test('import-tar refuses hostile tars: one line, exit 2, no archive', async () =
       ['not a number', Buffer.concat([member('nan', Buffer.alloc(0), (b) => b.write('0000x644', 100, 'latin1')), end])],
       ['dot-dot name', Buffer.concat([good, member('a/../../evil', Buffer.from('x')), end])],
       ['absolute name', Buffer.concat([member('/tmp/evil', Buffer.from('x'), (b) => b.write('/tmp/evil\0', 0, 'latin1')), end])],
-      ['dot-dot in a pax path', Buffer.concat([rawMember('x', Buffer.from('21 path=../../evil1\n')), member('innocent', Buffer.from('x')), end])],
+      ['dot-dot in a pax path', Buffer.concat([rawMember('x', Buffer.from('20 path=../../evil1\n')), member('innocent', Buffer.from('x')), end])],
       ['dot-dot in a GNU long name', Buffer.concat([rawMember('L', Buffer.from('../evil\0')), member('innocent', Buffer.from('x')), end])],
+      ['NUL in a pax path', Buffer.concat([rawMember('x', Buffer.from('16 path=a\0b.txt\n')), member('innocent', Buffer.from('x')), end])],
       ['pax record longer than its header', Buffer.concat([rawMember('x', Buffer.from('99 path=x\n')), good, end])],
       ['pax header past the limit', Buffer.concat([rawMember('x', Buffer.alloc(0), 64 * 1024 * 1024), end])],
       ['bad checksum', Buffer.concat([(() => { const m = member('c', Buffer.from('x')); m[0] ^= 1; return m; })(), end])],

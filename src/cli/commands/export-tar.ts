@@ -52,7 +52,10 @@ export async function runExportTar(options: ExportTarOptions, io: CliIO): Promis
   } else {
     if (await access(target).then(() => true, () => false)) throw new UsageError(`${options.file} already exists: remove it or choose another file name`);
     temp = join(dirname(target), `.${basename(target)}.cairn-${randomBytes(6).toString('hex')}.tmp`);
-    handle = await open(temp, 'wx', 0o600);
+    handle = await open(temp, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new UsageError(`cannot write ${options.file}: its folder ${dirname(target)} does not exist`);
+      throw error;
+    });
     const h = handle;
     out = async (bytes) => { await h.write(bytes); return true; };
   }
