@@ -182,7 +182,7 @@ test('export-tar takes extract\'s patterns, --exclude and --strip-components', a
   }
 });
 
-test('import-tar reads tars made by GNU tar (gnu format: long names, base-256 numbers, "./" names), pax and ustar', async () => {
+test('import-tar reads tars made by GNU tar (gnu format: long names, base-256 numbers, "./" names, hard links), pax and ustar', async () => {
   const ws = await workspace();
   try {
     const src = join(ws.dir, 'src');
@@ -193,6 +193,9 @@ test('import-tar reads tars made by GNU tar (gnu format: long names, base-256 nu
     // GNU format writes a negative time (and, as root, a uid over 2^21) in base-256.
     await utimes(join(src, 'old.txt'), -1_000_000_000, -1_000_000_000);
     if (isRoot) await chown(join(src, 'short.txt'), 3_000_000, 3_000_001);
+    // Every item type (hard links, symlinks, a FIFO, a device as root, a sparse file, a name that is not UTF-8).
+    await mkdir(join(src, 'tree'));
+    await buildTree(join(src, 'tree'));
     await ok(['-r', ws.repo, 'rcreate', '--encryption', 'none']);
     const expected = await describeTree(src);
     for (const format of ['gnu', 'pax']) {
