@@ -349,13 +349,21 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   // Interrupted while finishing: the data is committed, but the archive is kept as a checkpoint only.
   if (interrupted()) throw await stop(items);
   const final = record(false, items);
-  const finalId = await writeRecord(ctx, final, { ifAbsent: true });
-  // Journaled after the record exists: an interruption in between leaves an unjournaled archive, never a false "vanished".
-  await ctx.journal?.append({ added: [{ name: final.name, id: finalId }] });
+  await publishArchive(ctx, final);
   if (!ctx.repository.config.appendOnly) await ctx.repository.deleteRecord(recordName(`${options.name}.checkpoint`));
   await cache.save();
   stats.durationMs = Math.round(performance.now() - started);
   return { archive: final, stats, warnings };
+}
+
+/**
+ * Makes a finished archive visible, once its chunks and item stream are committed: writes its record (never over
+ * an existing one: `ArchiveExistsError`) and then journals it. `create` and `import-tar` end here.
+ */
+export async function publishArchive(ctx: ArchiveContext, final: ArchiveRecord): Promise<void> {
+  const id = await writeRecord(ctx, final, { ifAbsent: true });
+  // Journaled after the record exists: an interruption in between leaves an unjournaled archive, never a false "vanished".
+  await ctx.journal?.append({ added: [{ name: final.name, id }] });
 }
 
 /** Not one source could be read (all missing or unreadable): no archive is written. */

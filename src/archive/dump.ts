@@ -7,6 +7,7 @@ import { readRecord } from './archive-record.js';
 import { ArchiveCorruptError, UnsafePathError } from './errors.js';
 import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
 import { readItems } from './item-stream.js';
+import { itemFilter } from './item-filter.js';
 import { compilePatterns } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
 import { safeParts } from './restore-fs.js';
@@ -21,6 +22,10 @@ export interface DumpOptions {
   paths: readonly string[];
   /** A tar stream even when one regular file is named. */
   tar?: boolean;
+  /** Leave out paths matching one of these patterns (as extract's `--exclude`). */
+  exclude?: readonly string[];
+  /** Remove this many leading path parts from every member (as extract's); items with no part left are left out. */
+  stripComponents?: number;
   /** Chunks fetched ahead of the sink (default 4: at most 4 × 8 MiB of plaintext in memory). */
   ahead?: number;
   onWarning?(warning: Warning): void;
@@ -48,10 +53,12 @@ export function normalizeArchivePath(path: string): string {
 }
 
 const WHOLE = new Set(['', '.']);
+const SLASH = Buffer.from('/');
 
 /**
- * Writes the selected items to `sink`: when one path is given, names a regular file exactly and `tar` is not set,
- * that file's bytes; otherwise a tar stream of every item matching a path (and what is below it). Items whose path
+ * Writes the selected items to `sink`: when one path is given, names a regular file exactly and neither `tar` nor
+ * `stripComponents` is set, that file's bytes; otherwise a tar stream of every item matching a path (and what is
+ * below it) and no `exclude` pattern, with extended attributes (SCHILY.xattr), sparse files written dense. Items whose path
  * could escape the folder where the tar is unpacked (absolute, `..`, `.`, empty parts) and sockets are skipped with
  * a warning. A damaged chunk rejects (`ArchiveCorruptError` or the repository's error) after what came before it.
  */
@@ -68,7 +75,8 @@ export async function dumpArchive(ctx: ArchiveContext, name: string, sink: DumpS
   const warn = (path: string, code: string, message: string): void => options.onWarning?.({ path, code, message });
   const links = new Map<string, Uint8Array>();
   const ahead = Math.max(1, options.ahead ?? 4);
-  const single = !options.tar && paths.length === 1 && !everything ? paths[0] : undefined;
+  const single = !options.tar && paths.length === 1 && !everything && options.stripComponents === undefined ? paths[0] : undefined;
+  const select = itemFilter({ exclude: options.exclude, stripComponents: options.stripComponents });
 
   for await (const item of readItems(ctx, record.items)) {
     const shown = pathText(item.path);
@@ -84,13 +92,17 @@ export async function dumpArchive(ctx: ArchiveContext, name: string, sink: DumpS
       if (!result.stopped && !await out.flush()) result.stopped = true;
       return result;
     }
+    let parts: Buffer[];
     try {
-      safeParts(item.path);
+      parts = safeParts(item.path);
     } catch (error) {
       if (!(error instanceof UnsafePathError)) throw error;
       warn(shown, 'EUNSAFE_PATH', 'skipped: the path is absolute or has "." or ".." parts, so unpacking it could write outside the target folder');
       continue;
     }
+    const kept = select(shown, parts);
+    if (!kept) continue;
+    const path = kept.length === parts.length ? item.path : Buffer.concat(kept.flatMap((part, i) => (i === 0 ? [part] : [SLASH, part])));
     const kind = itemKind(item.mode);
     if (kind === 'socket') { warn(shown, 'ESOCKET', 'skipped: tar has no sockets'); continue; }
     const hlid = item.hlid ? Buffer.from(item.hlid).toString('hex') : undefined;
@@ -98,12 +110,12 @@ export async function dumpArchive(ctx: ArchiveContext, name: string, sink: DumpS
     const type: TarType = first ? 'hardlink' : kind;
     const size = type === 'file' ? (item.chunks ?? []).reduce((n, c) => n + c.size, 0) : 0;
     const header = tarHeader({
-      path: item.path, type, mode: item.mode, uid: item.uid, gid: item.gid, uname: item.user, gname: item.group, size,
-      mtime: item.mtime, linkname: first ?? (kind === 'symlink' ? item.target : undefined), ...device(item),
+      path, type, mode: item.mode, uid: item.uid, gid: item.gid, uname: item.user, gname: item.group, size,
+      mtime: item.mtime, linkname: first ?? (kind === 'symlink' ? item.target : undefined), xattrs: item.xattrs, ...device(item),
     });
     if (!await out.write(header)) { result.stopped = true; break; }
     result.items += 1;
-    if (hlid !== undefined && !first && kind === 'file') links.set(hlid, item.path);
+    if (hlid !== undefined && !first && kind === 'file') links.set(hlid, path);
     if (type !== 'file') continue;
     let stopped = false;
     for await (const data of fileContents(ctx, item.chunks ?? [], ahead)) {

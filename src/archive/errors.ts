@@ -15,6 +15,8 @@ export type ArchiveErrorCode =
   | 'EKEY_MISSING'
   | 'ENO_SOURCE'
   | 'EINTERRUPTED'
+  | 'ETAR_INVALID'
+  | 'EZSTD_UNAVAILABLE'
   | SecurityErrorCode;
 
 /** Codes of `RepositorySecurityError`: what the local security state or the key checks refused. */
@@ -123,5 +125,15 @@ export class InterruptedError extends ArchiveError {
       : `interrupted by ${signal}: nothing was stored, the repository is unchanged`);
     this.signal = signal;
     this.checkpoint = checkpoint;
+  }
+}
+
+/** A tar stream that `import-tar` refuses: damaged, truncated, out of range, or naming a path outside the archive. Nothing was stored. */
+export class TarFormatError extends ArchiveError {
+  /** Byte offset of the member's header in the uncompressed stream. */
+  readonly offset: number;
+  constructor(offset: number, problem: string) {
+    super('ETAR_INVALID', `not a tar cairn can import: ${problem} (member at byte ${offset}); nothing was stored`);
+    this.offset = offset;
   }
 }

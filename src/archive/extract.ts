@@ -7,6 +7,7 @@ import { readRecord } from './archive-record.js';
 import { pathText, type Item } from './item.js';
 import { readItems } from './item-stream.js';
 import { loadOwners } from './owners.js';
+import { itemFilter } from './item-filter.js';
 import { compilePatterns } from './patterns.js';
 import { ChunkFetcher } from './chunk-fetch.js';
 import type { ArchiveContext } from './ports.js';
@@ -111,9 +112,9 @@ interface Settle { resolve(v: Uint8Array): void; reject(e: unknown): void }
  */
 export async function extractArchive(ctx: ArchiveContext, name: string, options: ExtractOptions): Promise<ExtractResult> {
   const record = await readRecord(ctx, name);
-  const include = options.patterns?.length ? compilePatterns(options.patterns) : undefined;
-  const exclude = options.exclude?.length ? compilePatterns(options.exclude) : undefined;
-  const strip = options.stripComponents ?? 0;
+  const select = itemFilter({
+    include: options.patterns?.length ? compilePatterns(options.patterns) : undefined, exclude: options.exclude, stripComponents: options.stripComponents,
+  });
   const owners = loadOwners();
   const result: ExtractResult = { items: 0, files: 0, bytes: 0, warnings: [] };
   const warn = (w: Warning): void => { result.warnings.push(w); options.onWarning?.(w); };
@@ -134,11 +135,8 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   const planner = (async () => {
     try {
       for await (const item of readItems(ctx, record.items)) {
-        const parts = safeParts(item.path);
-        const shown = pathText(item.path);
-        if (include && !include(shown)) continue;
-        if (exclude?.(shown)) continue;
-        if (parts.length <= strip) continue;
+        const kept = select(pathText(item.path), safeParts(item.path));
+        if (!kept) continue;
         // The writer may start on an item before all its fetches started: a big file needs more
         // chunks than the budget holds, and the writer frees budget as it consumes chunks.
         const refs = item.chunks ?? [];
@@ -157,7 +155,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
           await itemSlots.refill(REFILL_ITEMS);
         }
         if (!await itemSlots.take()) return;
-        planned.push({ item, parts: parts.slice(strip), data });
+        planned.push({ item, parts: kept, data });
         notify();
         for (let i = 0; i < refs.length; i++) {
           if (!await fetcher.room(refs[i].size)) {

@@ -4,7 +4,7 @@
  */
 export type { ArchiveContext, ChunkCodec, ChunkPurpose, ChunkRepository } from './ports.js';
 export {
-  ArchiveError, ArchiveExistsError, ArchiveNotFoundError, PathNotFoundError, ArchiveNameError, ArchiveCorruptError, RecordUnreadableError, UnsafePathError, PatternError, InterruptedError,
+  ArchiveError, ArchiveExistsError, ArchiveNotFoundError, PathNotFoundError, ArchiveNameError, ArchiveCorruptError, RecordUnreadableError, UnsafePathError, PatternError, InterruptedError, TarFormatError,
   RepositorySecurityError, type ArchiveErrorCode, type SecurityErrorCode,
 } from './errors.js';
 export {
@@ -52,3 +52,6 @@ export {
   applyPrunePolicy, parseInterval, hasRules, PruneRulesError,
   type PrunableArchive, type PruneRules, type PruneRuleName, type KeptArchive, type PruneDecision,
 } from './prune-policy.js';
+export { importTar, type ImportTarOptions, type ImportTarResult } from './tar-import.js';
+export { tarFilterOf, checkTarFilter, compressingSink, decompressed, ZstdUnavailableError, type TarFilter } from './tar-filter.js';
+export { readTar, MAX_META, type TarEntry, type TarMember } from './tar-read.js';

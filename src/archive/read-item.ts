@@ -129,7 +129,7 @@ export async function storeStream(ctx: ArchiveContext, writer: ChunkWriter, stre
  * `source` until `signal` is aborted, then `InterruptedError` (the signal's reason is its name). A
  * read still waiting (an idle pipe) is not awaited: the abort ends the wait.
  */
-async function* abortable(source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function* abortable(source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   const it = source[Symbol.asyncIterator]();
   let onAbort = (): void => undefined;
   const aborted = new Promise<'aborted'>((resolve) => {

@@ -1,5 +1,6 @@
 /**
- * The tar stream `dump` writes: POSIX.1-2001 (pax) over ustar, which GNU tar, bsdtar and Python read.
+ * The tar stream `dump` and `export-tar` write (and, with the variants below, what `import-tar` reads through
+ * tar-read.ts): POSIX.1-2001 (pax) over ustar, which GNU tar, bsdtar and Python read.
  *
  * Byte layout: a sequence of 512-byte blocks. Each member is one header block, then its contents (regular files
  * only) padded with zeros to a multiple of 512; the stream ends with two zero blocks. A ustar header:
@@ -21,16 +22,26 @@
  * A member whose values do not fit (path or link target longer than the fields or not ASCII, size ≥ 8 GiB,
  * uid/gid ≥ 2^21, an mtime with nanoseconds, long owner names) is preceded by a pax extended header: typeflag 'x',
  * name "PaxHeaders/<name>", contents records "<length> <key>=<value>\n" (length counts the whole record, in
- * decimal) with keys path, linkpath, size, uid, gid, uname, gname, mtime ("seconds.nanoseconds"). A path or link
+ * decimal) with keys path, linkpath, size, uid, gid, uname, gname, mtime ("seconds.nanoseconds") and, for each
+ * extended attribute, "SCHILY.xattr.<name>" (the value's exact bytes; GNU tar's and bsdtar's key). A path or link
  * target that is not valid UTF-8 is written as its exact bytes, as GNU tar writes and reads it (no hdrcharset
- * record, which GNU tar does not know).
+ * record, which GNU tar does not know). Sparse files are written dense (their holes as zeros).
+ *
+ * Read only (tar-read.ts), from other writers: typeflag '\0' and '7' (contiguous) are regular files; 'g' is a
+ * global pax header (its records apply to every later member); GNU tar's 'L' and 'K' members hold the next
+ * member's long name and long link target (NUL-terminated); 'V' (a volume label) is skipped. A number field whose
+ * first byte has the high bit set is GNU's base-256: big-endian two's complement over the whole field (0x80:
+ * positive, 0xff: negative). Old (v7) and GNU headers have "ustar  \0" or no magic; prefix is then not read.
+ * Checksums may also be the signed sum (old writers). Other typeflags (GNU sparse 'S', multi-volume 'M', ...)
+ * and pax GNU.sparse records are refused.
  */
 
 export const BLOCK = 512;
 
 export type TarType = 'file' | 'hardlink' | 'symlink' | 'chardev' | 'blockdev' | 'dir' | 'fifo';
 
-const TYPEFLAG: Record<TarType, string> = { file: '0', hardlink: '1', symlink: '2', chardev: '3', blockdev: '4', dir: '5', fifo: '6' };
+/** The typeflag of each member type, as the ustar header writes it. */
+export const TYPEFLAG: Record<TarType, string> = { file: '0', hardlink: '1', symlink: '2', chardev: '3', blockdev: '4', dir: '5', fifo: '6' };
 
 /** One member's header fields; `path` is relative, "/"-separated, without a trailing "/". */
 export interface TarHeader {
@@ -50,6 +61,8 @@ export interface TarHeader {
   linkname?: Uint8Array;
   devmajor?: number;
   devminor?: number;
+  /** Extended attributes, written as SCHILY.xattr.<name> records. */
+  xattrs?: ReadonlyMap<string, Uint8Array>;
 }
 
 const isAscii = (b: Uint8Array): boolean => b.every((c) => c > 0 && c < 0x80);
@@ -72,6 +85,7 @@ export function tarHeader(h: TarHeader): Uint8Array {
   const seconds = floorDiv(h.mtime, 1_000_000_000n);
   const nanos = h.mtime - seconds * 1_000_000_000n;
   if (nanos !== 0n || seconds < 0n || seconds >= 8n ** 11n) pax.push(['mtime', Buffer.from(decimalSeconds(h.mtime))]);
+  for (const [key, value] of [...h.xattrs ?? []].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) pax.push([`SCHILY.xattr.${key}`, value]);
 
   const ustar = ustarBlock({
     name: split?.name ?? asciiTail(name, 100), prefix: split?.prefix ?? new Uint8Array(0), type: TYPEFLAG[h.type],

@@ -25,6 +25,8 @@ import { registerKey } from './commands/key.js';
 import { registerBreakLock } from './commands/break-lock.js';
 import { registerRename } from './commands/rename.js';
 import { registerDump } from './commands/dump.js';
+import { registerExportTar } from './commands/export-tar.js';
+import { registerImportTar } from './commands/import-tar.js';
 import { registerFind } from './commands/find.js';
 import { registerStats } from './commands/stats.js';
 import { registerCompletion } from './commands/completion.js';
@@ -125,6 +127,8 @@ export function createProgram(io: CliIO, options: { jsonErrors?: boolean } = {})
   }
   registerRename(program, io);
   registerDump(program, io);
+  registerExportTar(program, io);
+  registerImportTar(program, io);
   registerFind(program, io);
   registerStats(program, io);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(output(io));

@@ -38,6 +38,8 @@ const RUNS: [command: string, args: string[] | null][] = [
   ['stats', ['stats']],
   ['stats', ['stats', 'a1']],
   ['dump', null],
+  ['export-tar', ['export-tar', 'a1', '../a1.tar']],
+  ['import-tar', ['import-tar', 'a1-imported', '../a1.tar']],
   ['rename', ['rename', 'a2', 'a2-renamed']],
   ['completion', null],
   ['rdelete', ['rdelete', '--dry-run']],
