@@ -63,7 +63,9 @@ Storage limits (global options; defaults per backend, from its connection capaci
   --json results carry "backend": {requests by kind, retries, bytesUp, bytesDown}.
 
 Repositories: a path or file:///path, sftp://user@host:port/path, s3://bucket/prefix,
-gs://bucket/prefix, az://account/container/prefix (see docs/cli.md).
+gs://bucket/prefix, az://account/container/prefix (see docs/cli.md). An sftp:// host is looked
+up in ~/.ssh/config (HostName, Port, User, IdentityFile, UserKnownHostsFile, ProxyJump; the URL
+wins); CAIRN_SSH_CONFIG=PATH reads that file instead, =none none.
 
 Archive names and globs expand {hostname}, {fqdn}, {user}, {pid}, {now}, {utcnow}, {now:%Y-%m-%d}.
 
