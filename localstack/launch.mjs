@@ -34,17 +34,18 @@ export async function freePort() {
 }
 
 /**
- * Starts server `name`; resolves to `{ name, pid, env, stateDir, stop() }` once it is ready,
+ * Starts server `name` (with `env` added to its environment: a harness mode, e.g. SFTP_HIDE);
+ * resolves to `{ name, pid, env, stateDir, stop() }` once it is ready,
  * rejects with the tail of its output when it exits or does not get ready in time.
  */
-export async function startServer(name, { stateDir, detached = false } = {}) {
+export async function startServer(name, { stateDir, detached = false, env: extraEnv = {} } = {}) {
   if (!SERVERS.includes(name)) throw new Error(`unknown server "${name}": one of ${SERVERS.join(', ')}`);
   if (name !== 'sftp') ensureInstalled();
   const state = stateDir ?? mkdtempSync(join(tmpdir(), `cairn-${name}-`));
   mkdirSync(state, { recursive: true });
   const port = await freePort();
   const child = spawn(process.execPath, [join(LOCALSTACK, name, 'start.mjs')], {
-    env: { ...process.env, STATE_DIR: state, PORT: String(port), TMPDIR: state },
+    env: { ...process.env, ...extraEnv, STATE_DIR: state, PORT: String(port), TMPDIR: state },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached,
   });

@@ -44,6 +44,17 @@ writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostPub}\n`, { mode: 0o600 });
 const dataDir = join(state, 'data');
 mkdirSync(dataDir, { mode: 0o700 });
 
+// The SFTP subsystem: OpenSSH's internal-sftp, or a server other than OpenSSH modelled for
+// cairn's tests. SFTP_DENY=request,... (names as `sftp-server -Q requests` lists them, e.g.
+// posix-rename,hardlink) refuses those requests while still advertising the extensions
+// (internal-sftp -P, as an administrator's sshd_config may); SFTP_HIDE=ext,... does not offer them
+// at all and SFTP_RENAME_REPLACES=1 makes plain rename replace an existing target (filter.mjs).
+const hide = process.env.SFTP_HIDE ?? '';
+const subsystem = hide || process.env.SFTP_RENAME_REPLACES === '1'
+  ? `${process.execPath} ${join(import.meta.dirname, 'filter.mjs')}${hide ? ` --hide ${hide}` : ''}${process.env.SFTP_RENAME_REPLACES === '1' ? ' --rename-replaces' : ''}`
+  : `internal-sftp${process.env.SFTP_DENY ? ` -P ${process.env.SFTP_DENY}` : ''}`;
+if (/[^\w@.,/ -]/.test(subsystem)) { console.error(`unsafe subsystem command: ${subsystem}`); process.exit(2); }
+
 const config = join(state, 'sshd_config');
 writeFileSync(config, [
   'ListenAddress 127.0.0.1',
@@ -60,7 +71,7 @@ writeFileSync(config, [
   'MaxSessions 32',
   'MaxStartups 64:30:128',
   'LogLevel INFO',
-  'Subsystem sftp internal-sftp',
+  `Subsystem sftp ${subsystem}`,
   '',
 ].join('\n'));
 
