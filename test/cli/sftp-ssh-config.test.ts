@@ -5,7 +5,7 @@
 // proxy that counts the bytes, so the test sees the backup pass through the jump).
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tryStartServer } from '../helpers/servers.js';
@@ -75,6 +75,18 @@ if (server instanceof Error) {
   describe('sftp: ~/.ssh/config for the host in the URL', () => {
     test('an alias gets HostName, Port, User, IdentityFile and UserKnownHostsFile from the config', async () => {
       await roundTrip(`sftp://myalias${SFTP_ROOT}/alias-repo`, 'alias');
+      // Every file and folder the backend made on the server is private to the user (0600/0700).
+      const walk = async (dir: string): Promise<[string, number][]> => {
+        const out: [string, number][] = [[dir, (await stat(dir)).mode & 0o777]];
+        for (const e of await readdir(dir, { withFileTypes: true })) {
+          if (e.isDirectory()) out.push(...await walk(join(dir, e.name)));
+          else out.push([join(dir, e.name), (await stat(join(dir, e.name))).mode & 0o777]);
+        }
+        return out;
+      };
+      const modes = await walk(join(SFTP_ROOT, 'alias-repo'));
+      assert.ok(modes.length > 5);
+      for (const [path, mode] of modes) assert.equal(mode & 0o077, 0, `${path} is ${mode.toString(8)}`);
     });
 
     test('URL parts win over the config: port and user', async () => {
