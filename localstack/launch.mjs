@@ -34,9 +34,9 @@ export async function freePort() {
 }
 
 /**
- * Starts server `name`; resolves to `{ name, pid, env, stateDir, stop() }` once it is ready,
- * rejects with the tail of its output when it exits or does not get ready in time. `env`: extra
- * variables for its start.mjs (a mode, e.g. CAIRN_AZURE_MODE=oauth).
+ * Starts server `name` (with `env` added to its environment: a harness mode, e.g. SFTP_HIDE or
+ * CAIRN_AZURE_MODE=oauth); resolves to `{ name, pid, env, stateDir, stop() }` once it is ready,
+ * rejects with the tail of its output when it exits or does not get ready in time.
  */
 export async function startServer(name, { stateDir, detached = false, env: extraEnv = {} } = {}) {
   if (!SERVERS.includes(name)) throw new Error(`unknown server "${name}": one of ${SERVERS.join(', ')}`);

@@ -8,7 +8,7 @@ import type { Backend, ByteRange, Capabilities, CreateStoreOptions, ListEntry, O
 import { AlreadyExistsError, BackendError, NotFoundError, ParentMissingError, StoreMissingError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
-import { DIR_MODE, TEMP_PREFIX, syncDir, writeAtomic } from './atomic-write.js';
+import { DIR_MODE, TEMP_PREFIX, syncDir, writeAtomic, type LinkSupport } from './atomic-write.js';
 import { errnoOf, translateError } from './errors.js';
 import { walkSorted } from './walk.js';
 
@@ -19,6 +19,8 @@ export class FsBackend implements Backend {
   readonly location: string;
   readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 16 };
   readonly #root: string;
+  /** Whether this store's file system has hard links: learnt at the first create-only put. */
+  readonly #links: LinkSupport = {};
 
   constructor(root: string) {
     this.#root = resolve(root);
@@ -80,7 +82,7 @@ export class FsBackend implements Backend {
     const path = this.#path(key);
     options?.signal?.throwIfAborted();
     try {
-      await writeAtomic(this.#root, path, bytes, options?.ifAbsent === true, options?.signal);
+      await writeAtomic(this.#root, path, bytes, options?.ifAbsent === true, options?.signal, this.#links);
     } catch (err) {
       const errno = errnoOf(err);
       if (errno === 'EEXIST' && options?.ifAbsent) throw new AlreadyExistsError(`fs put ${key}: object exists`, { backend: this.name, key, cause: err });

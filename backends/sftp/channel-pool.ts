@@ -6,7 +6,8 @@
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { BackendError, PermissionError } from '../../src/store/errors.js';
-import type { SftpConfig } from './config.js';
+import type { Duplex } from 'node:stream';
+import type { SftpConfig, SshEndpoint } from './config.js';
 import { checkHostKey, fingerprint, hostEntryName, knownKeyTypes } from './known-hosts.js';
 import { translateError } from './translate-error.js';
 
@@ -25,7 +26,7 @@ const ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
 };
 
 /** Authentication methods in order: the agent, then each readable unencrypted key file. */
-function authMethods(config: SftpConfig): AnyAuthMethod[] {
+function authMethods(config: SshEndpoint): AnyAuthMethod[] {
   const methods: AnyAuthMethod[] = [];
   if (config.agent) methods.push({ type: 'agent', username: config.username, agent: config.agent });
   for (const key of config.keys) {
@@ -92,62 +93,92 @@ export class ChannelPool {
     return attempt;
   }
 
-  #open(): Promise<Connection> {
+  async #open(): Promise<Connection> {
     const config = this.#config;
-    const methods = authMethods(config);
-    if (methods.length === 0) {
-      return Promise.reject(new PermissionError('sftp: no key to offer: pass identity=PATH, put a key in ~/.ssh or start an ssh agent', { backend: 'sftp' }));
+    // ProxyJump: log in to each hop, then reach the next host through a forwarded channel of it.
+    const hops: InstanceType<typeof Client>[] = [];
+    let sock: Duplex | undefined;
+    let client: InstanceType<typeof Client> | undefined;
+    try {
+      for (const [i, hop] of config.jumps.entries()) {
+        const hopClient = await login(hop, sock);
+        hops.push(hopClient);
+        hopClient.on('close', () => client?.end()); // the path to the server is gone
+        const next = config.jumps[i + 1] ?? config;
+        sock = await new Promise<Duplex>((resolve, reject) => {
+          hopClient.forwardOut('127.0.0.1', 0, next.host, next.port, (err, stream) => (err
+            ? reject(new BackendError(`sftp: jump host ${hostEntryName(hop.host, hop.port)} could not reach ${hostEntryName(next.host, next.port)} (${err.message})`, { backend: 'sftp', cause: err }))
+            : resolve(stream)));
+        });
+      }
+      client = await login(config, sock);
+    } catch (err) {
+      for (const hop of hops) hop.end();
+      throw err;
     }
-    let refusal: BackendError | undefined;
-    const hostVerifier = (key: Buffer): boolean => {
-      const verdict = checkHostKey(config.knownHosts, config.host, config.port, key);
-      if (verdict === 'known' || (verdict === 'unknown' && config.acceptUnknownHost)) return true;
-      const type = key.subarray(4, 4 + key.readUInt32BE(0)).toString();
-      const name = hostEntryName(config.host, config.port);
-      const print = `${type} ${fingerprint(key)}`;
-      refusal = new PermissionError(verdict === 'unknown'
-        ? `sftp: host ${name} is not in known_hosts (${config.knownHosts.join(', ')}); its key is ${print}. Check that fingerprint, then add the host (ssh-keyscan -p ${config.port} ${config.host} >> ~/.ssh/known_hosts) or pass accept-unknown-host=1`
-        : `sftp: host ${name} presented ${verdict === 'revoked' ? 'a revoked' : 'a different'} key (${print}) than known_hosts lists: refusing to connect`, { backend: 'sftp' });
-      return false;
-    };
-    const preferred = knownKeyTypes(config.knownHosts, config.host, config.port).flatMap((t) => ALGORITHMS_FOR_TYPE[t] ?? [t]);
-    const connect: ConnectConfig = {
-      host: config.host,
-      port: config.port,
-      username: config.username,
-      authHandler: methods as ConnectConfig['authHandler'],
-      hostVerifier,
-      readyTimeout: 20_000,
-      keepaliveInterval: 10_000,
-      keepaliveCountMax: 3,
-      ...(preferred.length ? { algorithms: { serverHostKey: { prepend: preferred, append: [], remove: [] } as never } } : {}),
-    };
-    return new Promise<Connection>((resolve, reject) => {
-      const client = new Client();
-      const conn: Connection = { client, channels: [], next: 0, dead: false };
-      let settled = false;
-      const fail = (err: unknown) => {
-        conn.dead = true;
-        if (settled) return;
-        settled = true;
-        client.end();
-        reject(refusal ?? translateError(err, undefined, `sftp connect to ${hostEntryName(config.host, config.port)}`));
-      };
-      client.on('error', fail);
-      client.on('close', () => fail(new Error('Not connected')));
-      client.on('ready', () => {
-        const opened = Array.from({ length: this.#size }, () => new Promise<SFTPWrapper>((res, rej) => {
-          client.sftp((err, sftp) => (err ? rej(err) : res(sftp)));
-        }));
-        Promise.all(opened).then((channels) => {
-          for (const channel of channels) channel.on('close', () => { conn.dead = true; client.end(); });
-          conn.channels = channels;
-          if (settled) { client.end(); return; }
-          settled = true;
-          resolve(conn);
-        }, fail);
-      });
-      client.connect(connect);
-    });
+    const server = client;
+    const conn: Connection = { client: server, channels: [], next: 0, dead: false };
+    const endAll = () => { conn.dead = true; server.end(); for (const hop of hops) hop.end(); };
+    server.on('close', endAll);
+    try {
+      conn.channels = await Promise.all(Array.from({ length: this.#size }, () => new Promise<SFTPWrapper>((res, rej) => {
+        server.sftp((err, sftp) => (err ? rej(err) : res(sftp)));
+      })));
+    } catch (err) {
+      endAll();
+      throw translateError(err, undefined, `sftp connect to ${hostEntryName(config.host, config.port)}`);
+    }
+    for (const channel of conn.channels) channel.on('close', endAll);
+    if (this.#closed) endAll();
+    return conn;
   }
+}
+
+/** Connects and authenticates to `endpoint` (over `sock` when given: a ProxyJump hop's channel). */
+function login(endpoint: SshEndpoint, sock?: Duplex): Promise<InstanceType<typeof Client>> {
+  const methods = authMethods(endpoint);
+  const name = hostEntryName(endpoint.host, endpoint.port);
+  if (methods.length === 0) {
+    return Promise.reject(new PermissionError(`sftp: no key to offer to ${name}: pass identity=PATH, name one with IdentityFile in ~/.ssh/config, put a key in ~/.ssh or start an ssh agent`, { backend: 'sftp' }));
+  }
+  let refusal: BackendError | undefined;
+  const hostVerifier = (key: Buffer): boolean => {
+    const verdict = checkHostKey(endpoint.knownHosts, endpoint.hostKeyName, endpoint.hostKeyPort, key);
+    if (verdict === 'known' || (verdict === 'unknown' && endpoint.acceptUnknownHost)) return true;
+    const type = key.subarray(4, 4 + key.readUInt32BE(0)).toString();
+    const entry = hostEntryName(endpoint.hostKeyName, endpoint.hostKeyPort);
+    const print = `${type} ${fingerprint(key)}`;
+    refusal = new PermissionError(verdict === 'unknown'
+      ? `sftp: host ${entry} is not in known_hosts (${endpoint.knownHosts.join(', ')}); its key is ${print}. Check that fingerprint, then add the host (ssh-keyscan -p ${endpoint.port} ${endpoint.host} >> ~/.ssh/known_hosts) or pass accept-unknown-host=1`
+      : `sftp: host ${entry} presented ${verdict === 'revoked' ? 'a revoked' : 'a different'} key (${print}) than known_hosts lists: refusing to connect`, { backend: 'sftp' });
+    return false;
+  };
+  const preferred = knownKeyTypes(endpoint.knownHosts, endpoint.hostKeyName, endpoint.hostKeyPort).flatMap((t) => ALGORITHMS_FOR_TYPE[t] ?? [t]);
+  const connect: ConnectConfig = {
+    ...(sock ? { sock } : { host: endpoint.host, port: endpoint.port }),
+    username: endpoint.username,
+    authHandler: methods as ConnectConfig['authHandler'],
+    hostVerifier,
+    readyTimeout: 20_000,
+    keepaliveInterval: 10_000,
+    keepaliveCountMax: 3,
+    ...(preferred.length ? { algorithms: { serverHostKey: { prepend: preferred, append: [], remove: [] } as never } } : {}),
+  };
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(refusal ?? translateError(err, undefined, `sftp connect to ${name}`));
+    };
+    client.on('error', fail);
+    client.on('close', () => fail(new Error('Not connected')));
+    client.on('ready', () => {
+      settled = true; // later errors are followed by 'close', which the caller handles
+      resolve(client);
+    });
+    client.connect(connect);
+  });
 }

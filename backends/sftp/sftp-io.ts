@@ -33,6 +33,11 @@ export const unlink = (s: SFTPWrapper, path: string) => call((cb) => s.unlink(pa
 export const mkdir = (s: SFTPWrapper, path: string) => call((cb) => s.mkdir(path, { mode: 0o700 }, cb as never));
 export const rmdir = (s: SFTPWrapper, path: string) => call((cb) => s.rmdir(path, cb as never));
 export const readdir = (s: SFTPWrapper, path: string) => call<FileEntry[]>((cb) => s.readdir(path, cb as never));
+/** Plain SSH_FXP_RENAME: protocol v3 says it fails when `to` exists; some servers replace `to` instead. */
+export const rename = (s: SFTPWrapper, from: string, to: string) => call((cb) => s.rename(from, to, cb as never));
+/** Whether the server advertised extension `name` in its VERSION packet (ssh2 keeps the list). */
+export const advertises = (s: SFTPWrapper, name: string): boolean =>
+  Object.hasOwn((s as unknown as { _extensions?: Record<string, string> })._extensions ?? {}, name);
 /** `posix-rename@openssh.com`: replaces `to` atomically (plain SFTP rename refuses an existing target). */
 export const posixRename = (s: SFTPWrapper, from: string, to: string) => call((cb) => s.ext_openssh_rename(from, to, cb as never));
 /** `hardlink@openssh.com`: link(2) on the server, which fails when `to` exists. */

@@ -44,16 +44,26 @@ writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostPub}\n`, { mode: 0o600 });
 const dataDir = join(state, 'data');
 mkdirSync(dataDir, { mode: 0o700 });
 
+// The SFTP subsystem: OpenSSH's internal-sftp, or a server other than OpenSSH modelled for
+// cairn's tests. SFTP_DENY=request,... (names as `sftp-server -Q requests` lists them, e.g.
+// posix-rename,hardlink) refuses those requests while still advertising the extensions
+// (internal-sftp -P, as an administrator's sshd_config may); SFTP_HIDE=ext,... does not offer them
+// at all and SFTP_RENAME_REPLACES=1 makes plain rename replace an existing target (filter.mjs).
+const hide = process.env.SFTP_HIDE ?? '';
+let subsystem = hide || process.env.SFTP_RENAME_REPLACES === '1'
+  ? `${process.execPath} ${join(import.meta.dirname, 'filter.mjs')}${hide ? ` --hide ${hide}` : ''}${process.env.SFTP_RENAME_REPLACES === '1' ? ' --rename-replaces' : ''}`
+  : `internal-sftp${process.env.SFTP_DENY ? ` -P ${process.env.SFTP_DENY}` : ''}`;
 // SFTP_REQUEST_LOG=1: every SFTP request is logged (OpenSSH's sftp-server at DEBUG3, one line per
 // request: `debug3: request 12: open flags 26`) to $STATE_DIR/sftp-requests.log, so a benchmark can
 // count the protocol requests of any client (restic's included) the same way. Off by default: the
-// log costs a write per request.
-let subsystem = 'internal-sftp';
+// log costs a write per request. Plain OpenSSH only (not with the modes above).
 const requestLog = process.env.SFTP_REQUEST_LOG === '1' ? join(state, 'sftp-requests.log') : undefined;
 if (requestLog) {
+  if (subsystem !== 'internal-sftp') { console.error('SFTP_REQUEST_LOG cannot be combined with SFTP_DENY, SFTP_HIDE or SFTP_RENAME_REPLACES'); process.exit(2); }
   subsystem = join(state, 'sftp-logged.sh');
   writeFileSync(subsystem, `#!/bin/sh\nexec /usr/lib/openssh/sftp-server -e -l DEBUG3 2>>'${requestLog}'\n`, { mode: 0o755 });
 }
+if (/[^\w@.,/ -]/.test(subsystem)) { console.error(`unsafe subsystem command: ${subsystem}`); process.exit(2); }
 
 const config = join(state, 'sshd_config');
 writeFileSync(config, [

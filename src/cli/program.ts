@@ -71,6 +71,8 @@ service-account key or workload identity federation file; gcloud login; the meta
 az:// uses AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN; with
 none of them, or with ?auth=entra, Microsoft Entra ID (DefaultAzureCredential: AZURE_TENANT_ID +
 AZURE_CLIENT_ID + AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE, managed identity, az login).
+An sftp:// host is looked up in ~/.ssh/config (HostName, Port, User, IdentityFile,
+UserKnownHostsFile, ProxyJump; the URL wins); CAIRN_SSH_CONFIG=PATH reads that file instead, =none none.
 
 Archive names and globs expand {hostname}, {fqdn}, {user}, {pid}, {now}, {utcnow}, {now:%Y-%m-%d}.
 

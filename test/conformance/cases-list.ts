@@ -16,7 +16,7 @@ function manyKeys(): string[] {
   return keys;
 }
 
-export function registerListCases(make: MakeBackend, settings: { largeBytes: number }): void {
+export function registerListCases(make: MakeBackend, settings: { largeBytes: number; caseInsensitive?: boolean }): void {
   test('list over 1 500 keys: every key once, with sizes, in byte order, by prefix', () => withStore(make, async (b) => {
     const keys = manyKeys();
     await forEachLimited(keys, 16, (key) => b.put(key, patternBytes(key.length, 1)));
@@ -38,7 +38,8 @@ export function registerListCases(make: MakeBackend, settings: { largeBytes: num
     assert.deepEqual(await collect(b.list('nothing/')), []);
   }));
 
-  test('list orders by the full key bytes, not folder by folder', () => withStore(make, async (b) => {
+  const caseSkip = settings.caseInsensitive ? { skip: 'the store folds case: case-distinct keys collide' } : {};
+  test('list orders by the full key bytes, not folder by folder', caseSkip, () => withStore(make, async (b) => {
     // '/' (0x2f) sorts after '-' and '.', before digits, '=', letters and '_'.
     // No key is also the "folder" of another (`k/a` beside `k/a/b`): file systems cannot hold both.
     const keys = ['k/b', 'k/a/b', 'k-a', 'k.a', 'k0', 'k=', 'kA', 'k_', 'ka', 'k/-', 'k/A/B/C', 'k/a-', 'k/a.b', 'k/a0', 'k/ab/c'];
