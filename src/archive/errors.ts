@@ -15,6 +15,8 @@ export type ArchiveErrorCode =
   | 'EKEY_MISSING'
   | 'ENO_SOURCE'
   | 'EINTERRUPTED'
+  | 'EUNRELATED_REPOSITORY'
+  | 'ESAME_REPOSITORY'
   | SecurityErrorCode;
 
 /** Codes of `RepositorySecurityError`: what the local security state or the key checks refused. */
@@ -123,5 +125,15 @@ export class InterruptedError extends ArchiveError {
       : `interrupted by ${signal}: nothing was stored, the repository is unchanged`);
     this.signal = signal;
     this.checkpoint = checkpoint;
+  }
+}
+
+/**
+ * `transfer` between repositories that do not share the chunk-id key (`ESAME_REPOSITORY`: both names lead to one
+ * repository). Nothing was read or written.
+ */
+export class UnrelatedRepositoryError extends ArchiveError {
+  constructor(code: 'EUNRELATED_REPOSITORY' | 'ESAME_REPOSITORY', message: string) {
+    super(code, message);
   }
 }
