@@ -55,7 +55,7 @@ export interface TransferOptions {
   includeCheckpoints?: boolean;
   /** Read what is needed to count, write nothing. */
   dryRun?: boolean;
-  /** Sealed bytes put into the destination between commits (default: its segment size, at least 1 MiB). */
+  /** Sealed bytes put into the destination between commits (default: 3/4 of its segment size, at least 1 MiB). */
   commitBytes?: number;
   onProgress?: (progress: TransferProgress) => void;
   /**
@@ -145,7 +145,8 @@ export async function transferArchives(dst: OpenedRepository, src: OpenedReposit
       await copier.commit();
       const sealed = await dst.codec.seal(whole.id, whole.plaintext);
       await putSealedRecord(dst, whole.record.name, whole.id, sealed);
-      await dst.journal?.append({ added: [{ name: whole.record.name, id: whole.id }] });
+      // Checkpoints are not journaled (as create leaves them): they come and go without the journal's say.
+      if (!whole.record.checkpoint) await dst.journal?.append({ added: [{ name: whole.record.name, id: whole.id }] });
     }
     transferred += 1;
     archives.push(entry);
@@ -180,7 +181,9 @@ class ChunkCopier {
     this.#dst = dst;
     this.#src = src;
     this.#options = options;
-    this.#commitBytes = options.commitBytes ?? Math.max(1024 * 1024, dst.repository.config.segmentSize);
+    // Three quarters of a segment: the COMMIT entry then usually lands in the segment the transaction filled, so a
+    // transaction is one segment object, and an interruption loses at most about one.
+    this.#commitBytes = options.commitBytes ?? Math.max(1024 * 1024, Math.floor(dst.repository.config.segmentSize * 3 / 4));
   }
 
   /** Copies (or counts) every chunk of one archive the destination lacks. */

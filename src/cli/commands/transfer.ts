@@ -30,7 +30,8 @@ export interface TransferSummary extends TransferResult {
 /** Copies the archives this repository lacks from the other one; see docs/cli.md ("transfer"). */
 export async function runTransfer(options: TransferCommandOptions, io: CliIO): Promise<TransferSummary> {
   const dryRun = options.dryRun === true;
-  const mode = dryRun ? { readOnly: true, handlesInterrupt: true } : { compression: options.compression, handlesInterrupt: true };
+  // A dry run takes no lock on this side and opens it read-only: it is left byte for byte as it was.
+  const mode = dryRun ? { readOnly: true, lock: false, handlesInterrupt: true } : { compression: options.compression, handlesInterrupt: true };
   return withRepository(options, io, mode, async (dst, progress) => {
     const other = await openOtherRepository(options.otherRepo, io);
     let result: TransferResult;
