@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertSameTree, buildTree, cairn, describeTree, ok, oneLine, PASSPHRASE, startCairn, workspace } from './helpers.js';
@@ -24,8 +25,11 @@ test('a related repository of another mode gets every archive, restores exactly,
     await ok(['-r', srcRepo, 'rcreate', '--encryption', 'authenticated']);
     await ok(['-r', srcRepo, 'create', 'day1', '.'], { cwd: src });
     const made = JSON.parse(await ok(['-r', dstRepo, '--json', 'rcreate', '--encryption', 'repokey-chacha20-poly1305', '--other-repo', srcRepo], { env: DST_ENV })) as { id: string; relatedTo: string; encryption: string; otherBackend: Usage };
-    const srcInfo = JSON.parse(await ok(['-r', srcRepo, '--json', 'rinfo'])) as { id: string };
+    const srcInfo = JSON.parse(await ok(['-r', srcRepo, '--json', 'rinfo'])) as { id: string; idKeyFingerprint: string };
+    const dstInfo = JSON.parse(await ok(['-r', dstRepo, '--json', 'rinfo'], { env: DST_ENV })) as { id: string; idKeyFingerprint: string };
     assert.equal(made.relatedTo, srcInfo.id);
+    assert.equal(dstInfo.idKeyFingerprint, srcInfo.idKeyFingerprint, 'related: the same id key');
+    assert.notEqual(dstInfo.id, srcInfo.id);
     assert.equal(made.encryption, 'repokey-chacha20-poly1305');
     assert.ok(made.otherBackend.requests.get > 0);
 
@@ -119,6 +123,8 @@ test('refusals: unrelated repositories (exit 2, says how to make a related one),
 
     const unrelated = join(ws.dir, 'unrelated');
     await ok(['-r', unrelated, 'rcreate', '--encryption', 'repokey'], { env: DST_ENV });
+    const fingerprint = async (repo: string, env?: NodeJS.ProcessEnv) => (JSON.parse(await ok(['-r', repo, '--json', 'rinfo'], { env })) as { idKeyFingerprint: string }).idKeyFingerprint;
+    assert.notEqual(await fingerprint(unrelated, DST_ENV), await fingerprint(srcRepo));
     const r = await cairn(['-r', unrelated, 'transfer', '--other-repo', srcRepo], { env: DST_ENV });
     assert.equal(r.code, 2);
     assert.match(oneLine(r.stderr), /rcreate --other-repo/);
@@ -178,6 +184,50 @@ test('checkpoint archives are skipped unless --include-checkpoints', async () =>
     assert.deepEqual(copied.archives.map((a) => [a.name, a.status]), [['db.checkpoint', 'transferred']]);
     const listed = JSON.parse(await ok(['-r', dstRepo, '--json', 'rlist'], { env: DST_ENV })) as { archives: { name: string; checkpoint: boolean }[] };
     assert.deepEqual(listed.archives.map((a) => [a.name, a.checkpoint]), [['db.checkpoint', true]]);
+  } finally {
+    await ws.cleanup();
+  }
+});
+
+test('SIGINT during a transfer: what was copied is committed, exit 130 with one line, no archive yet; the rerun sends exactly the rest', async () => {
+  const ws = await workspace();
+  try {
+    const srcRepo = join(ws.dir, 'local');
+    const dstRepo = join(ws.dir, 'offsite');
+    const tree = join(ws.dir, 'tree');
+    await mkdir(tree);
+    for (let i = 0; i < 4; i++) await writeFile(join(tree, `f${i}.bin`), randomBytes(16 * 1024 * 1024));
+    await ok(['-r', srcRepo, 'rcreate', '--encryption', 'repokey']);
+    await ok(['-r', srcRepo, 'create', 'big', '.'], { cwd: tree });
+    await ok(['-r', dstRepo, 'rcreate', '--encryption', 'repokey', '--other-repo', srcRepo], { env: DST_ENV });
+    const total = JSON.parse(await ok(['-r', dstRepo, '--json', 'transfer', '--other-repo', srcRepo, '--dry-run'], { env: DST_ENV })) as TransferJson;
+    const deltas = async () => (await readdir(join(dstRepo, 'index')).catch(() => [] as string[])).length;
+
+    // Reading slowed to 4 MiB/s: half a second after the first commit the run holds a chunk or two put but not
+    // committed, and no commit is running (one is due only every 24 MiB), so only the stop itself can commit them.
+    const child = startCairn(['-r', dstRepo, '--limit-download', '4MiB', 'transfer', '--other-repo', srcRepo], { env: DST_ENV });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout!.resume();
+    const closed = once(child, 'close') as Promise<[number | null]>;
+    for (let i = 0; i < 1200 && (await deltas()) === 0 && child.exitCode === null; i++) await sleep(50);
+    await sleep(500);
+    assert.equal(child.exitCode, null, 'still running');
+    const atSignal = await deltas();
+    child.kill('SIGINT');
+    const [code] = await closed;
+    assert.equal(code, 130, stderr);
+    oneLine(stderr);
+    assert.ok((await deltas()) > atSignal, 'what was copied since the last commit was committed on the way out');
+    const before = JSON.parse(await ok(['-r', dstRepo, '--json', 'rinfo'], { env: DST_ENV })) as { chunks: number; archives: number };
+    assert.equal(before.archives, 0);
+    const rerun = JSON.parse(await ok(['-r', dstRepo, '--json', 'transfer', '--other-repo', srcRepo], { env: DST_ENV })) as TransferJson;
+    assert.equal(rerun.transferred, 1);
+    assert.equal(rerun.chunks, total.chunks - before.chunks);
+    const target = join(ws.dir, 'restore');
+    await mkdir(target);
+    await ok(['-r', dstRepo, 'extract', 'big'], { cwd: target, env: DST_ENV });
+    assertSameTree(await describeTree(target), await describeTree(tree));
   } finally {
     await ws.cleanup();
   }
