@@ -44,6 +44,7 @@ function run(cmd: string, args: string[], options: { cwd: string; env: NodeJS.Pr
 export default async function transferBench(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'cairn-bench-transfer-'));
   const rows: Row[] = [];
+  const log = (row: Row): void => { rows.push(row); console.log(`measured: ${JSON.stringify(row)}`); };
   let remote: RemoteRepo | undefined;
   try {
     const src = join(work, 'src');
@@ -68,7 +69,7 @@ export default async function transferBench(): Promise<void> {
       s3.proxy.resetCounts();
       const t0 = performance.now();
       const doc = JSON.parse(await must(['-r', s3.url, '--json', 'transfer', '--other-repo', local], dstEnv)) as { chunks: number; bytes: number; stored: number; backend: Usage; otherBackend: Usage };
-      rows.push({
+      log({
         tool: 'cairn transfer', run: label, seconds: (performance.now() - t0) / 1000, proxy: proxyText(s3), own: usageText(doc.backend), other: usageText(doc.otherBackend),
         note: `${doc.chunks} chunks, ${(doc.bytes / MIB).toFixed(1)} MiB plaintext, stored ${(doc.stored / MIB).toFixed(1)} MiB`,
       });
@@ -89,11 +90,12 @@ export default async function transferBench(): Promise<void> {
       s3.proxy.resetCounts();
       const t0 = performance.now();
       await restic(['-r', resticS3, 'copy', '--from-repo', resticLocal]);
-      rows.push({ tool: 'restic copy', run: label, seconds: (performance.now() - t0) / 1000, proxy: proxyText(s3) });
+      log({ tool: 'restic copy', run: label, seconds: (performance.now() - t0) / 1000, proxy: proxyText(s3) });
     };
     if (hasRestic) {
-      await restic(['-r', resticLocal, 'init']);
-      await run('restic', ['-q', '-r', resticLocal, 'backup', '--host', 'bench', '.'], { cwd: src, env: { ...resticEnv, RESTIC_PASSWORD: SRC_PASSPHRASE } });
+      const asSource = { cwd: src, env: { ...resticEnv, RESTIC_PASSWORD: SRC_PASSPHRASE } };
+      await run('restic', ['-q', '-r', resticLocal, 'init'], asSource);
+      await run('restic', ['-q', '-r', resticLocal, 'backup', '--host', 'bench', '.'], asSource);
       await restic(['-r', resticS3, 'init', '--copy-chunker-params', '--from-repo', resticLocal]);
       await resticCopy('day 1');
     }
