@@ -162,8 +162,9 @@ test('kill -9 in the middle of a transfer to S3: the rerun sends exactly what wa
         if (!committed) await sleep(50);
       }
       assert.ok(committed && child.exitCode === null, 'the transfer committed once and was still running');
-      // Into its next transaction (about 12 MiB at 8 MiB/s), so the kill leaves uploaded but uncommitted data behind.
-      await sleep(1500);
+      // Into its next transaction: killed once 8 MiB more reached the server, so uploaded but uncommitted data is left behind.
+      const sent = remote.proxy.counts.bytesUp;
+      for (let i = 0; i < 400 && remote.proxy.counts.bytesUp < sent + 8 * 1024 * 1024 && child.exitCode === null; i++) await sleep(25);
       child.kill('SIGKILL');
       await closed;
     } finally {
