@@ -8,13 +8,12 @@
  * rerun sends only what the destination has not committed.
  */
 import { sameIdKey } from '../engine/index.js';
-import { listArchiveNames, putSealedRecord, readRecordWhole, recordId, type ArchiveRecord } from './archive-record.js';
+import { isUnreadableRecord, listArchiveNames, putSealedRecord, readRecordWhole, recordId, type ArchiveRecord } from './archive-record.js';
 import { fetchChunks } from './chunk-fetch.js';
 import { InterruptedError, UnrelatedRepositoryError } from './errors.js';
 import { readItems } from './item-stream.js';
 import type { OpenedRepository } from './open.js';
 import type { ArchiveContext } from './ports.js';
-import { isUnreadableRecord } from './archive-record.js';
 
 /** What happened to one archive of the source. */
 export type TransferStatus =
