@@ -74,6 +74,13 @@ export function registerTransfer(program: Command, io: CliIO): void {
     .option('-n, --dry-run', 'count what would be copied (reads the item streams of the other repository), write nothing')
     .option('--include-checkpoints', 'copy checkpoint archives (NAME.checkpoint) too; skipped by default')
     .option('-C, --compression <spec>', 'compression of the chunks written here: none, lz4, zstd[,LEVEL], zlib[,LEVEL] or auto[,SPEC]', parseCompression, 'lz4')
+    .addHelpText('after', `
+Once: cairn -r DST rcreate --other-repo SRC --encryption repokey   (DST shares SRC's chunk-id key)
+Then, e.g. nightly after the local backup:
+  CAIRN_PASSPHRASE=<DST's> CAIRN_OTHER_PASSPHRASE=<SRC's> cairn -r s3://bucket/offsite transfer --other-repo /backup/local
+Exit codes: 0 ok; 1 warnings (an archive name taken by another archive here, a source record that
+cannot be read); 2 error (unrelated repositories: EUNRELATED_REPOSITORY); 130/143 stopped by
+SIGINT/SIGTERM, what was copied is committed and a rerun continues. See docs/replication.md.`)
     .action(async (opts: Omit<TransferCommandOptions, 'repo'>, cmd: Command) => {
       const g = globalsOf(cmd);
       await runTransfer({ ...opts, repo: repoUrl(g, io), json: g.json, progress: g.progress }, io);
