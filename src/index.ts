@@ -17,7 +17,7 @@ export type { CreateOptions as RepositoryCreateOptions, OpenOptions as Repositor
 export {
   EngineError, WrongPassphraseError, KeyCorruptError, KeyOutdatedError, PassphraseUnavailableError, ChunkIntegrityError,
   UnsupportedFormatError, InvalidOptionError, WorkerFailedError,
-  createKey, openKey, changePassphrase, describeKey, keyFingerprint, exportKey, importKey, readPassphrase, DEFAULT_KDF, parseMode,
+  createKey, openKey, changePassphrase, describeKey, keyFingerprint, sameIdKey, idKeyFingerprint, exportKey, importKey, readPassphrase, DEFAULT_KDF, parseMode,
   storedInRepository, parseCompression, formatCompression, DEFAULT_CHUNKER,
   type KeyMaterial, type KeyMode, type KdfParams, type ExportFormat, type ReadPassphraseOptions, type PromptInput,
   type ChunkerOptions, type CompressionSpec,

@@ -141,12 +141,21 @@ function wellTyped(w: Record<string, unknown>): boolean {
 
 /** Reads, authenticates and decodes an archive record; missing → `ArchiveNotFoundError`. */
 export async function readRecord(ctx: ArchiveContext, name: string): Promise<ArchiveRecord> {
+  return (await readRecordWhole(ctx, name)).record;
+}
+
+/**
+ * `readRecord`, with the record's id and its authenticated plaintext: `transfer` seals that same plaintext under the
+ * same id in a related repository, so the copy is byte for byte the same record (and the journals name the same id).
+ */
+export async function readRecordWhole(ctx: ArchiveContext, name: string): Promise<{ record: ArchiveRecord; id: Uint8Array; plaintext: Uint8Array }> {
   const bytes = await ctx.repository.getRecord(recordName(name));
   if (bytes === undefined) throw new ArchiveNotFoundError(name);
   let w: Record<string, unknown>;
+  const id = bytes.slice(0, 32);
+  let plaintext: Uint8Array;
   try {
-    const id = bytes.subarray(0, 32);
-    const plaintext = await ctx.codec.open(id, bytes.subarray(32));
+    plaintext = await ctx.codec.open(id, bytes.subarray(32));
     if (!Buffer.from(ctx.codec.chunkId(plaintext)).equals(id)) throw new Error('record id mismatch');
     w = decodeBounded(plaintext, recordCodec.decoder()) as Record<string, unknown>;
     if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new Error('record is not a map');
@@ -155,13 +164,30 @@ export async function readRecord(ctx: ArchiveContext, name: string): Promise<Arc
   }
   if (w.v !== 1 || w.name !== name || !wellTyped(w)) throw new ArchiveCorruptError(`record of archive "${name}" is not a valid archive record`);
   const s = (w.stats ?? {}) as Record<string, number>;
-  return {
+  const record: ArchiveRecord = {
     name, start: w.start as bigint, end: w.end as bigint, host: String(w.host ?? ''), user: String(w.user ?? ''),
     command: (w.command as string[]) ?? [], comment: String(w.comment ?? ''), checkpoint: w.checkpoint === true,
     items: w.items as Uint8Array[],
     stats: { files: s.files ?? 0, original: s.original ?? 0, compressed: s.compressed ?? 0, deduplicated: s.deduplicated ?? 0, chunks: s.chunks ?? 0 },
     paths: (w.paths as string[] | undefined) ?? [], tags: (w.tags as string[] | undefined) ?? [],
   };
+  return { record, id, plaintext };
+}
+
+/**
+ * Stores a record already sealed for this repository under `id` (`ifAbsent`: a name collision is `ArchiveExistsError`).
+ * The caller vouches that `sealed` is the record of `name`, e.g. `transfer` after authenticating it in the other repository.
+ */
+export async function putSealedRecord(ctx: ArchiveContext, name: string, id: Uint8Array, sealed: Uint8Array): Promise<void> {
+  const bytes = new Uint8Array(32 + sealed.length);
+  bytes.set(id, 0);
+  bytes.set(sealed, 32);
+  try {
+    await ctx.repository.putRecord(recordName(name), bytes, { ifAbsent: true });
+  } catch (error) {
+    if ((error as { code?: string })?.code === 'EALREADY_EXISTS') throw new ArchiveExistsError(name);
+    throw error;
+  }
 }
 
 /** Names of every archive (finished and checkpoints), sorted by name. */

@@ -17,6 +17,8 @@ export type ArchiveErrorCode =
   | 'EINTERRUPTED'
   | 'ETAR_INVALID'
   | 'EZSTD_UNAVAILABLE'
+  | 'EUNRELATED_REPOSITORY'
+  | 'ESAME_REPOSITORY'
   | SecurityErrorCode;
 
 /** Codes of `RepositorySecurityError`: what the local security state or the key checks refused. */
@@ -135,5 +137,15 @@ export class TarFormatError extends ArchiveError {
   constructor(offset: number, problem: string) {
     super('ETAR_INVALID', `not a tar cairn can import: ${problem} (member at byte ${offset}); nothing was stored`);
     this.offset = offset;
+  }
+}
+
+/**
+ * `transfer` between repositories that do not share the chunk-id key (`ESAME_REPOSITORY`: both names lead to one
+ * repository). Nothing was read or written.
+ */
+export class UnrelatedRepositoryError extends ArchiveError {
+  constructor(code: 'EUNRELATED_REPOSITORY' | 'ESAME_REPOSITORY', message: string) {
+    super(code, message);
   }
 }

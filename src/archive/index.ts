@@ -5,7 +5,7 @@
 export type { ArchiveContext, ChunkCodec, ChunkPurpose, ChunkRepository } from './ports.js';
 export {
   ArchiveError, ArchiveExistsError, ArchiveNotFoundError, PathNotFoundError, ArchiveNameError, ArchiveCorruptError, RecordUnreadableError, UnsafePathError, PatternError, InterruptedError, TarFormatError,
-  RepositorySecurityError, type ArchiveErrorCode, type SecurityErrorCode,
+  RepositorySecurityError, UnrelatedRepositoryError, type ArchiveErrorCode, type SecurityErrorCode,
 } from './errors.js';
 export {
   encodeItem, decodeItems, itemKind, pathText, pathBytes, type Item, type ItemKind, type ChunkRef,
@@ -31,6 +31,9 @@ export { repositoryStats, type RepositoryStats, type ArchiveUsage, type ChunkTot
 export { findItems, type FindOptions, type FindHits, type FindResult } from './find.js';
 export { dumpArchive, normalizeArchivePath, type DumpOptions, type DumpResult, type DumpSink } from './dump.js';
 export { tarHeader, tarEnd, type TarHeader, type TarType } from './tar-format.js';
+export {
+  transferArchives, checkRelated, type TransferOptions, type TransferResult, type TransferredArchive, type TransferProgress, type TransferStatus,
+} from './transfer.js';
 export { checkArchives, type CheckArchivesOptions, type CheckArchivesReport, type ArchiveProblem } from './check.js';
 export { sweepUnreferenced, compactArchives, type CompactResult } from './compact.js';
 export { readSettings, writeSettings, SETTINGS_RECORD, type ArchiveSettings } from './settings.js';

@@ -69,11 +69,15 @@ export class ItemStreamWriter {
 /** Item-stream chunks read ahead of the decoder: batches of 4, 4 at once, at most 16 chunks held. */
 const ITEM_LIMITS = { requests: 4, budget: 8 * 1024 * 1024, batchChunks: 4 };
 
-/** Yields the items of a stream in order; its chunks are read ahead through `fetchChunks`. */
-export async function* readItems(ctx: ArchiveContext, ids: readonly Uint8Array[]): AsyncGenerator<Item> {
+/**
+ * Yields the items of a stream in order; its chunks are read ahead through `fetchChunks`. `onChunk` sees each
+ * verified chunk of the stream before its items are decoded (`transfer` copies them from there, reading each once).
+ */
+export async function* readItems(ctx: ArchiveContext, ids: readonly Uint8Array[], options: { onChunk?(id: Uint8Array, plaintext: Uint8Array): Promise<void> } = {}): AsyncGenerator<Item> {
   async function* bytes(): AsyncGenerator<Uint8Array> {
-    for await (const { data, error } of fetchChunks(ctx, ids.map((id) => ({ id })), ITEM_LIMITS)) {
+    for await (const { ref, data, error } of fetchChunks(ctx, ids.map((id) => ({ id })), ITEM_LIMITS)) {
       if (data === undefined) throw error;
+      await options.onChunk?.(ref.id, data);
       yield data;
     }
   }

@@ -58,6 +58,12 @@ export interface InitOptions extends EngineCodecOptions, SecurityOptions {
   makeParentDirs?: boolean;
   /** Where a keyfile-mode key goes (default `keyFilePath(repository id)`). */
   keyFile?: string;
+  /**
+   * Make the new repository **related** to this open one (`rcreate --other-repo`): it shares its id key (MAC key,
+   * id algorithm, chunker seed) and chunker sizes, so `transferArchives` can copy between the two; its encryption
+   * key, passphrase and mode are its own. See docs/adr/0053-related-repositories.md.
+   */
+  relatedTo?: OpenedRepository;
 }
 
 export interface OpenRepositoryOptions extends EngineCodecOptions, SecurityOptions {
@@ -100,15 +106,18 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
   const mode = parseMode(options.encryption);
   const id = randomBytes(32).toString('hex');
   // The key first: a failure here (empty passphrase, bad KDF settings) leaves no repository behind.
-  const { key, blob } = await createKey(mode, mode === 'none' ? '' : await ask(options.passphrase), { kdf: options.kdf, repositoryId: id });
+  const other = options.relatedTo;
+  const otherSettings = other ? await readSettings(other) : undefined;
+  const { key, blob } = await createKey(mode, mode === 'none' ? '' : await ask(options.passphrase), { kdf: options.kdf, repositoryId: id, idKeyFrom: other?.key });
   const repository = await Repository.create(backend, { segmentSize: options.segmentSize, appendOnly: options.appendOnly, makeParentDirs: options.makeParentDirs, id });
   try {
     if (storedInRepository(mode) || mode === 'none') await repository.putKeyBlob(blob, { ifAbsent: true });
     else await writeKeyFile(options.keyFile ?? keyFilePath(id, options.env), blob);
     const statePath = securityStatePath(id, options.env ?? process.env, options.securityDir);
     await saveSecurityState(statePath, { mode, fingerprint: keyFingerprint(key), journals: {} }, { replaceJournals: true });
-    const opened = await withCodec(repository, key, options, { statePath, firstContact: false, rolledBack: [] });
-    await writeSettings(opened, { chunker: options.chunker });
+    // A related repository cuts files as the other one does: its chunker sizes, whatever the caller asked.
+    const opened = await withCodec(repository, key, other ? { ...options, chunker: otherSettings?.chunker } : options, { statePath, firstContact: false, rolledBack: [] });
+    await writeSettings(opened, other ? { chunker: otherSettings?.chunker, related: other.repository.config.id } : { chunker: options.chunker });
     return opened;
   } catch (error) {
     await repository.close();

@@ -1,10 +1,11 @@
 /**
  * Repository-wide archive settings that every client must share, stored sealed in the record
  * `records/settings` at `rcreate`: today the file chunker sizes (different sizes would defeat
- * deduplication between clients).
+ * deduplication between clients), and for a repository made related to another one (`rcreate
+ * --other-repo`) that repository's id, for people to read (relatedness itself is checked by comparing keys).
  *
  * Record bytes: id [32] | sealed envelope (bound to id) of the msgpack map
- *   { "v": 1, "chunker": { "min", "avg", "max" } | { "fixed" } }
+ *   { "v": 1, "chunker": { "min", "avg", "max" } | { "fixed" }, "related": str (64 hex digits; optional) }
  */
 import { resolveChunkerOptions, type ChunkerOptions } from '../engine/index.js';
 import { ArchiveCorruptError } from './errors.js';
@@ -16,11 +17,14 @@ export const SETTINGS_RECORD = 'settings';
 
 export interface ArchiveSettings {
   chunker?: ChunkerOptions;
+  /** The id of the repository whose id key this one shares since `rcreate --other-repo` (absent otherwise). */
+  related?: string;
 }
 
 /** Writes the settings once (`ifAbsent`). */
 export async function writeSettings(ctx: ArchiveContext, settings: ArchiveSettings): Promise<void> {
-  const plaintext = recordCodec.encoder.encode({ v: 1, chunker: settings.chunker });
+  // Absent when not related: older readers ignore the key, and unrelated repositories keep their exact old bytes.
+  const plaintext = recordCodec.encoder.encode({ v: 1, chunker: settings.chunker, ...(settings.related === undefined ? {} : { related: settings.related }) });
   const id = ctx.codec.chunkId(plaintext);
   const sealed = await ctx.codec.seal(id, plaintext);
   const bytes = new Uint8Array(32 + sealed.length);
@@ -38,10 +42,12 @@ export async function readSettings(ctx: ArchiveContext): Promise<ArchiveSettings
   if (!bytes) throw new ArchiveCorruptError('the repository settings record (records/settings) is missing');
   try {
     const plaintext = await ctx.codec.open(bytes.subarray(0, 32), bytes.subarray(32));
-    const w = decodeBounded(plaintext, recordCodec.decoder()) as { v?: number; chunker?: unknown } | null;
+    const w = decodeBounded(plaintext, recordCodec.decoder()) as { v?: number; chunker?: unknown; related?: unknown } | null;
     if (typeof w !== 'object' || w === null) throw new Error('settings are not a map');
     if (w.v !== 1) throw new Error(`settings version ${w.v}`);
-    return w.chunker === undefined || w.chunker === null ? {} : { chunker: validChunker(w.chunker) };
+    if (w.related !== undefined && (typeof w.related !== 'string' || !/^[0-9a-f]{64}$/.test(w.related))) throw new Error('related is not a repository id');
+    const related = w.related === undefined ? {} : { related: w.related };
+    return w.chunker === undefined || w.chunker === null ? related : { chunker: validChunker(w.chunker), ...related };
   } catch (cause) {
     throw new ArchiveCorruptError('the repository settings record does not authenticate', { cause });
   }

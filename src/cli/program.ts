@@ -29,6 +29,7 @@ import { registerExportTar } from './commands/export-tar.js';
 import { registerImportTar } from './commands/import-tar.js';
 import { registerFind } from './commands/find.js';
 import { registerStats } from './commands/stats.js';
+import { registerTransfer } from './commands/transfer.js';
 import { registerCompletion } from './commands/completion.js';
 
 export const VERSION = '0.1.0';
@@ -41,6 +42,8 @@ Environment:
                         run without a shell: use sh -c '...' for pipes)
   CAIRN_NEW_PASSPHRASE  new passphrase for "key change-passphrase"
   CAIRN_KEY_FILE        key file of a keyfile-mode repository (what --key-file sets)
+  CAIRN_OTHER_PASSPHRASE, CAIRN_OTHER_PASSCOMMAND, CAIRN_OTHER_KEY_FILE
+                        the same for the --other-repo of transfer and rcreate
   CAIRN_SECURITY_DIR    where this machine remembers each repository's key and journals
                         (default $XDG_CONFIG_HOME/cairn/security, i.e. ~/.config/cairn/security)
   CAIRN_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
@@ -133,6 +136,7 @@ export function createProgram(io: CliIO, options: { jsonErrors?: boolean } = {})
   registerImportTar(program, io);
   registerFind(program, io);
   registerStats(program, io);
+  registerTransfer(program, io);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(output(io));
   return program;
 }

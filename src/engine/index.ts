@@ -4,7 +4,7 @@
  */
 export { EngineError, WrongPassphraseError, KeyCorruptError, KeyOutdatedError, PassphraseUnavailableError, ChunkIntegrityError, UnsupportedFormatError, InvalidOptionError, WorkerFailedError } from './errors.js';
 
-export { createKey, openKey, changePassphrase, describeKey, keyFingerprint, deriveLocalKey, exportKey, importKey, readPassphrase, DEFAULT_KDF, MODE_IDS, parseMode, storedInRepository, suiteOfMode } from './keys/index.js';
+export { createKey, openKey, changePassphrase, describeKey, keyFingerprint, deriveLocalKey, sameIdKey, idKeyFingerprint, exportKey, importKey, readPassphrase, DEFAULT_KDF, MODE_IDS, parseMode, storedInRepository, suiteOfMode } from './keys/index.js';
 export type { CreateKeyOptions, ExportFormat, ReadPassphraseOptions, PromptInput, KdfParams, KeyMaterial, KeyMode } from './keys/index.js';
 
 export { createChunker, DEFAULT_CHUNKER, MAX_CHUNK_LIMIT, resolveChunkerOptions } from './chunker/index.js';

@@ -42,6 +42,9 @@ const RUNS: [command: string, args: string[] | null][] = [
   ['import-tar', ['import-tar', 'a1-imported', '../a1.tar']],
   ['rename', ['rename', 'a2', 'a2-renamed']],
   ['completion', null],
+  // `@other`: a repository related to this one (made by rcreate --other-repo before the runs).
+  ['transfer', ['transfer', '--other-repo', '@other', '--dry-run']],
+  ['transfer', ['transfer', '--other-repo', '@other']],
   ['rdelete', ['rdelete', '--dry-run']],
   ['rdelete', ['rdelete', '--yes']],
 ];
@@ -114,11 +117,18 @@ test('every command\'s --json output follows the JSON conventions of docs/cli.md
     assert.deepEqual(missing.map((c) => c.name), [], 'every command has an entry in RUNS (its --json run, or null)');
 
     const outputs: [string, Record<string, unknown>[]][] = [['rcreate -e repokey', setup[0]!], ['create a1 .', setup[1]!]];
-    for (const [name, args] of RUNS) {
+    const other = join(ws.dir, 'other');
+    if (commands.some((c) => c.name === 'transfer')) {
+      const made = await cairn(['-r', other, '--json', 'rcreate', '-e', 'repokey', '--other-repo', ws.repo], { env: { CAIRN_OTHER_PASSPHRASE: PASSPHRASE } });
+      assert.equal(made.code, 0, made.stderr);
+      outputs.push(['rcreate --other-repo', [JSON.parse(made.stdout) as Record<string, unknown>]]);
+    }
+    for (const [name, templateArgs] of RUNS) {
       const command = commands.find((c) => c.name === name);
-      if (!command || args === null) continue;
+      if (!command || templateArgs === null) continue;
+      const args = templateArgs.map((a) => (a === '@other' ? other : a));
       if (args.includes('--dry-run') && !command.options.includes('--dry-run')) continue;
-      const out = await docs(args, name === 'key change-passphrase' ? { CAIRN_NEW_PASSPHRASE: PASSPHRASE } : {});
+      const out = await docs(args, name === 'key change-passphrase' ? { CAIRN_NEW_PASSPHRASE: PASSPHRASE } : name === 'transfer' ? { CAIRN_OTHER_PASSPHRASE: PASSPHRASE } : {});
       outputs.push([args.join(' '), out]);
       const last = out.at(-1)!;
       checkBackend(last, args.join(' '));

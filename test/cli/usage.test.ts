@@ -13,7 +13,7 @@ import { runPrune } from '../../src/cli/commands/prune.js';
 import { PruneRulesError } from '../../src/archive/prune-policy.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
-const COMMANDS = ['rcreate', 'rinfo', 'rlist', 'rdelete', 'create', 'list', 'extract', 'info', 'diff', 'delete', 'prune', 'compact', 'check', 'key', 'rename', 'dump', 'find', 'stats'];
+const COMMANDS = ['rcreate', 'rinfo', 'rlist', 'rdelete', 'create', 'list', 'extract', 'info', 'diff', 'delete', 'prune', 'compact', 'check', 'key', 'rename', 'dump', 'find', 'stats', 'transfer'];
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const io = createMemoryIO({ env });
@@ -50,6 +50,7 @@ test('usage errors exit 2 with one line and touch nothing', async () => {
     [['-r', '/nonexistent', 'create', '-C', 'brotli', 'a', '/tmp'], {}],
     [['-r', '/nonexistent', 'delete'], {}],
     [['-r', '/nonexistent', 'rdelete'], {}],
+    [['-r', '/nonexistent', 'transfer'], {}],
   ];
   for (const [argv, env] of cases) {
     const r = await run(argv, env);

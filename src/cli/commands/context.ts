@@ -5,7 +5,7 @@
  * command's result is printed once the store is closed, so the `backend` request counts it
  * carries (JSON) or the summary line (text) include the lock's release.
  */
-import { InterruptedError, openRepository, openStore, readPassphrase, type OpenedRepository, type Store, type StoreLimits } from '../../index.js';
+import { InterruptedError, openRepository, openStore, readPassphrase, redactUrl, type OpenedRepository, type Store, type StoreLimits } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatCostLine, formatUsageLine, jsonLine } from '../format.js';
@@ -28,7 +28,7 @@ export interface RunSettings {
 }
 
 /** Commands whose human summary ends with the request line (and the estimated cost line). */
-const SUMMARY_COMMANDS = new Set(['create', 'extract', 'check', 'compact', 'prune']);
+const SUMMARY_COMMANDS = new Set(['create', 'extract', 'check', 'compact', 'prune', 'transfer']);
 /**
  * Commands that print as they go (JSON lines with --json) instead of one result: when the store
  * closes they end with one more line, `{"backend": …}` with --json (and prune, in text, its request line).
@@ -98,6 +98,43 @@ export function openSideStore(location: string, io: CliIO, counter: Store['count
   return openStore(location, { env: io.env, ...settings.get(io)?.limits, counter, ...noticesOf(io) });
 }
 
+/**
+ * Opens the other repository of `transfer` and `rcreate --other-repo` (read-only, shared lock) with its own store and
+ * request counter (reported as `otherBackend`), the run's limits and retry lines, and its own key: passphrase from
+ * CAIRN_OTHER_PASSPHRASE or CAIRN_OTHER_PASSCOMMAND (else a prompt naming it), key file from CAIRN_OTHER_KEY_FILE (else
+ * the default location for its id). `close()` closes repository and store; `usage()` is its final accounting.
+ */
+export async function openOtherRepository(location: string, io: CliIO, options: { lock?: boolean } = {}): Promise<{ opened: OpenedRepository; store: Store; close(): Promise<void> }> {
+  const run = settings.get(io);
+  const store = await openStore(location, { env: io.env, ...run?.limits, ...noticesOf(io) });
+  try {
+    const opened = await openRepository(store, {
+      passphrase: () => readPassphrase({ env: io.env, prompt: `Enter passphrase of the other repository (${redactUrl(location)}): `, variables: { passphrase: 'CAIRN_OTHER_PASSPHRASE', command: 'CAIRN_OTHER_PASSCOMMAND' } }),
+      readOnly: true,
+      lock: options.lock,
+      keyFile: io.env.CAIRN_OTHER_KEY_FILE || undefined,
+      env: io.env,
+      indexCache: run?.noCache !== true,
+      warn: (message) => io.warn(message),
+      // Only chunk ids are read on this side: no pipeline workers.
+      workers: 0,
+    });
+    return {
+      opened, store,
+      async close() {
+        try {
+          await opened.close();
+        } finally {
+          await store.close();
+        }
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
 const notices = new WeakMap<CliIO, ReturnType<typeof retryNotices>>();
 
 /** The run's retry lines on stderr (retry-notice.ts), one set for every store of the run. */
@@ -121,7 +158,7 @@ export interface OpenMode {
   /** False: take no lock (with readOnly; `create --dry-run`). */
   lock?: boolean;
   compression?: string;
-  /** `work` watches `io.interrupt` itself and stops cleanly (create); otherwise a signal abandons it. */
+  /** `work` watches `io.interrupt` itself and stops cleanly (create, transfer); otherwise a signal abandons it. */
   handlesInterrupt?: boolean;
   /** Do not read the index objects: `check --repair` rebuilds them from the segments. */
   skipIndex?: boolean;

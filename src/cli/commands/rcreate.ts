@@ -1,9 +1,9 @@
 /** `cairn rcreate`: create a new, empty repository with a key of the chosen mode. */
 import type { Command } from 'commander';
-import { initRepository, keyFilePath, readPassphrase } from '../../index.js';
+import { idKeyFingerprint, initRepository, keyFilePath, readPassphrase, type BackendUsage } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { globalsOf, parseEncryption, repoUrl } from '../options.js';
-import { emit, openCliStore, openSideStore, type RepoCommandOptions } from './context.js';
+import { emit, openCliStore, openOtherRepository, openSideStore, type RepoCommandOptions } from './context.js';
 import { UsageError } from '../errors.js';
 import { enclosingRepository } from '../nesting.js';
 import { redactUrl } from '../../index.js';
@@ -13,18 +13,24 @@ export interface RcreateOptions extends RepoCommandOptions {
   appendOnly?: boolean;
   /** Create missing folders above a folder repository (else refused: ENO_PARENT_FOLDER). */
   makeParentDirs?: boolean;
+  /** Make the new repository related to this one (shared chunk-id key and chunker), for `transfer`. */
+  otherRepo?: string;
 }
 
 /**
  * Creates the repository; refuses (EREPOSITORY_EXISTS) when one is already there, and (EUSAGE) a
  * location inside another repository, leaving everything unchanged.
  */
-export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ id: string; encryption: string; keyFile?: string }> {
+export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<RcreateResult> {
   const backend = await openCliStore(options.repo, io);
+  let other: Awaited<ReturnType<typeof openOtherRepository>> | undefined;
   try {
     const outer = await enclosingRepository(options.repo, (ancestor) => openSideStore(ancestor, io, backend.counter));
     if (outer !== undefined) throw new UsageError(`${redactUrl(options.repo)} lies inside the repository ${redactUrl(outer)}: choose a location outside it`);
+    // The other repository first (its passphrase before the new one's): a refusal there leaves nothing behind.
+    if (options.otherRepo !== undefined) other = await openOtherRepository(options.otherRepo, io);
     const opened = await initRepository(backend, {
+      relatedTo: other?.opened,
       encryption: options.encryption,
       passphrase: () => readPassphrase({ env: io.env, confirm: true }),
       appendOnly: options.appendOnly,
@@ -34,13 +40,32 @@ export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ 
     });
     const id = opened.repository.config.id;
     const keyFile = opened.key.mode.startsWith('keyfile-') ? io.env.CAIRN_KEY_FILE || keyFilePath(id, io.env) : undefined;
-    const result = { id, encryption: opened.key.mode, ...(keyFile ? { keyFile } : {}) };
     await opened.close();
-    emit(io, options, result, () => `created repository ${id} (${result.encryption})\n${backupAdvice(result.encryption, keyFile)}`);
+    const done = other;
+    other = undefined;
+    await done?.close();
+    const result: RcreateResult = {
+      id, encryption: opened.key.mode, ...(keyFile ? { keyFile } : {}),
+      ...(done ? { relatedTo: done.opened.repository.config.id, idKeyFingerprint: idKeyFingerprint(opened.key), otherBackend: done.store.counter.usage() } : {}),
+    };
+    const related = result.relatedTo ? `\nrelated to repository ${result.relatedTo} (they share the chunk-id key: "cairn transfer --other-repo" copies archives between them)` : '';
+    emit(io, options, result, () => `created repository ${id} (${result.encryption})${related}\n${backupAdvice(result.encryption, keyFile)}`);
     return result;
   } finally {
+    await other?.close();
     await backend.close();
   }
+}
+
+/** What `rcreate --json` prints (plus `backend`). */
+export interface RcreateResult {
+  id: string;
+  encryption: string;
+  keyFile?: string;
+  /** With --other-repo: the other repository's id, the shared id key's fingerprint, and its requests. */
+  relatedTo?: string;
+  idKeyFingerprint?: string;
+  otherBackend?: BackendUsage;
 }
 
 /** What to keep safe, as Borg and restic say after creating a repository. */
@@ -54,6 +79,7 @@ export function registerRcreate(program: Command, io: CliIO): void {
   program.command('rcreate')
     .description('create a new, empty repository')
     .requiredOption('-e, --encryption <mode>', 'key mode: repokey-aes-ocb, repokey-chacha20-poly1305, keyfile-aes-ocb, keyfile-chacha20-poly1305, authenticated, none (repokey = repokey-aes-ocb, keyfile = keyfile-aes-ocb)', parseEncryption)
+    .option('--other-repo <url>', 'make the new repository related to this existing one: it shares its chunk-id key and chunker (equal data, equal chunks), so "transfer --other-repo" can copy archives between them; its own key, passphrase and mode. The other passphrase comes from $CAIRN_OTHER_PASSPHRASE or $CAIRN_OTHER_PASSCOMMAND')
     .option('--append-only', 'refuse every operation that removes data')
     .option('--make-parent-dirs', 'create missing folders above a folder (path or sftp) repository; without it rcreate refuses, so a backup drive that is not mounted is not replaced by the disk below it')
     .action(async (opts: Omit<RcreateOptions, 'repo'>, cmd: Command) => {

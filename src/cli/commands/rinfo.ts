@@ -1,6 +1,6 @@
 /** `cairn rinfo`: the repository's id, key mode, format, archive and chunk counts, and its totals (as `cairn stats`). */
 import type { Command } from 'commander';
-import { listArchiveNames, repositoryStats } from '../../index.js';
+import { idKeyFingerprint, listArchiveNames, repositoryStats } from '../../index.js';
 import { totalsText, totalsView } from './stats.js';
 import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
@@ -14,6 +14,8 @@ export interface RepositoryInfo {
   segmentSize: number;
   archives: number;
   chunks: number;
+  /** Names the chunk-id key: equal for related repositories (`rcreate --other-repo`), which `transfer` can copy between. */
+  idKeyFingerprint: string;
   /** Size, original/deduplicated/compressed bytes, ratios: see `cairn stats`. */
   totals: Record<string, unknown>;
 }
@@ -26,6 +28,7 @@ export async function runRinfo(options: RepoCommandOptions, io: CliIO): Promise<
     const facts = {
       id: config.id, version: config.version, encryption: opened.key.mode, appendOnly: config.appendOnly,
       segmentSize: config.segmentSize, archives: (await listArchiveNames(opened)).length, chunks: opened.repository.count,
+      idKeyFingerprint: idKeyFingerprint(opened.key),
     };
     const info: RepositoryInfo = { ...facts, totals: totalsView(stats) };
     emit(io, options, info, () => `${Object.entries(facts).map(([k, v]) => `${k.padEnd(17)} ${String(v)}`).join('\n')}\n${totalsText(stats)}`);

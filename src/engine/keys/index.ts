@@ -1,5 +1,5 @@
 /** Keys: modes, creation, opening, passphrase changes, export/import and passphrase input. */
-export { createKey, openKey, changePassphrase, describeKey, keyFingerprint, deriveLocalKey } from './manage.js';
+export { createKey, openKey, changePassphrase, describeKey, keyFingerprint, deriveLocalKey, sameIdKey, idKeyFingerprint } from './manage.js';
 export type { CreateKeyOptions } from './manage.js';
 export { exportKey, importKey } from './export.js';
 export type { ExportFormat } from './export.js';

@@ -28,6 +28,11 @@ export interface ReadPassphraseOptions {
   output?: { write(text: string): unknown };
   /** Time limit for CAIRN_PASSCOMMAND, in ms (default 60 000). */
   commandTimeoutMs?: number;
+  /**
+   * The environment variables to read instead of CAIRN_PASSPHRASE and CAIRN_PASSCOMMAND: `transfer` and
+   * `rcreate --other-repo` read the other repository's passphrase from CAIRN_OTHER_PASSPHRASE / CAIRN_OTHER_PASSCOMMAND.
+   */
+  variables?: { passphrase: string; command: string };
 }
 
 /**
@@ -36,14 +41,17 @@ export interface ReadPassphraseOptions {
  */
 export async function readPassphrase(options: ReadPassphraseOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
-  if (env.CAIRN_PASSPHRASE !== undefined) return nonEmpty(env.CAIRN_PASSPHRASE, 'CAIRN_PASSPHRASE is set but empty: set it to the passphrase');
-  if (env.CAIRN_PASSCOMMAND) {
-    const line = await runPassCommand(env.CAIRN_PASSCOMMAND, env, options.commandTimeoutMs ?? 60_000);
-    return nonEmpty(line, 'CAIRN_PASSCOMMAND printed an empty first line: make it print the passphrase');
+  const { passphrase: PASS, command: COMMAND } = options.variables ?? { passphrase: 'CAIRN_PASSPHRASE', command: 'CAIRN_PASSCOMMAND' };
+  const given = env[PASS];
+  if (given !== undefined) return nonEmpty(given, `${PASS} is set but empty: set it to the passphrase`);
+  const command = env[COMMAND];
+  if (command) {
+    const line = await runPassCommand(command, COMMAND, env, options.commandTimeoutMs ?? 60_000);
+    return nonEmpty(line, `${COMMAND} printed an empty first line: make it print the passphrase`);
   }
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stderr;
-  if (!input.isTTY || !input.setRawMode) throw new PassphraseUnavailableError('set CAIRN_PASSPHRASE or CAIRN_PASSCOMMAND, or run on a terminal');
+  if (!input.isTTY || !input.setRawMode) throw new PassphraseUnavailableError(`set ${PASS} or ${COMMAND}, or run on a terminal`);
   const prompt = options.prompt ?? 'Enter passphrase: ';
   const first = nonEmpty(await promptNoEcho(input, output, prompt), 'an empty passphrase was entered: type the passphrase');
   if (!options.confirm) return first;
@@ -57,16 +65,16 @@ function nonEmpty(passphrase: string, why: string): string {
   return passphrase;
 }
 
-function runPassCommand(command: string, env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
+function runPassCommand(command: string, variable: string, env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
   const argv = splitCommand(command);
-  if (argv === undefined) return Promise.reject(new PassphraseUnavailableError('CAIRN_PASSCOMMAND has an unterminated quote or a trailing backslash: fix its quoting'));
-  if (argv.length === 0) return Promise.reject(new PassphraseUnavailableError('CAIRN_PASSCOMMAND names no command: set it to a command that prints the passphrase'));
+  if (argv === undefined) return Promise.reject(new PassphraseUnavailableError(`${variable} has an unterminated quote or a trailing backslash: fix its quoting`));
+  if (argv.length === 0) return Promise.reject(new PassphraseUnavailableError(`${variable} names no command: set it to a command that prints the passphrase`));
   return new Promise((resolve, reject) => {
     execFile(argv[0], argv.slice(1), { env, timeout, encoding: 'utf8', maxBuffer: 64 * 1024, shell: false }, (err, stdout) => {
       // The command's output may hold the secret, so neither it nor stderr goes into the error.
       if (!err) return resolve(stdout.split(/\r?\n/)[0]);
       const how = err.code === 'ENOENT' ? `"${argv[0]}" was not found` : err.killed ? `timed out after ${timeout} ms` : `exit ${String(err.code ?? err.signal ?? 'error')}`;
-      reject(new PassphraseUnavailableError(`CAIRN_PASSCOMMAND failed (${how}): run it by hand to see why (it runs without a shell: use sh -c '…' for pipes)`));
+      reject(new PassphraseUnavailableError(`${variable} failed (${how}): run it by hand to see why (it runs without a shell: use sh -c '…' for pipes)`));
     });
   });
 }
