@@ -5,7 +5,7 @@
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import pLimit from 'p-limit';
-import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
+import type { Backend, ByteRange, Capabilities, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { NotFoundError, StoreMissingError } from '../../src/store/errors.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
 import { checkRange } from '../../src/store/range.js';
@@ -104,12 +104,13 @@ export class AzureBackend implements Backend {
     await this.#run(key, abortSignal, () => this.#blob(key).deleteIfExists({ abortSignal }));
   }
 
-  async stat(key: string, options?: OpOptions): Promise<{ size: number } | undefined> {
+  async stat(key: string, options?: OpOptions): Promise<ObjectInfo | undefined> {
     validateKey(key, this.name);
     const abortSignal = options?.signal;
     return this.#run(key, abortSignal, async () => {
       try {
-        return { size: (await this.#blob(key).getProperties({ abortSignal })).contentLength ?? 0 };
+        const properties = await this.#blob(key).getProperties({ abortSignal });
+        return { size: properties.contentLength ?? 0, modified: properties.lastModified?.getTime() ?? Number.NaN };
       } catch (err) {
         if (azureErrorCode(err) !== 'ContainerNotFound' && (err as { statusCode?: number }).statusCode === 404) return undefined;
         throw err;
@@ -126,7 +127,7 @@ export class AzureBackend implements Backend {
       const page = await this.#run(prefix, abortSignal, () => pages.next());
       if (page.done) return;
       for (const item of page.value.segment.blobItems) {
-        yield { key: item.name.slice(cut), size: item.properties.contentLength ?? 0 };
+        yield { key: item.name.slice(cut), size: item.properties.contentLength ?? 0, modified: item.properties.lastModified.getTime() };
       }
     }
   }

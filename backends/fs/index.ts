@@ -4,7 +4,7 @@
  */
 import { lstat, open, readdir, rm, rmdir, mkdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Backend, ByteRange, Capabilities, CreateStoreOptions, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
+import type { Backend, ByteRange, Capabilities, CreateStoreOptions, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { AlreadyExistsError, BackendError, NotFoundError, ParentMissingError, StoreMissingError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
@@ -137,12 +137,12 @@ export class FsBackend implements Backend {
     return check(this);
   }
 
-  async stat(key: string, options?: OpOptions): Promise<{ size: number } | undefined> {
+  async stat(key: string, options?: OpOptions): Promise<ObjectInfo | undefined> {
     const path = this.#path(key);
     options?.signal?.throwIfAborted();
     try {
       const st = await stat(path);
-      return st.isFile() ? { size: st.size } : undefined;
+      return st.isFile() ? { size: st.size, modified: Math.floor(st.mtimeMs) } : undefined;
     } catch (err) {
       const errno = errnoOf(err);
       if (errno === 'ENOENT' || errno === 'ENOTDIR') return undefined;

@@ -36,11 +36,11 @@ async function children(dir: string): Promise<Child[] | undefined> {
   return out.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
 }
 
-/** Size of a regular file, or undefined when it vanished or is not a file any more. */
-async function sizeOf(path: string): Promise<number | undefined> {
+/** Size and mtime (the store's time) of a regular file, or undefined when it vanished or is not a file any more. */
+async function infoOf(path: string): Promise<{ size: number; modified: number } | undefined> {
   try {
     const st = await lstat(path);
-    return st.isFile() ? st.size : undefined;
+    return st.isFile() ? { size: st.size, modified: Math.floor(st.mtimeMs) } : undefined;
   } catch (err) {
     if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
     throw err;
@@ -49,7 +49,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 
 /**
  * Every object whose key starts with `prefix`, in key byte order. Starts in the deepest folder
- * the prefix names, so listing `data/ab/` never reads `index/`. Sizes are read in small batches.
+ * the prefix names, so listing `data/ab/` never reads `index/`. Sizes and mtimes are read in small batches.
  */
 export async function* walkSorted(root: string, prefix: string, signal?: AbortSignal): AsyncIterable<ListEntry> {
   const cut = prefix.lastIndexOf('/');
@@ -75,10 +75,10 @@ async function* walkDir(root: string, dirKey: string, namePrefix: string, signal
     let end = i;
     while (end < kids.length && end - i < BATCH && !(kids[end] as Child).isDir) end++;
     const batch = kids.slice(i, end);
-    const sizes = await Promise.all(batch.map((c) => sizeOf(join(dir, c.name))));
+    const infos = await Promise.all(batch.map((c) => infoOf(join(dir, c.name))));
     for (const [j, c] of batch.entries()) {
-      const size = sizes[j];
-      if (size !== undefined) yield { key: dirKey === '' ? c.name : `${dirKey}/${c.name}`, size };
+      const info = infos[j];
+      if (info !== undefined) yield { key: dirKey === '' ? c.name : `${dirKey}/${c.name}`, ...info };
     }
     i = end;
   }

@@ -4,7 +4,7 @@
  */
 import { CRC32C, Storage, type Bucket, type File } from '@google-cloud/storage';
 import pLimit from 'p-limit';
-import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
+import type { Backend, ByteRange, Capabilities, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { BackendError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
 import { readBody } from '../../src/store/read-body.js';
@@ -207,16 +207,16 @@ export class GcsBackend implements Backend {
         if (httpStatus(err) === 404) throw this.#missingBucket(undefined, err);
         throw translateError(err);
       }
-      for (const f of files) yield { key: f.name.slice(root.length), size: Number(f.metadata.size ?? 0) };
+      for (const f of files) yield { key: f.name.slice(root.length), size: Number(f.metadata.size ?? 0), modified: Date.parse(f.metadata.updated ?? '') };
       pageToken = next?.pageToken;
     } while (pageToken);
   }
 
-  async stat(key: string, options?: OpOptions): Promise<{ size: number } | undefined> {
+  async stat(key: string, options?: OpOptions): Promise<ObjectInfo | undefined> {
     const file = this.#file(key);
     try {
       const [meta] = await abortable(file.getMetadata(), options?.signal);
-      return { size: Number(meta.size ?? 0) };
+      return { size: Number(meta.size ?? 0), modified: Date.parse(meta.updated ?? '') };
     } catch (err) {
       if (httpStatus(err) !== 404) throw translateError(err, key);
       const translated = await this.#notFound(err, key);

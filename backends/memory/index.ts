@@ -2,7 +2,7 @@
  * The reference backend: objects in a Map, copied on the way in and out so callers can
  * never alias stored bytes. Every other backend must behave exactly like this one.
  */
-import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
+import type { Backend, ByteRange, Capabilities, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { AlreadyExistsError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
 import { compareKeys, validateKey, validatePrefix } from '../../src/store/keys.js';
@@ -11,14 +11,15 @@ export class MemoryBackend implements Backend {
   readonly name = 'memory';
   readonly location: string;
   readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 64 };
-  #objects: Map<string, Uint8Array> | undefined;
+  /** Each object's bytes and when it was put (this process's clock is the store's). */
+  #objects: Map<string, { bytes: Uint8Array; modified: number }> | undefined;
 
   constructor(label = 'memory:', created = true) {
     this.location = label;
     this.#objects = created ? new Map() : undefined;
   }
 
-  #store(key?: string): Map<string, Uint8Array> {
+  #store(key?: string): Map<string, { bytes: Uint8Array; modified: number }> {
     if (!this.#objects) throw new StoreMissingError(`memory store ${this.location} does not exist: create it first`, { backend: this.name, key });
     return this.#objects;
   }
@@ -26,7 +27,7 @@ export class MemoryBackend implements Backend {
   async get(key: string, range?: ByteRange, options?: OpOptions): Promise<Uint8Array> {
     validateKey(key, this.name);
     options?.signal?.throwIfAborted();
-    const value = this.#store(key).get(key);
+    const value = this.#store(key).get(key)?.bytes;
     if (!value) throw new NotFoundError(`no object ${key}`, { backend: this.name, key });
     if (!range) return value.slice();
     checkRange(range, this.name, key);
@@ -38,7 +39,7 @@ export class MemoryBackend implements Backend {
     options?.signal?.throwIfAborted();
     const objects = this.#store(key);
     if (options?.ifAbsent && objects.has(key)) throw new AlreadyExistsError(`object ${key} exists`, { backend: this.name, key });
-    objects.set(key, Uint8Array.from(bytes));
+    objects.set(key, { bytes: Uint8Array.from(bytes), modified: Date.now() });
   }
 
   async delete(key: string, options?: OpOptions): Promise<void> {
@@ -53,14 +54,14 @@ export class MemoryBackend implements Backend {
     for (const key of keys) {
       options?.signal?.throwIfAborted();
       const value = this.#objects?.get(key);
-      if (value) yield { key, size: value.length };
+      if (value) yield { key, size: value.bytes.length, modified: value.modified };
     }
   }
 
-  async stat(key: string): Promise<{ size: number } | undefined> {
+  async stat(key: string): Promise<ObjectInfo | undefined> {
     validateKey(key, this.name);
     const value = this.#store(key).get(key);
-    return value ? { size: value.length } : undefined;
+    return value ? { size: value.bytes.length, modified: value.modified } : undefined;
   }
 
   async create(): Promise<void> {

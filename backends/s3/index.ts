@@ -8,7 +8,7 @@ import {
   ListObjectsV2Command, PutObjectCommand, CreateBucketCommand, type S3Client, type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { Backend, ByteRange, Capabilities, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
+import type { Backend, ByteRange, Capabilities, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { BackendError, NotFoundError, TransientError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
 import { readBody } from '../../src/store/read-body.js';
@@ -138,19 +138,19 @@ export class S3Backend implements Backend {
       }), { abortSignal: options?.signal }));
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
-        yield { key: object.Key.slice(root.length), size: object.Size ?? 0 };
+        yield { key: object.Key.slice(root.length), size: object.Size ?? 0, modified: object.LastModified?.getTime() ?? Number.NaN };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
       if (page.IsTruncated && !token) throw new BackendError('s3 list: truncated page without a continuation token', { backend: this.name });
     } while (token);
   }
 
-  async stat(key: string, options?: OpOptions): Promise<{ size: number } | undefined> {
+  async stat(key: string, options?: OpOptions): Promise<ObjectInfo | undefined> {
     validateKey(key, this.name);
     return this.#call({ op: 'stat', key }, async (s3) => {
       try {
         const head = await s3.send(new HeadObjectCommand({ Bucket: this.#config.bucket, Key: this.#objectKey(key) }), { abortSignal: options?.signal });
-        return { size: head.ContentLength ?? 0 };
+        return { size: head.ContentLength ?? 0, modified: head.LastModified?.getTime() ?? Number.NaN };
       } catch (err) {
         if (statusOf(err) === 404) return undefined;
         throw err;

@@ -56,6 +56,11 @@ export function translateError(err: unknown, ctx: ErrorContext): BackendError {
     // 403 on a GET of a GLACIER / DEEP_ARCHIVE object (e.g. moved there by a lifecycle rule): not the credentials.
     return new ArchivedObjectError(`${where}: the object is in an archive storage class and must be restored before it can be read (aws s3api restore-object), or moved back by a lifecycle rule`, options);
   }
+  if (name === 'RequestTimeTooSkewed') {
+    // A 403, but not about access: this machine's clock is over 15 minutes off. The SDK has already
+    // taken the server's time from this answer (its clock offset), so the next try is signed right.
+    return new TransientError(`${where}: this machine's clock differs from the storage's by over 15 minutes (RequestTimeTooSkewed); retrying with the storage's time`, options);
+  }
   if (PERMISSION_CODES.has(name) || status === 403) {
     return new PermissionError(`s3: access to bucket "${ctx.bucket}" refused (${name || status}): check the credentials and the bucket policy`, options);
   }

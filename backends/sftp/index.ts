@@ -13,7 +13,7 @@
  * non-atomic. Without `fsync@openssh.com` the fsync is skipped (docs/backends/sftp.md).
  */
 import type { SFTPWrapper } from 'ssh2';
-import type { Backend, ByteRange, Capabilities, CreateStoreOptions, ListEntry, OpOptions, PutOptions } from '../../src/store/backend.js';
+import type { Backend, ByteRange, Capabilities, CreateStoreOptions, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
 import { AlreadyExistsError, NotFoundError, ParentMissingError, UnsupportedStoreError } from '../../src/store/errors.js';
 import { compareKeys, validateKey, validatePrefix } from '../../src/store/keys.js';
 import { checkRange } from '../../src/store/range.js';
@@ -289,11 +289,12 @@ export class SftpBackend implements Backend {
     });
   }
 
-  async stat(key: string, options?: OpOptions): Promise<{ size: number } | undefined> {
+  async stat(key: string, options?: OpOptions): Promise<ObjectInfo | undefined> {
     validateKey(key, this.name);
     return this.#run(key, options, async (s) => {
       try {
-        return { size: (await io.stat(s, keyPath(this.#root, key))).size };
+        const attrs = await io.stat(s, keyPath(this.#root, key));
+        return { size: attrs.size, modified: attrs.mtime * 1000 };
       } catch (err) {
         return this.#whenMissing(s, err, key, () => undefined);
       }
@@ -322,7 +323,7 @@ export class SftpBackend implements Backend {
             const child = `${dirKey}${filename.slice(0, -DIR_SUFFIX.length)}/`;
             if (child.startsWith(prefix) || prefix.startsWith(child)) below.push(walk(child));
           } else if (type === S_IFREG && `${dirKey}${filename}`.startsWith(prefix)) {
-            out.push({ key: `${dirKey}${filename}`, size: attrs.size });
+            out.push({ key: `${dirKey}${filename}`, size: attrs.size, modified: attrs.mtime * 1000 });
           }
         }
         await Promise.all(below);

@@ -9,6 +9,7 @@ import { itemKind, pathText, type Item } from './item.js';
 import type { Owners } from './owners.js';
 import type { Identity } from './restore-fs.js';
 import type { XattrAccess } from './xattrs.js';
+import { exactTimes } from './exact-times.js';
 
 /** What metadata restoring needs besides the item. */
 export interface MetadataContext {
@@ -61,6 +62,29 @@ function ownerOf(item: Item, m: MetadataContext): { uid: number; gid: number } |
 const atimeOf = (item: Item): number => utimeSeconds(item.atime ?? item.mtime);
 const mtimeOf = (item: Item): number => utimeSeconds(item.mtime);
 
+/*
+ * Times are set to the nanosecond through libc (exact-times.ts) where that loads; otherwise through
+ * Node's utimes, a double of seconds (within 0.5 µs, see utimeSeconds).
+ */
+function timesThroughFd(fd: number, item: Item): void {
+  const exact = exactTimes();
+  if (exact) exact.futimens(fd, item.atime ?? item.mtime, item.mtime);
+  else futimesSync(fd, atimeOf(item), mtimeOf(item));
+}
+
+async function timesThroughHandle(handle: FileHandle, item: Item): Promise<void> {
+  const exact = exactTimes();
+  if (exact) exact.futimens(handle.fd, item.atime ?? item.mtime, item.mtime);
+  else await handle.utimes(atimeOf(item), mtimeOf(item));
+}
+
+/** Times of `path` itself, never following a symlink. */
+async function timesOfPath(path: Buffer, item: Item): Promise<void> {
+  const exact = exactTimes();
+  if (exact) exact.lutimens(path, item.atime ?? item.mtime, item.mtime);
+  else await lutimes(path, atimeOf(item), mtimeOf(item));
+}
+
 /**
  * Sets owner, xattrs, mode and times of an open file or folder through its descriptor. The xattr
  * addon takes paths: `path` must name this object (it uses l* calls, which never follow a symlink).
@@ -72,7 +96,7 @@ export async function applyThroughHandle(handle: FileHandle, path: Buffer, item:
   if (owner) await handle.chown(owner.uid, owner.gid);
   if (m.xattrs && item.xattrs) await m.xattrs.write(path, pathText(item.path), item.xattrs);
   await handle.chmod(item.mode & 0o7777);
-  await handle.utimes(atimeOf(item), mtimeOf(item));
+  await timesThroughHandle(handle, item);
 }
 
 /** The same for a small file on this thread (no xattrs: such files take the asynchronous path). */
@@ -80,7 +104,7 @@ export function applyThroughFd(fd: number, item: Item, m: MetadataContext): void
   const owner = ownerOf(item, m);
   if (owner) fchownSync(fd, owner.uid, owner.gid);
   fchmodSync(fd, item.mode & 0o7777);
-  futimesSync(fd, atimeOf(item), mtimeOf(item));
+  timesThroughFd(fd, item);
 }
 
 /** A symlink's own owner, xattrs and times (Linux has no lchmod: a symlink's mode is always 0777). */
@@ -88,7 +112,7 @@ export async function applyToSymlink(dest: Buffer, item: Item, m: MetadataContex
   const owner = ownerOf(item, m);
   if (owner) await lchown(dest, owner.uid, owner.gid);
   if (m.xattrs && item.xattrs) await m.xattrs.write(dest, pathText(item.path), item.xattrs);
-  await lutimes(dest, atimeOf(item), mtimeOf(item));
+  await timesOfPath(dest, item);
 }
 
 /**
@@ -104,7 +128,7 @@ export async function applyToSpecial(temp: Buffer, item: Item, m: MetadataContex
   const kind = itemKind(item.mode);
   if (!(kind === 'fifo' ? st.isFIFO() : kind === 'chardev' ? st.isCharacterDevice() : st.isBlockDevice())) throw new Error(`${pathText(item.path)}: the new special file was replaced while being restored`);
   await chmod(temp, item.mode & 0o7777);
-  await lutimes(temp, atimeOf(item), mtimeOf(item));
+  await timesOfPath(temp, item);
 }
 
 const FOLDER_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
@@ -147,6 +171,6 @@ async function applyToUnreadableFolder(dest: Buffer, expected: Identity, item: I
   if (m.xattrs && item.xattrs) await m.xattrs.write(dest, pathText(item.path), item.xattrs);
   if (!await same()) return false;
   await chmod(dest, item.mode & 0o7777);
-  await lutimes(dest, atimeOf(item), mtimeOf(item));
+  await timesOfPath(dest, item);
   return true;
 }

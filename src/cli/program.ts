@@ -82,7 +82,8 @@ Archive names and globs expand {hostname}, {fqdn}, {user}, {pid}, {now}, {utcnow
 Exit codes: 0 success, 1 success with warnings (e.g. a file vanished), 2 error, 130/143 stopped
 by SIGINT/SIGTERM after cleaning up (create keeps what it stored as NAME.checkpoint; the lock is
 released). A lock left by a cairn killed on this machine is removed by the next command; use
-"cairn break-lock" for one left on another machine.
+"cairn break-lock" for one left on another machine, or wait: a lock expires 30 minutes after its
+last refresh by the storage's clock (machines' clocks do not matter).
 
 Example:
   export CAIRN_REPO=/backup/repo CAIRN_PASSPHRASE=...

@@ -71,7 +71,7 @@ export async function compactRepository(ctx: RepositoryContext, options: Compact
       if (liveOf(n) > 0) rewrite.add(n);
     }
   }
-  const alive = await liveSessions(backend, options.staleMs);
+  const alive = await liveSessions(backend, options.staleMs, ctx.lock?.storeNow());
   let garbage = 0;
   for (const name of sizes.keys()) {
     if (!covered.has(name) && !alive.has(parseSegment(name)!.session)) { remove.add(name); garbage++; }

@@ -1,8 +1,11 @@
 /**
  * Repository locks as store objects: each writer session holds `locks/shared-<session>`, compaction
- * and repair hold `locks/exclusive`; both are created with `ifAbsent`, rewritten every `refreshMs`
- * and considered stale (breakable) when their time is older than `staleMs`. Taking a lock writes
- * first and looks for conflicts second, so of two racing clients at least one sees the other.
+ * and repair hold `locks/exclusive`; both are created with `ifAbsent` and rewritten every
+ * `refreshMs`. A lock is stale (breakable) when the store last wrote it more than `staleMs` ago **by
+ * the store's clock**: its `modified` in a listing, compared with the `modified` of an object this
+ * client has just written (its own lock, or a probe), so holders' clocks never enter the judgement
+ * (ADR 0055). Taking a lock writes first and looks for conflicts second, so of two racing clients
+ * at least one sees the other.
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,7 +17,7 @@ import { LockedError, LockLostError } from './errors.js';
 import { deleteAll } from './index-load.js';
 
 export interface LockOptions {
-  /** A lock not refreshed for this long is stale and may be broken. Default 30 minutes. */
+  /** A lock the store last wrote this long ago (by the store's clock) is stale and may be broken. Default 30 minutes. */
   staleMs?: number;
   /** How often the holder rewrites its lock. Default staleMs / 6. */
   refreshMs?: number;
@@ -24,8 +27,9 @@ export interface LockOptions {
 
 /**
  * A lock object's JSON: the session, its kind, `time` the last refresh and `since` when it was taken
- * (the holder's clock), and who holds it: `host` is `lockOwner`'s host id (not the host name), `pid`
- * the holder's process id, so a later process on that machine can tell a dead holder.
+ * (the holder's clock: shown to people, never used to judge staleness), and who holds it: `host` is
+ * `lockOwner`'s host id (not the host name), `pid` the holder's process id, so a later process on
+ * that machine can tell a dead holder.
  */
 interface LockContent { session: string; exclusive: boolean; time: number; since?: number; host: string; pid: number }
 
@@ -38,8 +42,9 @@ export interface LockInfo {
   host: string;
   thisHost: boolean;
   pid: number;
-  /** Epoch ms when taken (older locks: their last refresh), last refreshed, and when it turns stale. */
+  /** Epoch ms when taken, by the holder's clock (older locks: their last refresh). */
   since: number;
+  /** When the store last wrote the lock (its last refresh), and when it turns stale: the store's clock. */
   refreshed: number;
   expires: number;
   /** Held by a process of this machine that no longer runs (removed by the next open). */
@@ -71,56 +76,122 @@ function machineId(): string {
   return machineIdCache;
 }
 
+/** Monotonic milliseconds: the time elapsed since a store reading, immune to the wall clock being set. */
+const monotonic = (): number => performance.now();
+
+/**
+ * The store's clock as this client knows it: `modified` of an object it wrote (`at`, store time),
+ * read back when the local monotonic clock showed `mark`. `now()` adds the time elapsed since. It
+ * runs a little behind the store (by the write's latency and the store's rounding to seconds), so a
+ * lock is judged stale a little late, never early.
+ */
+class StoreClock {
+  constructor(readonly at: number, readonly mark: number) {}
+  now(): number { return this.at + (monotonic() - this.mark); }
+}
+
+/** `modified` (store time) of every object under `locks/`. */
+async function lockTimes(backend: Backend): Promise<Map<string, number>> {
+  const times = new Map<string, number>();
+  for await (const { key, modified } of backend.list(LOCKS_PREFIX)) times.set(key, modified);
+  return times;
+}
+
+/** Stale when the store last wrote it more than `staleMs` ago by the store's clock. `NaN` (a store that gave no time) is never stale. */
+const isStale = (modified: number, storeNow: number, staleMs: number): boolean => storeNow - modified > staleMs;
+
+/**
+ * Reads the store's clock without holding a lock: writes `locks/clock-<session>`, lists `locks/`
+ * (one request, which also gives every lock's time), deletes the probe. Three requests, only when
+ * `locks/exclusive` is taken or the caller holds no lock.
+ */
+async function probeStoreClock(backend: Backend, session: string, owner: { host: string; pid: number }): Promise<{ clock: StoreClock; times: Map<string, number> }> {
+  const key = `${LOCKS_PREFIX}clock-${session}`;
+  // Lock-shaped, so `listLocks` and a dead-process sweep can describe and remove a leftover probe.
+  await backend.put(key, new TextEncoder().encode(JSON.stringify({ session, exclusive: false, time: Date.now(), ...owner, probe: true })));
+  try {
+    const times = await lockTimes(backend);
+    const mark = monotonic();
+    const at = times.get(key);
+    if (at === undefined) throw new LockedError('the store lost the lock clock probe just written: another client is breaking locks; run the command again');
+    times.delete(key);
+    return { clock: new StoreClock(at, mark), times };
+  } finally {
+    await backend.delete(key).catch(() => undefined);
+  }
+}
+
 /** A held lock. `check()` throws `LockLostError` once the lock object vanished or was taken over. */
 export class RepositoryLock {
   readonly #backend: Backend;
   readonly #key: string;
   readonly #content: Omit<LockContent, 'time'>;
   readonly #timer: NodeJS.Timeout;
+  readonly #clock: StoreClock;
   #lost = false;
   #released = false;
 
-  private constructor(backend: Backend, key: string, content: Omit<LockContent, 'time'>, refreshMs: number) {
+  private constructor(backend: Backend, key: string, content: Omit<LockContent, 'time'>, refreshMs: number, clock: StoreClock) {
     this.#backend = backend;
     this.#key = key;
     this.#content = content;
+    this.#clock = clock;
     this.#timer = setInterval(() => { void this.refresh().catch(() => undefined); }, refreshMs);
     this.#timer.unref();
   }
 
   get exclusive(): boolean { return this.#content.exclusive; }
 
+  /** The store's current time (epoch ms), from the store's time of this lock's first write plus the time elapsed since. */
+  storeNow(): number { return this.#clock.now(); }
+
   /** Takes a shared (writer) or exclusive (compaction, repair) lock for `session`; `LockedError` on conflict. */
   static async acquire(backend: Backend, session: string, exclusive: boolean, options: LockOptions = {}): Promise<RepositoryLock> {
     const staleMs = options.staleMs ?? 30 * 60_000;
     await removeDeadLocks(backend, options.repositoryId);
-    const content = { session, exclusive, ...lockOwner(options.repositoryId), since: Date.now() };
+    const owner = lockOwner(options.repositoryId);
+    const content = { session, exclusive, ...owner, since: Date.now() };
     const key = exclusive ? EXCLUSIVE_LOCK_KEY : sharedLockKey(session);
     const body = () => new TextEncoder().encode(JSON.stringify({ ...content, time: Date.now() }));
     try {
       await backend.put(key, body(), { ifAbsent: true });
     } catch (err) {
       if (!(err instanceof AlreadyExistsError)) throw err;
-      const holder = await readLock(backend, key);
-      if (holder && !isStale(holder, staleMs)) throw new LockedError(`repository is locked exclusively by ${describe(holder, staleMs, options.repositoryId)}`);
+      // `locks/exclusive` is taken: how old is it by the store's clock? Ask the store.
+      const { clock, times } = await probeStoreClock(backend, session, owner);
+      const written = times.get(key);
+      if (written !== undefined && !isStale(written, clock.now(), staleMs)) {
+        const holder = await readLock(backend, key);
+        if (holder) throw new LockedError(`repository is locked exclusively by ${describe(holder, written, staleMs, options.repositoryId)}`);
+      }
       await deleteAll(backend, [key]);
       await backend.put(key, body(), { ifAbsent: true }).catch((e: unknown) => {
         throw e instanceof AlreadyExistsError ? new LockedError('repository is locked exclusively by another client', { cause: e }) : e;
       });
     }
     try {
-      const conflicts = exclusive ? await sharedHolders(backend, session) : [EXCLUSIVE_LOCK_KEY];
+      // One listing gives the store's time of our own lock, just written (the store's "now"), and of every other lock.
+      const times = await lockTimes(backend);
+      const mark = monotonic();
+      const own = times.get(key);
+      if (own === undefined) throw new LockedError(`the lock ${key} vanished right after it was written: another client is breaking locks; run the command again`);
+      const clock = new StoreClock(own, mark);
+      const conflicts = exclusive ? [...times.keys()].filter((k) => k.startsWith(`${LOCKS_PREFIX}shared-`) && k !== key) : [EXCLUSIVE_LOCK_KEY];
       for (const other of conflicts) {
-        const holder = await readLock(backend, other);
-        if (!holder) continue;
-        if (!isStale(holder, staleMs)) throw new LockedError(`repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${describe(holder, staleMs, options.repositoryId)}`);
+        const written = times.get(other);
+        if (written === undefined) continue;
+        if (!isStale(written, clock.now(), staleMs)) {
+          const holder = await readLock(backend, other);
+          if (!holder) continue; // released meanwhile
+          throw new LockedError(`repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${describe(holder, written, staleMs, options.repositoryId)}`);
+        }
         if (exclusive) await deleteAll(backend, [other]); // break the stale writer lock: its owner will see it gone
       }
+      return new RepositoryLock(backend, key, content, options.refreshMs ?? Math.max(1000, Math.floor(staleMs / 6)), clock);
     } catch (err) {
       await backend.delete(key).catch(() => undefined);
       throw err;
     }
-    return new RepositoryLock(backend, key, content, options.refreshMs ?? Math.max(1000, Math.floor(staleMs / 6)));
   }
 
   /** Throws `LockLostError` unless our lock object still exists and is ours. */
@@ -133,7 +204,10 @@ export class RepositoryLock {
     }
   }
 
-  /** Rewrites the lock with the current time, unless it was lost. */
+  /**
+   * Rewrites the lock, unless it was lost: the store then dates it anew (`modified`), which is what
+   * keeps it fresh. One GET (is it still ours?) and one PUT, as before store time was used.
+   */
   async refresh(): Promise<void> {
     if (this.#released || this.#lost) return;
     await this.check().catch((err: unknown) => { if (!(err instanceof LockLostError)) throw err; });
@@ -151,19 +225,26 @@ export class RepositoryLock {
   }
 }
 
-/** Sessions holding a shared lock, except `self`. */
-async function sharedHolders(backend: Backend, self: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const { key } of backend.list(`${LOCKS_PREFIX}shared-`)) if (key !== sharedLockKey(self)) keys.push(key);
-  return keys;
-}
-
-/** Session ids whose shared lock exists and is fresh: their segments may still be in the making. */
-export async function liveSessions(backend: Backend, staleMs = 30 * 60_000): Promise<Set<string>> {
+/**
+ * Session ids whose shared lock exists and is fresh by the store's clock: their segments may still be
+ * in the making. `storeNow` is the caller's reading of the store's clock (`RepositoryLock.storeNow()`);
+ * without one, the store is probed.
+ */
+export async function liveSessions(backend: Backend, staleMs = 30 * 60_000, storeNow?: number): Promise<Set<string>> {
+  let now = storeNow;
+  let times: Map<string, number>;
+  if (now === undefined) {
+    const probe = await probeStoreClock(backend, `probe${Date.now().toString(36)}`, lockOwner());
+    now = probe.clock.now();
+    times = probe.times;
+  } else {
+    times = await lockTimes(backend);
+  }
   const live = new Set<string>();
-  for await (const { key } of backend.list(`${LOCKS_PREFIX}shared-`)) {
+  for (const [key, written] of times) {
+    if (!key.startsWith(`${LOCKS_PREFIX}shared-`) || isStale(written, now, staleMs)) continue;
     const holder = await readLock(backend, key);
-    if (holder && !isStale(holder, staleMs)) live.add(holder.session);
+    if (holder) live.add(holder.session);
   }
   return live;
 }
@@ -179,15 +260,12 @@ async function readLock(backend: Backend, key: string): Promise<LockContent | un
   }
 }
 
-function isStale(lock: LockContent, staleMs: number): boolean {
-  return Date.now() - lock.time > staleMs;
-}
-
-function describe(lock: LockContent, staleMs: number, repositoryId?: string): string {
-  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+/** Who holds a lock, since when (the holder's clock), and when it expires (store time, `written` + `staleMs`). */
+function describe(lock: LockContent, written: number, staleMs: number, repositoryId?: string): string {
+  const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z') : 'an unknown time');
   const here = lockOwner(repositoryId).host === lock.host;
   return `cairn pid ${lock.pid} on ${here ? 'this host' : `another host (host id ${lock.host})`} (session ${lock.session}) since ${iso(lock.since ?? lock.time)}; `
-    + `the lock expires at ${iso(lock.time + staleMs)} unless its holder refreshes it`;
+    + `the lock expires at ${iso(written + staleMs)} (the storage's time) unless its holder refreshes it`;
 }
 
 /**
@@ -219,12 +297,14 @@ async function removeDeadLocks(backend: Backend, repositoryId?: string): Promise
 export async function listLocks(backend: Backend, repositoryId: string, staleMs = 30 * 60_000): Promise<LockInfo[]> {
   const out: LockInfo[] = [];
   const here = lockOwner(repositoryId).host;
-  for await (const { key } of backend.list(LOCKS_PREFIX)) {
+  for await (const { key, modified } of backend.list(LOCKS_PREFIX)) {
     const holder = await readLock(backend, key);
     if (!holder) continue;
     out.push({
       key, session: holder.session, exclusive: holder.exclusive, host: holder.host, thisHost: holder.host === here, pid: holder.pid,
-      since: holder.since ?? holder.time, refreshed: holder.time, expires: holder.time + staleMs, dead: heldByDeadProcess(holder, repositoryId),
+      since: holder.since ?? holder.time,
+      // A store that gave no time (never one of cairn's): the holder's own, as before ADR 0055.
+      refreshed: Number.isFinite(modified) ? modified : holder.time, expires: (Number.isFinite(modified) ? modified : holder.time) + staleMs, dead: heldByDeadProcess(holder, repositoryId),
     });
   }
   return out;

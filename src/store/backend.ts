@@ -17,10 +17,21 @@ export interface PutOptions {
   ifAbsent?: boolean;
 }
 
-/** One entry of a listing. */
-export interface ListEntry {
-  key: string;
+/** What a store reports of one object (`stat`, and each entry of `list`). */
+export interface ObjectInfo {
   size: number;
+  /**
+   * When the object was last written (created or overwritten), in epoch milliseconds by the
+   * **store's** clock, never the client's: S3's and Azure's `Last-Modified`, GCS's `updated`, the
+   * file's mtime on fs and sftp. Precision is the store's: whole seconds on S3, Azure and SFTP.
+   * Locks judge staleness by it (docs/adr/0055-lock-staleness-by-store-time.md).
+   */
+  modified: number;
+}
+
+/** One entry of a listing. */
+export interface ListEntry extends ObjectInfo {
+  key: string;
 }
 
 /** What a backend can do, stated as data, never probed at run time. */
@@ -91,8 +102,8 @@ export interface Backend {
    */
   list(prefix: string, options?: OpOptions): AsyncIterable<ListEntry>;
 
-  /** Size of the object, or `undefined` when it does not exist. */
-  stat(key: string, options?: OpOptions): Promise<{ size: number } | undefined>;
+  /** Size and last-modified time of the object, or `undefined` when it does not exist. */
+  stat(key: string, options?: OpOptions): Promise<ObjectInfo | undefined>;
 
   /** Makes the root (folder, bucket, container) exist. Idempotent. See `CreateStoreOptions.parents`. */
   create(options?: CreateStoreOptions): Promise<void>;

@@ -1,5 +1,5 @@
 /** The public surface of the store layer: the Backend contract, its errors, keys and wrappers. */
-export type { Backend, ByteRange, Capabilities, CreateStoreOptions, ListEntry, OpOptions, PutOptions } from './backend.js';
+export type { Backend, ByteRange, Capabilities, CreateStoreOptions, ListEntry, ObjectInfo, OpOptions, PutOptions } from './backend.js';
 export * from './errors.js';
 export { KEY_ALPHABET, MAX_KEY_LENGTH, compareKeys, validateKey, validatePrefix } from './keys.js';
 export { checkRange } from './range.js';

@@ -33,6 +33,9 @@ test('transient service errors carry the Retry-After the service sent', () => {
   // Without the header: transient, no wait asked for.
   const e4 = s3(Object.assign(new Error('x'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }), { op: 'get', key: 'k', bucket: 'b' });
   assert.ok(e4 instanceof TransientError && e4.retryAfterMs === undefined);
+  // Issue 15: a clock an hour off is a 403 RequestTimeTooSkewed; retried (the SDK corrects its clock offset), not an access error.
+  const skewed = s3(Object.assign(new Error('skew'), { name: 'RequestTimeTooSkewed', $metadata: { httpStatusCode: 403 } }), { op: 'get', key: 'k', bucket: 'b' });
+  assert.ok(skewed instanceof TransientError && skewed.code === 'ETRANSIENT', skewed.constructor.name);
   for (const name of ['RequestTimeout', 'SlowDown', 'InternalError']) assert.ok(s3(Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 } }), { op: 'get', bucket: 'b' }).transient, name);
   for (const status of [429, 500, 502, 503, 504]) {
     assert.ok(gcs(Object.assign(new Error('x'), { code: status }), 'k').transient, `gcs ${status}`);

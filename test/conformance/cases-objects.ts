@@ -1,14 +1,14 @@
-/** Conformance cases on single objects: round trips, ranges, missing keys, overwrite, delete, stat. */
+/** Conformance cases on single objects: round trips, ranges, missing keys, overwrite, delete, stat (size and store time). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidRangeError, NotFoundError } from '../../src/store/errors.js';
-import { assertBytes, assertRejects, patternBytes, withStore, type MakeBackend } from './helpers.js';
+import { assertBytes, assertRejects, collect, patternBytes, withStore, type MakeBackend } from './helpers.js';
 
 export function registerObjectCases(make: MakeBackend, settings: { largeBytes: number }): void {
   test('round trip of an empty value', () => withStore(make, async (b) => {
     await b.put('empty', new Uint8Array(0));
     assertBytes(await b.get('empty'), new Uint8Array(0));
-    assert.deepEqual(await b.stat('empty'), { size: 0 });
+    assert.equal((await b.stat('empty'))?.size, 0);
   }));
 
   test('round trip of a small value, not aliased to caller buffers', () => withStore(make, async (b) => {
@@ -26,7 +26,7 @@ export function registerObjectCases(make: MakeBackend, settings: { largeBytes: n
     const value = patternBytes(settings.largeBytes, 3);
     await b.put('large', value);
     assertBytes(await b.get('large'), value, 'large value');
-    assert.deepEqual(await b.stat('large'), { size: settings.largeBytes });
+    assert.equal((await b.stat('large'))?.size, settings.largeBytes);
     const mid = Math.floor(settings.largeBytes / 2) + 1;
     assertBytes(await b.get('large', { offset: mid, length: 4096 }), value.subarray(mid, mid + 4096), 'large range');
   }));
@@ -66,9 +66,9 @@ export function registerObjectCases(make: MakeBackend, settings: { largeBytes: n
     await b.put('o', patternBytes(5000, 1));
     await b.put('o', patternBytes(10, 2));
     assertBytes(await b.get('o'), patternBytes(10, 2));
-    assert.deepEqual(await b.stat('o'), { size: 10 });
+    assert.equal((await b.stat('o'))?.size, 10);
     await b.put('o', new Uint8Array(0));
-    assert.deepEqual(await b.stat('o'), { size: 0 });
+    assert.equal((await b.stat('o'))?.size, 0);
   }));
 
   test('delete removes; deleting twice or a never-written key succeeds', () => withStore(make, async (b) => {
@@ -88,9 +88,30 @@ export function registerObjectCases(make: MakeBackend, settings: { largeBytes: n
   test('stat gives the exact size of each object', () => withStore(make, async (b) => {
     for (const size of [0, 1, 4095, 4096, 65_537]) {
       await b.put(`s/${size}`, patternBytes(size, size));
-      assert.deepEqual(await b.stat(`s/${size}`), { size });
+      assert.equal((await b.stat(`s/${size}`))?.size, size);
     }
     assert.equal(await b.stat('s/7'), undefined);
     assert.equal(await b.stat('s'), undefined);
+  }));
+
+  // Locks judge staleness by the store's time (docs/adr/0055-lock-staleness-by-store-time.md).
+  test('stat and list report when an object was last written, by the store\'s clock; an overwrite moves it on', () => withStore(make, async (b) => {
+    // The local test servers share this machine's clock; stores keep whole seconds at least.
+    const before = Date.now();
+    await b.put('m/a', patternBytes(10, 1));
+    const after = Date.now();
+    const first = await b.stat('m/a');
+    assert.ok(first && Number.isFinite(first.modified), `modified is a number: ${String(first?.modified)}`);
+    assert.ok(first.modified >= Math.floor(before / 1000) * 1000 - 1000 && first.modified <= after + 1000, `modified ${first.modified} within the put (${before}..${after})`);
+    const [listed] = await collect(b.list('m/'));
+    assert.equal(listed?.key, 'm/a');
+    assert.ok(Math.abs((listed?.modified ?? Number.NaN) - first.modified) < 1000, `list ${listed?.modified} and stat ${first.modified} agree`);
+    // A second later (stores with whole seconds must see the difference), an overwrite is newer.
+    await new Promise((r) => setTimeout(r, 1100));
+    await b.put('m/a', patternBytes(10, 2));
+    const second = await b.stat('m/a');
+    assert.ok(second && second.modified > first.modified, `overwrite: ${second?.modified} > ${first.modified}`);
+    const [relisted] = await collect(b.list('m/'));
+    assert.ok((relisted?.modified ?? 0) > first.modified, 'the listing follows the overwrite');
   }));
 }

@@ -136,7 +136,7 @@ test('accounting counts every try by kind, the retries and the bytes exactly', a
   await b.put('b', bytes(24));
   assert.equal((await b.get('a')).length, 1000);
   assert.equal((await b.get('b', { offset: 4, length: 10 })).length, 10);
-  assert.deepEqual(await b.stat('a'), { size: 1000 });
+  assert.equal((await b.stat('a'))?.size, 1000);
   await assert.rejects(b.get('missing'), NotFoundError);
   await b.delete('b');
   const keys: string[] = [];

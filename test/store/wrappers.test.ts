@@ -14,7 +14,7 @@ test('readOnly refuses every write and passes reads', async () => {
   await assert.rejects(b.destroy(), ReadOnlyError);
   await assert.rejects(b.put('.bad', new Uint8Array(1)), InvalidKeyError);
   assert.deepEqual(await b.get('k'), new Uint8Array([1]));
-  assert.deepEqual(await b.stat('k'), { size: 1 });
+  assert.equal((await b.stat('k'))?.size, 1);
 });
 
 test('token bucket: bursts up to capacity, then waits rate-proportionally', () => {
@@ -54,7 +54,7 @@ test('faulty: nth and seeded probability are reproducible; after-faults reach th
   const f = faulty(mem, { rules: [{ op: 'put', nth: 2, when: 'after' }, { op: 'put', key: (k) => k === 'x/never', kind: 'permanent' }] });
   await f.put('a', new Uint8Array(1));
   await assert.rejects(f.put('b', new Uint8Array(1)), TransientError);
-  assert.deepEqual(await mem.stat('b'), { size: 1 }, 'the write happened, only the reply was lost');
+  assert.equal((await mem.stat('b'))?.size, 1, 'the write happened, only the reply was lost');
   await assert.rejects(f.put('x/never', new Uint8Array(1)), { code: 'EBACKEND' });
   assert.equal(await mem.stat('x/never'), undefined);
 });
