@@ -18,6 +18,7 @@ import { writeKeyFile } from './key-file.js';
 import { checkKeyRepository, checkKnownKey, keyFilePath, locateKeyBlob, short } from './repository-key.js';
 import { loadSecurityState, saveSecurityState, securityStatePath } from './security-state.js';
 import { readSettings, writeSettings } from './settings.js';
+import type { RetentionPolicy } from '../repository/retention.js';
 
 /** An open repository with its key: pass it to every archive function; `close()` releases the lock and workers. */
 export interface OpenedRepository {
@@ -58,6 +59,8 @@ export interface InitOptions extends EngineCodecOptions, SecurityOptions {
   makeParentDirs?: boolean;
   /** Where a keyfile-mode key goes (default `keyFilePath(repository id)`). */
   keyFile?: string;
+  /** Keep every object but the locks under this retention (see the repository's `CreateOptions.retention`). */
+  retention?: RetentionPolicy;
 }
 
 export interface OpenRepositoryOptions extends EngineCodecOptions, SecurityOptions {
@@ -101,14 +104,14 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
   const id = randomBytes(32).toString('hex');
   // The key first: a failure here (empty passphrase, bad KDF settings) leaves no repository behind.
   const { key, blob } = await createKey(mode, mode === 'none' ? '' : await ask(options.passphrase), { kdf: options.kdf, repositoryId: id });
-  const repository = await Repository.create(backend, { segmentSize: options.segmentSize, appendOnly: options.appendOnly, makeParentDirs: options.makeParentDirs, id });
+  const repository = await Repository.create(backend, { segmentSize: options.segmentSize, appendOnly: options.appendOnly, makeParentDirs: options.makeParentDirs, id, retention: options.retention });
   try {
     if (storedInRepository(mode) || mode === 'none') await repository.putKeyBlob(blob, { ifAbsent: true });
     else await writeKeyFile(options.keyFile ?? keyFilePath(id, options.env), blob);
     const statePath = securityStatePath(id, options.env ?? process.env, options.securityDir);
     await saveSecurityState(statePath, { mode, fingerprint: keyFingerprint(key), journals: {} }, { replaceJournals: true });
     const opened = await withCodec(repository, key, options, { statePath, firstContact: false, rolledBack: [] });
-    await writeSettings(opened, { chunker: options.chunker });
+    await writeSettings(opened, { chunker: options.chunker, retention: repository.config.retention });
     return opened;
   } catch (error) {
     await repository.close();
@@ -158,6 +161,11 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
     const security = { statePath, firstContact: !known, rolledBack };
     const probe = await withCodec(repository, key, { ...options, workers: 0 }, security);
     const settings = await readSettings(probe);
+    const sealed = settings.retention;
+    const plain = repository.config.retention;
+    if (sealed?.mode !== plain?.mode || sealed?.seconds !== plain?.seconds) {
+      throw new RepositorySecurityError('ESECURITY_RETENTION', `repository ${short(id)}: its config says ${describeRetention(plain)} but its sealed settings say ${describeRetention(sealed)}, so someone with write access to the store changed the config: restore the config object from the store's versions (the retention is part of the repository's settings and cannot be changed)`);
+    }
     // Recorded only once everything checked out, so a refused first contact leaves nothing trusted behind.
     await saveSecurityState(statePath, { mode, fingerprint, journals }, { replaceJournals: policy === 'accept' });
     return await withCodec(repository, key, { ...options, chunker: settings.chunker ?? options.chunker }, security);
@@ -166,6 +174,8 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
     throw error;
   }
 }
+
+const describeRetention = (r: RetentionPolicy | undefined): string => (r ? `${r.mode} retention for ${r.seconds} s` : 'no retention');
 
 async function withCodec(repository: Repository, key: KeyMaterial, options: EngineCodecOptions & SecurityOptions, security: OpenedRepository['security']): Promise<OpenedRepository> {
   const codec = await createEngineCodec(key, options);

@@ -11,16 +11,20 @@ import { ArchiveCorruptError } from './errors.js';
 import { recordCodec } from './item.js';
 import type { ArchiveContext } from './ports.js';
 import { decodeBounded } from '../repository/index.js';
+import { validRetention, type RetentionPolicy } from '../repository/retention.js';
 
 export const SETTINGS_RECORD = 'settings';
 
 export interface ArchiveSettings {
   chunker?: ChunkerOptions;
+  /** The retention the repository was created with (a copy of the config's, authenticated). */
+  retention?: RetentionPolicy;
 }
 
 /** Writes the settings once (`ifAbsent`). */
 export async function writeSettings(ctx: ArchiveContext, settings: ArchiveSettings): Promise<void> {
-  const plaintext = recordCodec.encoder.encode({ v: 1, chunker: settings.chunker });
+  const retention = settings.retention && { mode: settings.retention.mode, seconds: settings.retention.seconds };
+  const plaintext = recordCodec.encoder.encode({ v: 1, chunker: settings.chunker, ...(retention ? { retention } : {}) });
   const id = ctx.codec.chunkId(plaintext);
   const sealed = await ctx.codec.seal(id, plaintext);
   const bytes = new Uint8Array(32 + sealed.length);
@@ -38,10 +42,13 @@ export async function readSettings(ctx: ArchiveContext): Promise<ArchiveSettings
   if (!bytes) throw new ArchiveCorruptError('the repository settings record (records/settings) is missing');
   try {
     const plaintext = await ctx.codec.open(bytes.subarray(0, 32), bytes.subarray(32));
-    const w = decodeBounded(plaintext, recordCodec.decoder()) as { v?: number; chunker?: unknown } | null;
+    const w = decodeBounded(plaintext, recordCodec.decoder()) as { v?: number; chunker?: unknown; retention?: unknown } | null;
     if (typeof w !== 'object' || w === null) throw new Error('settings are not a map');
     if (w.v !== 1) throw new Error(`settings version ${w.v}`);
-    return w.chunker === undefined || w.chunker === null ? {} : { chunker: validChunker(w.chunker) };
+    if (w.retention !== undefined && !validRetention(w.retention)) throw new Error('settings hold an invalid retention policy');
+    const out: ArchiveSettings = w.chunker === undefined || w.chunker === null ? {} : { chunker: validChunker(w.chunker) };
+    if (w.retention !== undefined) out.retention = { mode: w.retention.mode, seconds: w.retention.seconds };
+    return out;
   } catch (cause) {
     throw new ArchiveCorruptError('the repository settings record does not authenticate', { cause });
   }

@@ -1,6 +1,6 @@
 /** `cairn rcreate`: create a new, empty repository with a key of the chosen mode. */
 import type { Command } from 'commander';
-import { initRepository, keyFilePath, readPassphrase } from '../../index.js';
+import { initRepository, keyFilePath, parseRetentionPeriod, readPassphrase, type RetentionPolicy } from '../../index.js';
 import type { CliIO } from '../io.js';
 import { globalsOf, parseEncryption, repoUrl } from '../options.js';
 import { emit, openCliStore, openSideStore, type RepoCommandOptions } from './context.js';
@@ -13,13 +13,34 @@ export interface RcreateOptions extends RepoCommandOptions {
   appendOnly?: boolean;
   /** Create missing folders above a folder repository (else refused: ENO_PARENT_FOLDER). */
   makeParentDirs?: boolean;
+  /** `governance` or `compliance`: keep every object but the locks under retention (with `retentionPeriod`). */
+  retentionMode?: string;
+  /** How long each object stays retained after it is written: `30d`, `1y`. */
+  retentionPeriod?: string;
+}
+
+/**
+ * The retention the options ask for, or undefined; `UsageError` for half of it or a bad value.
+ * A period in seconds (`5s`) is accepted only with `CAIRN_TEST_SHORT_RETENTION=1`, for tests.
+ */
+export function retentionOf(options: Pick<RcreateOptions, 'retentionMode' | 'retentionPeriod'>, env: NodeJS.ProcessEnv): RetentionPolicy | undefined {
+  const { retentionMode: mode, retentionPeriod: period } = options;
+  if (mode === undefined && period === undefined) return undefined;
+  if (mode === undefined || period === undefined) throw new UsageError('give --retention-mode and --retention-period together, e.g. --retention-mode governance --retention-period 30d');
+  if (mode !== 'governance' && mode !== 'compliance') throw new UsageError(`--retention-mode must be governance or compliance, not ${JSON.stringify(mode)}`);
+  try {
+    return { mode, seconds: parseRetentionPeriod(period, env.CAIRN_TEST_SHORT_RETENTION === '1') };
+  } catch (err) {
+    throw new UsageError(`--retention-period ${JSON.stringify(period)}: ${(err as Error).message}`);
+  }
 }
 
 /**
  * Creates the repository; refuses (EREPOSITORY_EXISTS) when one is already there, and (EUSAGE) a
  * location inside another repository, leaving everything unchanged.
  */
-export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ id: string; encryption: string; keyFile?: string }> {
+export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ id: string; encryption: string; keyFile?: string; retention?: RetentionPolicy }> {
+  const retention = retentionOf(options, io.env);
   const backend = await openCliStore(options.repo, io);
   try {
     const outer = await enclosingRepository(options.repo, (ancestor) => openSideStore(ancestor, io, backend.counter));
@@ -31,16 +52,22 @@ export async function runRcreate(options: RcreateOptions, io: CliIO): Promise<{ 
       makeParentDirs: options.makeParentDirs === true,
       keyFile: io.env.CAIRN_KEY_FILE || undefined,
       env: io.env,
+      retention,
     });
     const id = opened.repository.config.id;
     const keyFile = opened.key.mode.startsWith('keyfile-') ? io.env.CAIRN_KEY_FILE || keyFilePath(id, io.env) : undefined;
-    const result = { id, encryption: opened.key.mode, ...(keyFile ? { keyFile } : {}) };
+    const result = { id, encryption: opened.key.mode, ...(keyFile ? { keyFile } : {}), ...(retention ? { retention } : {}) };
     await opened.close();
-    emit(io, options, result, () => `created repository ${id} (${result.encryption})\n${backupAdvice(result.encryption, keyFile)}`);
+    const retained = retention ? `\nEvery object but the locks is kept under ${retention.mode} retention for ${describePeriod(retention.seconds)} after it is written: compact and prune postpone deleting it until then.` : '';
+    emit(io, options, result, () => `created repository ${id} (${result.encryption})${retained}\n${backupAdvice(result.encryption, keyFile)}`);
     return result;
   } finally {
     await backend.close();
   }
+}
+
+function describePeriod(seconds: number): string {
+  return seconds % 86_400 === 0 ? `${seconds / 86_400} day(s)` : `${seconds} second(s)`;
 }
 
 /** What to keep safe, as Borg and restic say after creating a repository. */
@@ -55,6 +82,8 @@ export function registerRcreate(program: Command, io: CliIO): void {
     .description('create a new, empty repository')
     .requiredOption('-e, --encryption <mode>', 'key mode: repokey-aes-ocb, repokey-chacha20-poly1305, keyfile-aes-ocb, keyfile-chacha20-poly1305, authenticated, none (repokey = repokey-aes-ocb, keyfile = keyfile-aes-ocb)', parseEncryption)
     .option('--append-only', 'refuse every operation that removes data')
+    .option('--retention-mode <mode>', 'governance or compliance: the store keeps every object cairn writes (locks excepted) undeletable for --retention-period after it is written (S3 Object Lock; the bucket must have it)')
+    .option('--retention-period <duration>', 'how long each object stays retained: whole days or years, e.g. 30d, 1y (at least 1d)')
     .option('--make-parent-dirs', 'create missing folders above a folder (path or sftp) repository; without it rcreate refuses, so a backup drive that is not mounted is not replaced by the disk below it')
     .action(async (opts: Omit<RcreateOptions, 'repo'>, cmd: Command) => {
       const g = globalsOf(cmd);
