@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { assertSameTree, cairn, describeTree, ok, oneLine } from './helpers.js';
 import { s3Env, s3Url, startFactory } from '../backends/factories/s3.js';
@@ -142,5 +142,20 @@ if (factory instanceof Error) {
     await mkdir(target);
     await ok(['-r', url, 'extract', 'two'], { env, cwd: target });
     assertSameTree(await describeTree(join(target, src.slice(1))), await describeTree(src));
+  });
+
+  test('a store writer who strips the retention from the plaintext config is caught by the sealed settings (ESECURITY_RETENTION)', async () => {
+    const url = urlIn(lockBucket, 'tamper/');
+    await ok(['-r', url, 'rcreate', '-e', 'repokey', '--retention-mode', 'compliance', '--retention-period', '30s'], { env });
+    const Key = 'tamper/config';
+    const config = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: lockBucket, Key }))).Body!.transformToString());
+    assert.deepEqual(config.retention, { mode: 'compliance', seconds: 30 });
+    assert.equal(config.version, 2);
+    // On AWS an overwrite adds a version (the old one stays retained); later writers would read this one.
+    const Body = Buffer.from(JSON.stringify({ ...config, version: 1, retention: undefined }) + '\n');
+    await s3.send(new PutObjectCommand({ Bucket: lockBucket, Key, Body, ContentMD5: createHash('md5').update(Body).digest('base64') }));
+    const r = await cairn(['-r', url, '--json', 'rlist'], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(JSON.parse(r.stderr.trim().split('\n').pop()!).error.code, 'ESECURITY_RETENTION');
   });
 }
