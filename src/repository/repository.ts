@@ -99,7 +99,7 @@ export class Repository {
     const retention = options.retention;
     if (retention && !backend.capabilities.retention) {
       throw new UnsupportedStoreError(`${backend.location}: the ${backend.name} store cannot keep objects under retention; `
-        + 'use S3 with Object Lock (docs/backends/s3.md), or create the repository without --retention-mode', { backend: backend.name });
+        + 'use S3 with Object Lock or GCS with object retention (docs/adr/0053-object-retention.md), or create the repository without --retention-mode', { backend: backend.name });
     }
     await backend.create({ parents: options.makeParentDirs ?? true, ...(retention ? { retention: true } : {}) });
     await assertEmptyStore(backend);

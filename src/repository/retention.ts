@@ -52,7 +52,7 @@ export const isRetainedKey = (key: string): boolean => !key.startsWith(LOCKS_PRE
  */
 export function withRetention(b: Backend, policy: RetentionPolicy, now: () => number = Date.now): Backend {
   const refuse = () => Promise.reject(new UnsupportedStoreError(`${b.location}: this repository keeps its objects under retention, `
-    + `which the ${b.name} store cannot do: write to it only on a store with retention (S3 Object Lock)`, { backend: b.name }));
+    + `which the ${b.name} store cannot do: write to it only on a store with retention (S3 Object Lock, GCS object retention)`, { backend: b.name }));
   return {
     name: b.name,
     location: b.location,
