@@ -147,6 +147,7 @@ if (factory instanceof Error) {
   test('a store writer who strips the retention from the plaintext config is caught by the sealed settings (ESECURITY_RETENTION)', async () => {
     const url = urlIn(lockBucket, 'tamper/');
     await ok(['-r', url, 'rcreate', '-e', 'repokey', '--retention-mode', 'compliance', '--retention-period', '30s'], { env });
+    assert.deepEqual(JSON.parse(await ok(['-r', url, '--json', 'rinfo'], { env })).retention, { mode: 'compliance', seconds: 30 });
     const Key = 'tamper/config';
     const config = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: lockBucket, Key }))).Body!.transformToString());
     assert.deepEqual(config.retention, { mode: 'compliance', seconds: 30 });
