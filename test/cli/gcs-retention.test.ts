@@ -69,7 +69,7 @@ if (factory instanceof Error) {
     await mkdir(src, { recursive: true });
     await writeFile(join(src, 'a.txt'), 'kept under retention\n');
     const url = urlIn(`${factory.env.GCS_BUCKET}-retained`, 'repo/');
-    await ok(['-r', url, 'rcreate', '-e', 'repokey', '--retention-mode', 'governance', '--retention-period', '15s'], { env });
+    await ok(['-r', url, 'rcreate', '-e', 'repokey', '--retention-mode', 'governance', '--retention-period', '40s'], { env });
     await ok(['-r', url, 'create', 'one', src], { env });
     await writeFile(join(src, 'b.txt'), 'only in two\n');
     await ok(['-r', url, 'create', 'two', src], { env });

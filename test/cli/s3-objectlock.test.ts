@@ -61,6 +61,11 @@ if (factory instanceof Error) {
     const short = await cairn(['-r', url, 'rcreate', '-e', 'repokey', '--retention-mode', 'governance', '--retention-period', '5s'], { env: { ...env, CAIRN_TEST_SHORT_RETENTION: '' } });
     assert.equal(short.code, 2, short.stderr);
     assert.deepEqual(await keysIn(url), []);
+    // A bucket rcreate has to make is made with Object Lock, and the repository's objects are retained.
+    const fresh = `${factory.env.S3_BUCKET}-fresh-lock`;
+    await ok(['-r', urlIn(fresh, 'repo/'), 'rcreate', '-e', 'repokey', '--retention-mode', 'governance', '--retention-period', '1d'], { env });
+    const head = await s3.send(new HeadObjectCommand({ Bucket: fresh, Key: 'repo/config' }));
+    assert.equal(head.ObjectLockMode, 'GOVERNANCE');
   });
 
   test('the harness models Object Lock: lock headers need a bucket with it, and a retained version cannot be deleted', async () => {
@@ -83,8 +88,9 @@ if (factory instanceof Error) {
     await writeFile(join(src, 'a.txt'), 'kept under retention\n');
     await writeFile(join(src, 'b.bin'), Buffer.alloc(200_000, 3));
     const url = urlIn(lockBucket, 'repo/');
-    const created = JSON.parse(await ok(['-r', url, '--json', 'rcreate', '-e', 'repokey', '--retention-mode', 'governance', '--retention-period', '20s'], { env }));
-    assert.deepEqual(created.retention, { mode: 'governance', seconds: 20 });
+    const started = Date.now();
+    const created = JSON.parse(await ok(['-r', url, '--json', 'rcreate', '-e', 'repokey', '--retention-mode', 'governance', '--retention-period', '45s'], { env }));
+    assert.deepEqual(created.retention, { mode: 'governance', seconds: 45 });
     await ok(['-r', url, 'create', 'one', src], { env });
     await writeFile(join(src, 'c.txt'), 'only in two\n');
     await ok(['-r', url, 'create', 'two', src], { env });
@@ -96,7 +102,7 @@ if (factory instanceof Error) {
     for (const key of keys) {
       const head = await s3.send(new HeadObjectCommand({ Bucket: lockBucket, Key: `repo/${key}` }));
       assert.equal(head.ObjectLockMode, 'GOVERNANCE', key);
-      assert.ok(head.ObjectLockRetainUntilDate!.getTime() > Date.now(), key);
+      assert.ok(head.ObjectLockRetainUntilDate!.getTime() >= started + 44_000, key);
     }
 
     // delete: the record is retained, so the archive stays, and the command says until when.
