@@ -4,8 +4,8 @@
  */
 import { CRC32C, Storage, type Bucket, type File } from '@google-cloud/storage';
 import pLimit from 'p-limit';
-import type { Backend, ByteRange, Capabilities, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
-import { BackendError, NotFoundError, StoreMissingError } from '../../src/store/errors.js';
+import type { Backend, ByteRange, Capabilities, CreateStoreOptions, DeleteOptions, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
+import { BackendError, NotFoundError, RetainedObjectError, StoreMissingError, UnsupportedStoreError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
 import { readBody } from '../../src/store/read-body.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
@@ -16,7 +16,7 @@ import { abortable } from '../../src/store/abort.js';
 export class GcsBackend implements Backend {
   readonly name = 'gcs';
   readonly location: string;
-  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 32, reportsProgress: true };
+  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 32, reportsProgress: true, retention: true };
   readonly #config: GcsConfig;
   readonly #storage: Storage;
   readonly #bucket: Bucket;
@@ -156,6 +156,10 @@ export class GcsBackend implements Backend {
         contentType: 'application/octet-stream',
         // Generation 0 means "no live object": GCS checks it atomically with the write.
         ...(options?.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
+        // Object retention (the bucket must have it enabled): Unlocked = governance, Locked = compliance.
+        ...(options?.retention ? {
+          metadata: { retention: { mode: options.retention.mode === 'compliance' ? 'Locked' : 'Unlocked', retainUntilTime: options.retention.until.toISOString() } },
+        } : {}),
       }), options?.signal);
     } catch (err) {
       if (httpStatus(err) === 404) throw this.#missingBucket(key, err);
@@ -180,9 +184,18 @@ export class GcsBackend implements Backend {
     });
   }
 
-  async delete(key: string, options?: OpOptions): Promise<void> {
+  async delete(key: string, options?: DeleteOptions): Promise<void> {
     const file = this.#file(key);
     try {
+      if (options?.retained) {
+        // Read the object's retention first: while it runs, no delete is sent at all.
+        const [meta] = await abortable(file.getMetadata(), options.signal);
+        const until = meta.retention?.retainUntilTime ? new Date(meta.retention.retainUntilTime) : undefined;
+        if (until && until.getTime() > Date.now()) {
+          throw new RetainedObjectError(`gcs delete ${key}: the object is under ${meta.retention?.mode === 'Locked' ? 'locked' : 'unlocked'} retention until ${until.toISOString()}`,
+            { backend: this.name, key, retainUntil: until });
+        }
+      }
       await abortable(file.delete(), options?.signal);
     } catch (err) {
       if (httpStatus(err) !== 404) throw translateError(err, key);
@@ -225,15 +238,31 @@ export class GcsBackend implements Backend {
     }
   }
 
-  async create(): Promise<void> {
+  /**
+   * Makes the bucket exist. With `retention`, a new bucket gets object retention enabled and an
+   * existing one must have it (its metadata, storage.buckets.get), else `UnsupportedStoreError`.
+   */
+  async create(options?: CreateStoreOptions): Promise<void> {
     try {
       // A 403 on the lookup (no storage.buckets.get): the bucket exists and is not ours to manage.
-      if (!(await this.#bucketExists())) await this.#storage.createBucket(this.#config.bucket);
+      if (!(await this.#bucketExists())) await this.#storage.createBucket(this.#config.bucket, options?.retention ? { enableObjectRetention: true } : {});
     } catch (err) {
       // 409: created meanwhile by another client (or owned by someone else, which the next call reveals).
       if (httpStatus(err) !== 409) throw translateError(err);
     }
     this.#bucketSeen = true;
+    if (!options?.retention) return;
+    let enabled: boolean;
+    try {
+      const [meta] = await this.#bucket.getMetadata();
+      enabled = (meta as { objectRetention?: { mode?: string } }).objectRetention?.mode === 'Enabled';
+    } catch (err) {
+      throw translateError(err);
+    }
+    if (!enabled) {
+      throw new UnsupportedStoreError(`gcs: bucket "${this.#config.bucket}" does not have object retention enabled, so it cannot keep objects under retention: `
+        + 'use a bucket created with it (gcloud storage buckets create --enable-per-object-retention), or create the repository without --retention-mode', { backend: this.name });
+    }
   }
 
   async destroy(): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import {
   AlreadyExistsError, BackendError, InvalidRangeError, NotFoundError, PermissionError, TimeoutError, TransientError,
-  UnsupportedStoreError, retryAfterFromHeaders,
+  RetainedObjectError, UnsupportedStoreError, retryAfterFromHeaders,
 } from '../../src/store/errors.js';
 
 /** Socket-level failures a retry may cure (server restarted, connection dropped, DNS hiccup). */
@@ -26,6 +26,15 @@ interface ErrorShape {
   type?: unknown;
   /** gaxios keeps the fetch error it wraps here. */
   error?: unknown;
+  /** ApiError: the service's error list (`reason` per entry). */
+  errors?: unknown;
+}
+
+/** The first `reason` of the service's error list (ApiError), if any. */
+function reasonOf(err: unknown): string | undefined {
+  const list = (err as ErrorShape | null)?.errors;
+  const first = Array.isArray(list) ? (list[0] as { reason?: unknown } | undefined) : undefined;
+  return typeof first?.reason === 'string' ? first.reason : undefined;
 }
 
 /** True when node-fetch (under gaxios) gave up waiting: a timeout with no errno and no status. */
@@ -76,6 +85,10 @@ export function translateError(err: unknown, key?: string): BackendError {
   const code = errorCode(err);
   const what = key === undefined ? 'gcs' : `gcs object ${key}`;
   const detail = status !== undefined ? `HTTP ${status}` : code ?? (err as Error)?.name ?? 'error';
+  if (status === 403 && reasonOf(err) === 'retentionPolicyNotMet') {
+    // A bucket retention policy or the object's own retention: not the credentials (compact postpones it).
+    return new RetainedObjectError(`${what}: the object is under retention and cannot be deleted or replaced yet`, options);
+  }
   if (status === 401 || status === 403 || isAuthFailure(err)) {
     return new PermissionError(`${what}: access refused (${detail}); check the credentials (GOOGLE_APPLICATION_CREDENTIALS or gcloud auth application-default login) and the bucket's IAM roles`, options);
   }

@@ -5,34 +5,38 @@
  */
 import {
   DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand,
-  ListObjectsV2Command, PutObjectCommand, CreateBucketCommand, type S3Client, type BucketLocationConstraint,
+  ListObjectsV2Command, PutObjectCommand, CreateBucketCommand, GetObjectLockConfigurationCommand, type S3Client,
+  type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { Backend, ByteRange, Capabilities, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
-import { BackendError, NotFoundError, TransientError } from '../../src/store/errors.js';
+import type { Backend, ByteRange, Capabilities, CreateStoreOptions, DeleteOptions, ListEntry, ObjectInfo, OpOptions, PutOptions } from '../../src/store/backend.js';
+import { BackendError, NotFoundError, RetainedObjectError, TransientError, UnsupportedStoreError } from '../../src/store/errors.js';
 import { checkRange } from '../../src/store/range.js';
 import { readBody } from '../../src/store/read-body.js';
 import { validateKey, validatePrefix } from '../../src/store/keys.js';
 import { parseS3Url, type S3Config } from './config.js';
-import { createClient } from './client.js';
+import { createClient, type RegionMemory } from './client.js';
 import { translateError, type ErrorContext } from './translate-error.js';
 
 /** Objects deleted per DeleteObjects request (the API's maximum). */
 const DELETE_BATCH = 1000;
 
+const LOCK_MODE = { governance: 'GOVERNANCE', compliance: 'COMPLIANCE' } as const;
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
 export class S3Backend implements Backend {
   readonly name = 's3';
   readonly location: string;
-  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 64, reportsProgress: true };
+  readonly capabilities: Capabilities = { rangeReads: true, ifAbsent: true, maxConnections: 64, reportsProgress: true, retention: true };
   readonly #config: S3Config;
+  readonly #region: RegionMemory;
   #client: S3Client | undefined;
 
-  constructor(config: S3Config, client: S3Client) {
+  constructor(config: S3Config, client: S3Client, region: RegionMemory) {
     this.#config = config;
     this.#client = client;
+    this.#region = region;
     const endpoint = config.endpoint ? ` at ${config.endpoint}` : '';
     this.location = `s3://${config.bucket}/${config.prefix}${endpoint}`;
   }
@@ -42,14 +46,34 @@ export class S3Backend implements Backend {
     return this.#client;
   }
 
-  /** Runs one SDK call, turning its failure into a cairn error. */
+  /**
+   * Runs one SDK call, turning its failure into a cairn error. A 301 naming the bucket's region
+   * (`x-amz-bucket-region`) when the region did not come from the URL: that region is remembered
+   * for every later request, and the call is made once more.
+   */
   async #call<T>(ctx: Omit<ErrorContext, 'bucket'>, fn: (s3: S3Client) => Promise<T>): Promise<T> {
     const s3 = this.#s3(ctx.key);
     try {
       return await fn(s3);
     } catch (err) {
-      throw translateError(err, { ...ctx, bucket: this.#config.bucket });
+      const moved = this.#region.follows ? await this.#movedTo(err) : undefined;
+      if (moved === undefined) throw translateError(err, { ...ctx, bucket: this.#config.bucket });
+      this.#region.remember(moved);
+      try {
+        return await fn(s3);
+      } catch (again) {
+        throw translateError(again, { ...ctx, bucket: this.#config.bucket });
+      }
     }
+  }
+
+  /** The region a 301 PermanentRedirect names, when it is not the one the request was signed for. */
+  async #movedTo(err: unknown): Promise<string | undefined> {
+    if (statusOf(err) !== 301) return undefined;
+    const headers = (err as { $response?: { headers?: Record<string, string | undefined> } }).$response?.headers ?? {};
+    const region = headers['x-amz-bucket-region'];
+    if (typeof region !== 'string' || !/^[a-z0-9-]{1,40}$/.test(region)) return undefined;
+    return region === await this.#region.current() ? undefined : region;
   }
 
   #objectKey(key: string): string {
@@ -98,6 +122,9 @@ export class S3Backend implements Backend {
       // Only data segments go to the cheaper class: config, index, keys and locks are read often.
       StorageClass: key.startsWith('data/') ? this.#config.storageClass : undefined,
       IfNoneMatch: ifAbsent ? '*' : undefined,
+      // Object Lock: this version of the object cannot be deleted (nor its retention shortened) before the date.
+      ObjectLockMode: options?.retention ? LOCK_MODE[options.retention.mode] : undefined,
+      ObjectLockRetainUntilDate: options?.retention?.until,
     };
     await this.#call({ op: 'put', key, ifAbsent }, async (s3) => {
       if (bytes.length < this.#config.multipartThreshold) {
@@ -119,10 +146,31 @@ export class S3Backend implements Backend {
     });
   }
 
-  async delete(key: string, options?: OpOptions): Promise<void> {
+  async delete(key: string, options?: DeleteOptions): Promise<void> {
     validateKey(key, this.name);
-    await this.#call({ op: 'delete', key }, (s3) => s3.send(
-      new DeleteObjectCommand({ Bucket: this.#config.bucket, Key: this.#objectKey(key) }), { abortSignal: options?.signal }));
+    const target = { Bucket: this.#config.bucket, Key: this.#objectKey(key) };
+    if (!options?.retained) {
+      await this.#call({ op: 'delete', key }, (s3) => s3.send(new DeleteObjectCommand(target), { abortSignal: options?.signal }));
+      return;
+    }
+    // A bucket with Object Lock is versioned: a DeleteObject without a version id only hides the
+    // object behind a delete marker and frees nothing. So: HEAD for the version and its retention,
+    // refuse while the retention runs (without asking S3 to delete), else delete that version.
+    await this.#call({ op: 'delete', key }, async (s3) => {
+      let head;
+      try {
+        head = await s3.send(new HeadObjectCommand(target), { abortSignal: options.signal });
+      } catch (err) {
+        if (statusOf(err) === 404) return;
+        throw err;
+      }
+      const until = head.ObjectLockRetainUntilDate;
+      if (until !== undefined && until.getTime() > Date.now()) {
+        throw new RetainedObjectError(`s3 delete ${key}: the object is under ${String(head.ObjectLockMode ?? 'Object Lock').toLowerCase()} retention until ${until.toISOString()}`,
+          { backend: this.name, key, retainUntil: until });
+      }
+      await s3.send(new DeleteObjectCommand({ ...target, VersionId: head.VersionId }), { abortSignal: options.signal });
+    });
   }
 
   async *list(prefix: string, options?: OpOptions): AsyncIterable<ListEntry> {
@@ -158,26 +206,50 @@ export class S3Backend implements Backend {
     });
   }
 
-  /** Makes the bucket exist (a prefix needs nothing more): ListObjectsV2 needs only s3:ListBucket. */
-  async create(): Promise<void> {
+  /**
+   * Makes the bucket exist (a prefix needs nothing more): ListObjectsV2 needs only s3:ListBucket.
+   * With `retention`, a new bucket is created with Object Lock, and an existing one must have it
+   * (GetObjectLockConfiguration, s3:GetBucketObjectLockConfiguration), else `UnsupportedStoreError`.
+   */
+  async create(options?: CreateStoreOptions): Promise<void> {
     const { bucket, prefix } = this.#config;
     await this.#call({ op: 'create' }, async (s3) => {
+      let exists = true;
       try {
         await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
-        return;
       } catch (err) {
         if ((err as { name?: string }).name !== 'NoSuchBucket') throw err;
+        exists = false;
       }
-      const region = await s3.config.region();
-      try {
-        await s3.send(new CreateBucketCommand({
-          Bucket: bucket,
-          CreateBucketConfiguration: region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
-        }));
-      } catch (err) {
-        if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
+      if (!exists) {
+        const region = await this.#region.current();
+        try {
+          await s3.send(new CreateBucketCommand({
+            Bucket: bucket,
+            CreateBucketConfiguration: region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
+            ObjectLockEnabledForBucket: options?.retention ? true : undefined,
+          }));
+        } catch (err) {
+          if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
+        }
       }
+      if (options?.retention) await this.#assertObjectLock(s3);
     });
+  }
+
+  async #assertObjectLock(s3: S3Client): Promise<void> {
+    const { bucket } = this.#config;
+    let enabled = false;
+    try {
+      const res = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+      enabled = res.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ObjectLockConfigurationNotFoundError' && statusOf(err) !== 404) throw err;
+    }
+    if (!enabled) {
+      throw new UnsupportedStoreError(`s3: bucket "${bucket}" has no Object Lock, so it cannot keep objects under retention: `
+        + 'use a bucket created with Object Lock enabled (docs/backends/s3.md, "Object Lock"), or create the repository without --retention-mode', { backend: this.name });
+    }
   }
 
   /** Deletes every object under the prefix in batches; with no prefix, the bucket too. */
@@ -225,5 +297,6 @@ export class S3Backend implements Backend {
  */
 export async function createS3Backend(url: URL, options: { env?: NodeJS.ProcessEnv } = {}): Promise<S3Backend> {
   const config = parseS3Url(url);
-  return new S3Backend(config, createClient(config, options.env ?? process.env));
+  const { client, region } = createClient(config, options.env ?? process.env);
+  return new S3Backend(config, client, region);
 }

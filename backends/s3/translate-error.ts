@@ -48,7 +48,12 @@ export function translateError(err: unknown, ctx: ErrorContext): BackendError {
   if (name === 'NoSuchBucket') {
     return new StoreMissingError(`s3: bucket "${ctx.bucket}" does not exist (create the store first)`, options);
   }
-  if (ctx.ifAbsent && (status === 412 || status === 409 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict')) {
+  if (name === 'ConditionalRequestConflict') {
+    // AWS: a conditional write raced with another write of the same key, and "you can retry the
+    // request"; the retry then gets 412 if the other write created the object (withRetry reads it back).
+    return new TransientError(`${where}: ${name} (${detail})`, options);
+  }
+  if (ctx.ifAbsent && (status === 412 || status === 409 || name === 'PreconditionFailed')) {
     return new AlreadyExistsError(`${where}: the object already exists`, options);
   }
   if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return new NotFoundError(`${where}: no such object`, options);
@@ -84,7 +89,9 @@ export function translateError(err: unknown, ctx: ErrorContext): BackendError {
   }
   if (code === 'ENOTFOUND') return new BackendError(`s3: unknown endpoint host (${detail})`, options);
   if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
-    return new BackendError(`s3: bucket "${ctx.bucket}" is in another region: add ?region=… to the URL (${name})`, options);
+    const headers = (e.$response?.headers ?? {}) as Record<string, unknown>;
+    const region = typeof headers['x-amz-bucket-region'] === 'string' ? ` ${headers['x-amz-bucket-region']}` : '';
+    return new BackendError(`s3: bucket "${ctx.bucket}" is in another region${region ? ` (${region.trim()})` : ''}: add ?region=${region.trim() || '…'} to the URL (${name || status})`, options);
   }
   return new BackendError(`${where} failed: ${name ? name + ': ' : ''}${detail}`, options);
 }

@@ -57,6 +57,15 @@ async function readBody(req) {
  */
 export function startFront({ port, inner, auth, stateDir, projectId }) {
   const buckets = new Map(); // name → bucket resource
+  // Object retention (README.md, "Object retention"): `bucket/name` → { mode, retainUntilTime } of
+  // objects stored with `retention` in a bucket created with enableObjectRetention=true.
+  const retention = new Map();
+  const retainedNow = (bucket, name) => {
+    const r = retention.get(`${bucket}/${name}`);
+    return r && Date.parse(r.retainUntilTime) > Date.now() ? r : undefined;
+  };
+  const refuseRetained = (res, bucket, name, r) => sendError(res, 403, 'retentionPolicyNotMet',
+    `Object '${bucket}/${name}' is subject to object retention and cannot be deleted, overwritten or archived until ${r.retainUntilTime}`);
   const locks = new Map(); // "bucket/object" → tail of the promise chain
 
   /** Runs `fn` after every earlier call for the same object has finished. */
@@ -106,6 +115,7 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     return false;
   }
 
+  const pathOf = (req) => new URL(req.url, 'http://front').pathname;
   const failPrecondition = (res) => sendError(res, 412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
   const bucketMissing = (res) => sendError(res, 404, 'notFound', 'The specified bucket does not exist.');
 
@@ -118,11 +128,23 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
   }
 
   /** Applies preconditions and stores the object under the object's lock; answers `res`. */
-  async function finishUpload(res, { bucket, name, query, bytes, contentType }) {
+  async function finishUpload(res, { bucket, name, query, bytes, contentType, retention: wanted }) {
     return withLock(`${bucket}/${name}`, async () => {
       if (!buckets.has(bucket)) return bucketMissing(res);
+      if (wanted !== undefined && buckets.get(bucket).objectRetention?.mode !== 'Enabled') {
+        return sendError(res, 400, 'invalid', 'Object retention is not enabled for this bucket.');
+      }
+      if (wanted !== undefined && (!['Unlocked', 'Locked'].includes(wanted?.mode) || !(Date.parse(wanted?.retainUntilTime) > Date.now()))) {
+        return sendError(res, 400, 'invalid', 'Invalid argument: retention needs a mode (Unlocked or Locked) and a retainUntilTime in the future.');
+      }
+      const held = retainedNow(bucket, name);
+      if (held) return refuseRetained(res, bucket, name, held);
       if (!(await preconditionsHold(query, bucket, name))) return failPrecondition(res);
       const r = await storeObject(bucket, name, bytes, contentType);
+      if (r.status === 200) {
+        if (wanted !== undefined) retention.set(`${bucket}/${name}`, { mode: wanted.mode, retainUntilTime: new Date(Date.parse(wanted.retainUntilTime)).toISOString() });
+        else retention.delete(`${bucket}/${name}`);
+      }
       res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json', 'content-length': r.body.length });
       res.end(r.body);
     });
@@ -146,23 +168,24 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     req.pipe(up);
   }
 
-  /** Records bucket `name` as existing; returns its resource. */
-  function addBucket(name) {
+  /** Records bucket `name` as existing (with object retention when `retention`); returns its resource. */
+  function addBucket(name, retention = false) {
     const resource = {
       kind: 'storage#bucket', id: name, name, projectNumber: '1', metageneration: '1', location: 'US',
       storageClass: 'STANDARD', timeCreated: new Date().toISOString(), updated: new Date().toISOString(),
+      ...(retention ? { objectRetention: { mode: 'Enabled' } } : {}),
     };
     buckets.set(name, resource);
     return resource;
   }
 
-  async function createBucket(req, res) {
+  async function createBucket(req, res, query) {
     const body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
     const name = String(body.name ?? '');
     if (!BUCKET_NAME.test(name)) return sendError(res, 400, 'invalid', 'Invalid bucket name');
     if (!allowed(res, name, 'buckets.create')) return undefined;
     if (buckets.has(name)) return sendError(res, 409, 'conflict', 'Your previous request to create the named bucket succeeded and you already own it.');
-    return sendJson(res, 200, addBucket(name));
+    return sendJson(res, 200, addBucket(name, query.get('enableObjectRetention') === 'true'));
   }
 
   async function deleteBucket(res, bucket) {
@@ -204,6 +227,13 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     const { generation, size } = await generationOf(bucket, name);
     if (generation === '0') return forward(req, res); // the emulator's own 404
     if (!(await preconditionsHold(query, bucket, name))) return failPrecondition(res);
+    const kept = retention.get(`${bucket}/${name}`);
+    if (kept && query.get('alt') !== 'media' && !pathOf(req).startsWith('/download/')) {
+      // The object's metadata, with its retention, which the emulator does not keep.
+      const r = await innerFetch(`/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(name)}`);
+      if (r.status !== 200) return forward(req, res);
+      return sendJson(res, 200, { ...JSON.parse(r.body.toString('utf8')), retention: kept });
+    }
     const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (m && Number(m[1]) >= size) {
       res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-length': 0 });
@@ -230,7 +260,7 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     let m;
     const path = url.pathname.replace(/^\/download(?=\/storage\/v1\/)/, '');
     if (path === '/storage/v1/b') {
-      if (req.method === 'POST') return createBucket(req, res);
+      if (req.method === 'POST') return createBucket(req, res, query);
       if (req.method === 'GET') return sendJson(res, 200, { kind: 'storage#buckets', items: [...buckets.values()].filter((b) => roleOf(b.name) === undefined) });
     }
     if ((m = /^\/storage\/v1\/b\/([^/]+)$/.exec(path))) {
@@ -268,6 +298,9 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
       if (name !== undefined && req.method === 'DELETE') {
         return withLock(`${bucket}/${name}`, async () => {
           if (!(await preconditionsHold(query, bucket, name))) return failPrecondition(res);
+          const held = retainedNow(bucket, name);
+          if (held) { await readBody(req); return refuseRetained(res, bucket, name, held); }
+          retention.delete(`${bucket}/${name}`);
           return forward(req, res);
         });
       }
@@ -283,6 +316,7 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
     let name = query.get('name');
     let bytes = body;
     let contentType = type;
+    let retentionWanted;
     if (query.get('uploadType') === 'multipart') {
       const boundary = /boundary="?([^";]+)"?/.exec(type)?.[1];
       if (!boundary) return sendError(res, 400, 'invalid', 'multipart upload without a boundary');
@@ -292,9 +326,10 @@ export function startFront({ port, inner, auth, stateDir, projectId }) {
       name ??= meta.name;
       contentType = meta.contentType ?? parsed.contentType;
       bytes = parsed.data;
+      retentionWanted = meta.retention ?? undefined;
     }
     if (!name) return sendError(res, 400, 'required', 'Required parameter: name');
-    return finishUpload(res, { bucket, name, query, bytes, contentType });
+    return finishUpload(res, { bucket, name, query, bytes, contentType, retention: retentionWanted });
   }
 
   const server = createServer((req, res) => {

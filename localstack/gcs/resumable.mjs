@@ -30,7 +30,7 @@ export function createResumableSessions({ stateDir, port, finishUpload, sendErro
     for (const k of ['ifGenerationMatch', 'ifGenerationNotMatch']) if (query.has(k)) preconditions.set(k, query.get(k));
     sessions.set(id, {
       bucket, name, file, received: 0, done: false, preconditions,
-      contentType: req.headers['x-upload-content-type'] ?? meta.contentType,
+      contentType: req.headers['x-upload-content-type'] ?? meta.contentType, retention: meta.retention ?? undefined,
     });
     const location = `http://127.0.0.1:${port}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?${new URLSearchParams({ uploadType: 'resumable', name, upload_id: id })}`;
     res.writeHead(200, { location, 'content-length': 0 });
@@ -73,7 +73,7 @@ export function createResumableSessions({ stateDir, port, finishUpload, sendErro
     s.done = true;
     try {
       const bytes = readFileSync(s.file);
-      return await finishUpload(res, { bucket: s.bucket, name: s.name, query: s.preconditions, bytes, contentType: s.contentType });
+      return await finishUpload(res, { bucket: s.bucket, name: s.name, query: s.preconditions, bytes, contentType: s.contentType, retention: s.retention });
     } finally {
       rmSync(s.file, { force: true });
     }

@@ -7,6 +7,7 @@ import { requestContext } from './context.mjs';
 import { verifySigV4 } from './sigv4.mjs';
 import { S3Error, decodeAwsChunked, isAwsChunked, withoutAwsChunked } from './aws-chunked.mjs';
 import { verifyUpload } from './integrity.mjs';
+import { createObjectLock } from './object-lock.mjs';
 
 const xmlEscape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -112,9 +113,11 @@ async function preconditionFails(req, store, bucket, key) {
  * How a bucket departs from AWS's defaults, to model what some real stores do (README.md, "Bucket
  * modes"): `objectLock` (a default retention: uploads must carry Content-MD5 or a checksum) and
  * `conditional` ('honour', as AWS; 'ignore', as older MinIO and some gateways: If-None-Match is
- * dropped; '501', as Backblaze B2 and Alibaba OSS: NotImplemented).
+ * dropped; '501', as Backblaze B2 and Alibaba OSS: NotImplemented) and `region` (undefined: any
+ * region is accepted, as s3rver does; a name: the bucket lives there, and a request signed for
+ * another region gets AWS's 301 PermanentRedirect with `x-amz-bucket-region`).
  */
-export const DEFAULT_MODES = Object.freeze({ objectLock: false, conditional: 'honour' });
+export const DEFAULT_MODES = Object.freeze({ objectLock: false, conditional: 'honour', region: undefined });
 
 /**
  * The request handler: `s3rverHandler` is s3rver's Koa callback, `store` its (fixed) store,
@@ -123,6 +126,7 @@ export const DEFAULT_MODES = Object.freeze({ objectLock: false, conditional: 'ho
  */
 export function createFrontHandler({ s3rverHandler, store, secretFor, modesOf = () => DEFAULT_MODES }) {
   const withKeyLock = createKeyLocks();
+  const objectLock = createObjectLock();
   return async (req, res) => {
     try {
       const signing = {};
@@ -134,6 +138,54 @@ export function createFrontHandler({ s3rverHandler, store, secretFor, modesOf = 
       const key = keyParts.length ? decodeURIComponent(keyParts.join('/')) : '';
       const q = url.searchParams;
       const modes = modesOf(bucket);
+      // A bucket in another region (README.md, "Bucket modes"): a request signed for any other
+      // region is answered as AWS answers it, 301 PermanentRedirect naming the bucket's region.
+      const signedFor = String(signing.scope ?? '').split('/')[1];
+      if (modes.region && bucket && signedFor !== modes.region) {
+        req.resume();
+        const body = req.method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.</Message><Endpoint>${xmlEscape(bucket)}.s3.${modes.region}.amazonaws.com</Endpoint><Bucket>${xmlEscape(bucket)}</Bucket><RequestId>${randomBytes(8).toString('hex')}</RequestId></Error>`;
+        res.writeHead(301, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body), 'x-amz-bucket-region': modes.region });
+        return res.end(body || undefined);
+      }
+      const locked = objectLock.enabled(bucket, modes);
+      // Object Lock at the bucket level (object-lock.mjs): its configuration, and buckets created with it.
+      if (bucket && !key && req.method === 'GET' && q.has('object-lock')) {
+        if (!(await store.getBucket(bucket))) return sendError(req, res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+        const xml = objectLock.configuration(locked);
+        if (!xml) return sendError(req, res, 404, 'ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket');
+        res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) });
+        return res.end(xml);
+      }
+      if (bucket && !key && req.method === 'PUT' && q.size === 0) {
+        await requestContext.run({}, () => s3rverHandler(req, res));
+        if (!res.writableFinished) await new Promise((r) => { res.once('finish', r); res.once('close', r); });
+        if (res.statusCode === 200) objectLock.bucketCreated(bucket, req);
+        return;
+      }
+      if (locked && bucket && !key && req.method === 'POST' && q.has('delete')) {
+        if (!(await store.getBucket(bucket))) return sendError(req, res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+        return await objectLock.deleteMany(req, res, store, bucket);
+      }
+      let retention;
+      if (key && (req.method === 'PUT' || (req.method === 'POST' && q.has('uploads')))) {
+        try { retention = objectLock.retentionOf(req, locked); } catch (err) {
+          if (err instanceof S3Error) return sendError(req, res, err.status, err.code, err.message);
+          throw err;
+        }
+      }
+      if (locked && key && req.method === 'DELETE' && !q.has('uploadId')) {
+        const decision = objectLock.deleteDecision(bucket, key, q.get('versionId'));
+        if (decision === 'refuse') return sendError(req, res, 403, 'AccessDenied', 'Access Denied because object protected by object lock.');
+        if (decision === 'absent') { res.writeHead(204, { 'x-amz-version-id': q.get('versionId') }); return res.end(); }
+        await requestContext.run({}, () => s3rverHandler(req, res));
+        if (!res.writableFinished) await new Promise((r) => { res.once('finish', r); res.once('close', r); });
+        if (res.statusCode < 300) objectLock.deleted(bucket, key);
+        return;
+      }
+      if (locked && key && (req.method === 'HEAD' || req.method === 'GET') && !q.has('uploadId')) {
+        for (const [name, value] of Object.entries(objectLock.headersOf(bucket, key))) res.setHeader(name, value);
+      }
+      if (locked && key && req.method === 'POST' && q.has('uploads')) objectLock.initiated(bucket, key, retention);
       // An aws-chunked body (streaming signature or checksum trailer) is decoded and checked
       // first; the store then writes the decoded bytes (see aws-chunked.mjs).
       let body;
@@ -176,8 +228,11 @@ export function createFrontHandler({ s3rverHandler, store, secretFor, modesOf = 
         if (modes.conditional !== 'ignore' && await preconditionFails(req, store, bucket, key)) {
           return sendError(req, res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-None-Match</Condition>');
         }
+        const versionId = locked ? objectLock.newVersionId() : undefined;
+        if (versionId) res.setHeader('x-amz-version-id', versionId);
         await serve();
         if (!res.writableFinished) await new Promise((r) => { res.once('finish', r); res.once('close', r); });
+        if (versionId && res.statusCode === 200) objectLock.stored(bucket, key, versionId, retention, req.method === 'POST');
       });
     } catch (err) {
       if (!res.headersSent) sendError(req, res, 500, 'InternalError', 'We encountered an internal error. Please try again.');

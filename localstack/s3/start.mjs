@@ -44,6 +44,7 @@ const modes = new Map([
   [`${bucket}-objectlock`, { ...DEFAULT_MODES, objectLock: true }],
   [`${bucket}-nocond`, { ...DEFAULT_MODES, conditional: 'ignore' }],
   [`${bucket}-cond501`, { ...DEFAULT_MODES, conditional: '501' }],
+  [`${bucket}-euwest3`, { ...DEFAULT_MODES, region: 'eu-west-3' }],
 ]);
 const s3rver = new S3rver({ directory, silent: true, vhostBuckets: false, configureBuckets: [...modes.keys()].map((name) => ({ name })) });
 applyStoreFixes(s3rver.store, S3Object);

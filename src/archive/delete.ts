@@ -6,6 +6,7 @@ import picomatch from 'picomatch';
 import { listArchiveNames, recordId, recordName } from './archive-record.js';
 import { ArchiveNotFoundError } from './errors.js';
 import type { ArchiveContext } from './ports.js';
+import { RetainedObjectError } from '../store/errors.js';
 
 export interface DeleteOptions {
   /** Exact names; a missing one → `ArchiveNotFoundError` before anything is deleted. */
@@ -14,9 +15,15 @@ export interface DeleteOptions {
   glob?: string;
   /** Report what would be deleted, delete nothing. */
   dryRun?: boolean;
+  /**
+   * Told of each archive whose record the store still keeps under retention (a repository created
+   * with --retention-mode): it stays, and a later delete or prune removes it once its retention has
+   * ended. Without it, such an archive fails the call with `RetainedObjectError` (ERETAINED).
+   */
+  onPostponed?: (name: string, until: Date | undefined) => void;
 }
 
-/** Deletes the selected archives; returns their names in order. Refused in append-only mode. */
+/** Deletes the selected archives; returns the names deleted, in order (postponed ones excepted). Refused in append-only mode. */
 export async function deleteArchives(ctx: ArchiveContext, options: DeleteOptions): Promise<string[]> {
   const existing = await listArchiveNames(ctx);
   const chosen = new Set<string>();
@@ -40,6 +47,15 @@ export async function deleteArchives(ctx: ArchiveContext, options: DeleteOptions
     }
     await ctx.journal.append({ removed });
   }
-  for (const name of names) await ctx.repository.deleteRecord(recordName(name));
-  return names;
+  const deleted: string[] = [];
+  for (const name of names) {
+    try {
+      await ctx.repository.deleteRecord(recordName(name));
+      deleted.push(name);
+    } catch (err) {
+      if (!(err instanceof RetainedObjectError) || !options.onPostponed) throw err;
+      options.onPostponed(name, err.retainUntil);
+    }
+  }
+  return deleted;
 }

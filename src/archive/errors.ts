@@ -29,6 +29,7 @@ export type SecurityErrorCode =
   | 'ESECURITY_KEY_PLACEMENT'
   | 'ESECURITY_UNKNOWN_UNENCRYPTED'
   | 'ESECURITY_ROLLBACK'
+  | 'ESECURITY_RETENTION'
   | 'ESECURITY_STATE';
 
 /** Base class of every archive error. */

@@ -18,6 +18,7 @@ import { writeKeyFile } from './key-file.js';
 import { checkKeyRepository, checkKnownKey, keyFilePath, locateKeyBlob, short } from './repository-key.js';
 import { loadSecurityState, saveSecurityState, securityStatePath } from './security-state.js';
 import { readSettings, writeSettings } from './settings.js';
+import type { RetentionPolicy } from '../repository/retention.js';
 
 /** An open repository with its key: pass it to every archive function; `close()` releases the lock and workers. */
 export interface OpenedRepository {
@@ -61,9 +62,11 @@ export interface InitOptions extends EngineCodecOptions, SecurityOptions {
   /**
    * Make the new repository **related** to this open one (`rcreate --other-repo`): it shares its id key (MAC key,
    * id algorithm, chunker seed) and chunker sizes, so `transferArchives` can copy between the two; its encryption
-   * key, passphrase and mode are its own. See docs/adr/0053-related-repositories.md.
+   * key, passphrase and mode are its own. See docs/adr/0053-related-repositories-and-transfer.md.
    */
   relatedTo?: OpenedRepository;
+  /** Keep every object but the locks under this retention (see the repository's `CreateOptions.retention`). */
+  retention?: RetentionPolicy;
 }
 
 export interface OpenRepositoryOptions extends EngineCodecOptions, SecurityOptions {
@@ -109,7 +112,7 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
   const other = options.relatedTo;
   const otherSettings = other ? await readSettings(other) : undefined;
   const { key, blob } = await createKey(mode, mode === 'none' ? '' : await ask(options.passphrase), { kdf: options.kdf, repositoryId: id, idKeyFrom: other?.key });
-  const repository = await Repository.create(backend, { segmentSize: options.segmentSize, appendOnly: options.appendOnly, makeParentDirs: options.makeParentDirs, id });
+  const repository = await Repository.create(backend, { segmentSize: options.segmentSize, appendOnly: options.appendOnly, makeParentDirs: options.makeParentDirs, id, retention: options.retention });
   try {
     if (storedInRepository(mode) || mode === 'none') await repository.putKeyBlob(blob, { ifAbsent: true });
     else await writeKeyFile(options.keyFile ?? keyFilePath(id, options.env), blob);
@@ -117,7 +120,8 @@ export async function initRepository(backend: Backend, options: InitOptions): Pr
     await saveSecurityState(statePath, { mode, fingerprint: keyFingerprint(key), journals: {} }, { replaceJournals: true });
     // A related repository cuts files as the other one does: its chunker sizes, whatever the caller asked.
     const opened = await withCodec(repository, key, other ? { ...options, chunker: otherSettings?.chunker } : options, { statePath, firstContact: false, rolledBack: [] });
-    await writeSettings(opened, other ? { chunker: otherSettings?.chunker, related: other.repository.config.id } : { chunker: options.chunker });
+    const retention = repository.config.retention;
+    await writeSettings(opened, other ? { chunker: otherSettings?.chunker, related: other.repository.config.id, retention } : { chunker: options.chunker, retention });
     return opened;
   } catch (error) {
     await repository.close();
@@ -167,6 +171,11 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
     const security = { statePath, firstContact: !known, rolledBack };
     const probe = await withCodec(repository, key, { ...options, workers: 0 }, security);
     const settings = await readSettings(probe);
+    const sealed = settings.retention;
+    const plain = repository.config.retention;
+    if (sealed?.mode !== plain?.mode || sealed?.seconds !== plain?.seconds) {
+      throw new RepositorySecurityError('ESECURITY_RETENTION', `repository ${short(id)}: its config says ${describeRetention(plain)} but its sealed settings say ${describeRetention(sealed)}, so someone with write access to the store changed the config: restore the config object from the store's versions (the retention is part of the repository's settings and cannot be changed)`);
+    }
     // Recorded only once everything checked out, so a refused first contact leaves nothing trusted behind.
     await saveSecurityState(statePath, { mode, fingerprint, journals }, { replaceJournals: policy === 'accept' });
     return await withCodec(repository, key, { ...options, chunker: settings.chunker ?? options.chunker }, security);
@@ -175,6 +184,8 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
     throw error;
   }
 }
+
+const describeRetention = (r: RetentionPolicy | undefined): string => (r ? `${r.mode} retention for ${r.seconds} s` : 'no retention');
 
 async function withCodec(repository: Repository, key: KeyMaterial, options: EngineCodecOptions & SecurityOptions, security: OpenedRepository['security']): Promise<OpenedRepository> {
   const codec = await createEngineCodec(key, options);

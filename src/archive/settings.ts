@@ -12,6 +12,7 @@ import { ArchiveCorruptError } from './errors.js';
 import { recordCodec } from './item.js';
 import type { ArchiveContext } from './ports.js';
 import { decodeBounded } from '../repository/index.js';
+import { validRetention, type RetentionPolicy } from '../repository/retention.js';
 
 export const SETTINGS_RECORD = 'settings';
 
@@ -19,12 +20,17 @@ export interface ArchiveSettings {
   chunker?: ChunkerOptions;
   /** The id of the repository whose id key this one shares since `rcreate --other-repo` (absent otherwise). */
   related?: string;
+  /** The retention the repository was created with (a copy of the config's, authenticated). */
+  retention?: RetentionPolicy;
 }
 
 /** Writes the settings once (`ifAbsent`). */
 export async function writeSettings(ctx: ArchiveContext, settings: ArchiveSettings): Promise<void> {
-  // Absent when not related: older readers ignore the key, and unrelated repositories keep their exact old bytes.
-  const plaintext = recordCodec.encoder.encode({ v: 1, chunker: settings.chunker, ...(settings.related === undefined ? {} : { related: settings.related }) });
+  // Absent when not related / not retained: older readers ignore the keys, and other repositories keep their exact old bytes.
+  const retention = settings.retention && { mode: settings.retention.mode, seconds: settings.retention.seconds };
+  const plaintext = recordCodec.encoder.encode({
+    v: 1, chunker: settings.chunker, ...(settings.related === undefined ? {} : { related: settings.related }), ...(retention ? { retention } : {}),
+  });
   const id = ctx.codec.chunkId(plaintext);
   const sealed = await ctx.codec.seal(id, plaintext);
   const bytes = new Uint8Array(32 + sealed.length);
@@ -42,12 +48,15 @@ export async function readSettings(ctx: ArchiveContext): Promise<ArchiveSettings
   if (!bytes) throw new ArchiveCorruptError('the repository settings record (records/settings) is missing');
   try {
     const plaintext = await ctx.codec.open(bytes.subarray(0, 32), bytes.subarray(32));
-    const w = decodeBounded(plaintext, recordCodec.decoder()) as { v?: number; chunker?: unknown; related?: unknown } | null;
+    const w = decodeBounded(plaintext, recordCodec.decoder()) as { v?: number; chunker?: unknown; related?: unknown; retention?: unknown } | null;
     if (typeof w !== 'object' || w === null) throw new Error('settings are not a map');
     if (w.v !== 1) throw new Error(`settings version ${w.v}`);
     if (w.related !== undefined && (typeof w.related !== 'string' || !/^[0-9a-f]{64}$/.test(w.related))) throw new Error('related is not a repository id');
-    const related = w.related === undefined ? {} : { related: w.related };
-    return w.chunker === undefined || w.chunker === null ? related : { chunker: validChunker(w.chunker), ...related };
+    if (w.retention !== undefined && !validRetention(w.retention)) throw new Error('settings hold an invalid retention policy');
+    const out: ArchiveSettings = w.chunker === undefined || w.chunker === null ? {} : { chunker: validChunker(w.chunker) };
+    if (w.related !== undefined) out.related = w.related;
+    if (w.retention !== undefined) out.retention = { mode: w.retention.mode, seconds: w.retention.seconds };
+    return out;
   } catch (cause) {
     throw new ArchiveCorruptError('the repository settings record does not authenticate', { cause });
   }

@@ -1,6 +1,6 @@
 /**
  * `transfer`: copies archives from a related repository (one that shares this one's chunk-id key, see
- * docs/adr/0053-related-repositories.md) into this one. Chunks keep their ids, so only those the destination's index
+ * docs/adr/0053-related-repositories-and-transfer.md) into this one. Chunks keep their ids, so only those the destination's index
  * lacks are read, authenticated and decrypted with the source's key, and sealed with the destination's; each crosses
  * once however many archives use it. Per archive: its item stream and file chunks, a commit, then the record (the
  * same plaintext under the same id) and a journal entry: nothing of an archive is visible before its record.

@@ -35,6 +35,8 @@ const HINTS: Record<string, string> = {
   EPERMISSION: 'check the credentials and access rights for the repository',
   ETIMEOUT: 'the storage did not answer in time; check the network and run the command again',
   ETRANSIENT: 'the storage failed temporarily; run the command again',
+  ERETAINED: 'the store keeps this object under retention (Object Lock, an immutability policy); it can be deleted once that ends',
+  ESECURITY_RETENTION: 'the plaintext config was changed by a store writer; restore it (docs/backends/s3.md, "Object Lock")',
 };
 
 /** Node's errno codes for file access, and what they mean in words. */

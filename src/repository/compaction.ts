@@ -10,10 +10,14 @@
  * old objects are garbage that open ignores and the next compaction removes. A transaction's
  * COMMIT segment is kept (not rewritten) while any other segment of the transaction survives, so
  * `check --repair` can still tell those segments are committed.
+ * In a repository with retention (docs/adr/0056-object-retention.md), an object of 3 or 4 whose
+ * retention still runs is not deleted: it is counted in `postponed` and stays as garbage, which a
+ * later compaction deletes once its retention has ended (an old index object stays named as replaced
+ * by every later full index; an old segment is covered by no kept transaction).
  */
 import { ChunkIndex } from './index-table.js';
 import type { Txn } from './index-format.js';
-import { deleteAll } from './index-load.js';
+import { deleteOrPostpone, type Postponed } from './index-load.js';
 import { DATA_PREFIX, newSessionId, parseSegment, segmentKey, segmentName } from './layout.js';
 import { liveSessions } from './locks.js';
 import { SegmentWriter } from './segment-writer.js';
@@ -41,6 +45,8 @@ export interface CompactReport {
   bytesAfter: number;
   /** Index objects merged into the new full index. */
   indexObjectsMerged: number;
+  /** Objects (segments, index objects) to delete that the store still keeps under retention: left for a later compaction. */
+  postponed: Postponed;
 }
 
 export async function compactRepository(ctx: RepositoryContext, options: CompactOptions): Promise<CompactReport> {
@@ -79,9 +85,12 @@ export async function compactRepository(ctx: RepositoryContext, options: Compact
   const oldIndexKeys = [...state.deltaKeys, ...(state.fullKey ? [state.fullKey] : []), ...state.obsoleteKeys];
   const report: CompactReport = {
     segmentsBefore: sizes.size, segmentsAfter: sizes.size - remove.size, rewritten: rewrite.size, deleted: remove.size, garbage,
-    entriesMoved: 0, bytesBefore: sum(sizes.values()), bytesAfter: 0, indexObjectsMerged: oldIndexKeys.length,
+    entriesMoved: 0, bytesBefore: sum(sizes.values()), bytesAfter: 0, indexObjectsMerged: oldIndexKeys.length, postponed: { objects: 0 },
   };
-  if (remove.size === 0 && state.deltaKeys.length + state.obsoleteKeys.length === 0) {
+  if (remove.size === 0 && state.deltaKeys.length === 0) {
+    // Nothing to merge: only index objects a full index already replaced (left by a crash or by retention) to delete.
+    await deleteOrPostpone(backend, state.obsoleteKeys, report.postponed);
+    report.indexObjectsMerged = 0;
     report.bytesAfter = report.bytesBefore;
     return report;
   }
@@ -124,8 +133,8 @@ export async function compactRepository(ctx: RepositoryContext, options: Compact
   // 2. The new full index, naming what it replaces. 3. Old index objects. 4. Old segments.
   await ctx.lock?.check();
   await writeFullIndex(backend, index, state.segments, txns, state.generation + 1, oldIndexKeys);
-  await deleteAll(backend, oldIndexKeys);
-  await deleteAll(backend, [...remove].map(segmentKey));
+  await deleteOrPostpone(backend, oldIndexKeys, report.postponed);
+  await deleteOrPostpone(backend, [...remove].map(segmentKey), report.postponed);
   for await (const { size } of backend.list(DATA_PREFIX)) report.bytesAfter += size;
   report.segmentsAfter = sizes.size - remove.size + (entries > 0 ? writer.seq : 0);
   return report;

@@ -4,7 +4,7 @@
  * through a `SegmentTable` shared by the whole open repository.
  */
 import type { Backend } from '../store/backend.js';
-import { NotFoundError } from '../store/errors.js';
+import { NotFoundError, RetainedObjectError } from '../store/errors.js';
 import { ChunkIndex, IndexBuilder } from './index-table.js';
 import { decodeIndex, type IndexObject, type Txn } from './index-format.js';
 import { INDEX_PREFIX, parseIndexKey } from './layout.js';
@@ -149,6 +149,33 @@ export async function deleteAll(backend: Backend, keys: string[], concurrency = 
       await backend.delete(key);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
+    }
+  });
+}
+
+/**
+ * What could not be deleted yet because the store keeps it under retention (ERETAINED): how many
+ * objects, and the latest end of their retention that the store named (ISO 8601), if any.
+ */
+export interface Postponed {
+  objects: number;
+  until?: string;
+}
+
+/**
+ * `deleteAll`, except that an object still under retention is counted into `postponed` instead of
+ * failing the whole run: it stays in the store, garbage that a later run deletes once it may.
+ */
+export async function deleteOrPostpone(backend: Backend, keys: string[], postponed: Postponed, concurrency = 8): Promise<void> {
+  await mapLimit(keys, concurrency, async (key) => {
+    try {
+      await backend.delete(key);
+    } catch (err) {
+      if (err instanceof NotFoundError) return;
+      if (!(err instanceof RetainedObjectError)) throw err;
+      postponed.objects++;
+      const until = err.retainUntil?.toISOString();
+      if (until !== undefined && (postponed.until === undefined || until > postponed.until)) postponed.until = until;
     }
   });
 }

@@ -11,6 +11,8 @@ export type { CompactOptions, CompactReport } from './compaction.js';
 export type { CheckOptions, CheckReport, Damage } from './check.js';
 export { lockOwner, listLocks, breakLocks, type LockOptions, type LockInfo } from './locks.js';
 export type { DestroyReport } from './ownership.js';
+export type { Postponed } from './index-load.js';
+export { parseRetentionPeriod, withRetention, MIN_RETENTION_SECONDS, type RetentionPolicy } from './retention.js';
 export {
   RepositoryError, NotARepositoryError, RepositoryExistsError, StoreNotEmptyError, UnsupportedVersionError, LockedError, LockLostError,
   AppendOnlyError, IntegrityError, IndexDamagedError, ConfigInvalidError, IdNotFoundError, RepositoryStateError, type RepositoryErrorCode,

@@ -4,7 +4,7 @@
  * the format, index, lock, compaction and check modules are pure helpers it drives.
  */
 import type { Backend } from '../store/backend.js';
-import { NotFoundError } from '../store/errors.js';
+import { NotFoundError, UnsupportedStoreError } from '../store/errors.js';
 import { readConfig, writeConfig, type RepositoryConfig } from './config.js';
 import { loadDigests } from './digests.js';
 import { AppendOnlyError, IdNotFoundError, IndexDamagedError, IntegrityError, RepositoryStateError } from './errors.js';
@@ -21,6 +21,7 @@ import { checkRepository, type CheckOptions, type CheckReport } from './check.js
 import { planRuns, type WantedEntry } from './read-plan.js';
 import * as records from './records.js';
 import { assertConditionalWrites, assertEmptyStore, destroyStore, type DestroyReport } from './ownership.js';
+import { withRetention, type RetentionPolicy } from './retention.js';
 
 export interface CreateOptions {
   /** Segment size in bytes, fixed for the repository's life. Default 32 MiB. */
@@ -34,6 +35,12 @@ export interface CreateOptions {
    * parent folder throws `ParentMissingError` and nothing is written (see `CreateStoreOptions`).
    */
   makeParentDirs?: boolean;
+  /**
+   * Write every object but the locks under this retention, for the repository's life (recorded in
+   * the config; docs/adr/0056-object-retention.md). The store must support it: a backend without
+   * `capabilities.retention`, or a bucket without Object Lock, → `UnsupportedStoreError`, nothing written.
+   */
+  retention?: RetentionPolicy;
 }
 
 export interface OpenOptions {
@@ -89,10 +96,16 @@ export class Repository {
    * config → `RepositoryExistsError`; one holding anything else → `StoreNotEmptyError`, and nothing is written.
    */
   static async create(backend: Backend, options: CreateOptions & OpenOptions = {}): Promise<Repository> {
-    await backend.create({ parents: options.makeParentDirs ?? true });
+    const retention = options.retention;
+    if (retention && !backend.capabilities.retention) {
+      throw new UnsupportedStoreError(`${backend.location}: the ${backend.name} store cannot keep objects under retention; `
+        + 'use S3 with Object Lock or GCS with object retention (docs/adr/0056-object-retention.md), or create the repository without --retention-mode', { backend: backend.name });
+    }
+    await backend.create({ parents: options.makeParentDirs ?? true, ...(retention ? { retention: true } : {}) });
     await assertEmptyStore(backend);
     await assertConditionalWrites(backend);
-    await writeConfig(backend, options);
+    // The config itself is retained too: without it the repository cannot be opened.
+    await writeConfig(retention ? withRetention(backend, retention) : backend, options);
     return Repository.open(backend, options);
   }
 
@@ -101,9 +114,11 @@ export class Repository {
    * a lock (`LockedError`), loads the index (`IndexDamagedError` if an index object is damaged:
    * open again with `skipIndex` and repair).
    */
-  static async open(backend: Backend, options: OpenOptions = {}): Promise<Repository> {
+  static async open(store: Backend, options: OpenOptions = {}): Promise<Repository> {
     await loadDigests();
-    const config = await readConfig(backend);
+    const config = await readConfig(store);
+    // With a retention policy, every later write carries it and every delete may be postponed (ERETAINED).
+    const backend = config.retention ? withRetention(store, config.retention) : store;
     // The writer's session is the lock's: compaction knows a session is dead when its lock is gone.
     const session = newSessionId();
     const lock = options.lock === false ? undefined

@@ -12,9 +12,39 @@ export interface ByteRange {
   length: number;
 }
 
+/**
+ * How the store itself protects an object from deletion and overwrite until a date (S3 Object
+ * Lock; docs/adr/0056-object-retention.md). `governance` can be lifted by an account with a special
+ * permission, `compliance` by nobody, not even the account's root, until `until`.
+ */
+export type RetentionMode = 'governance' | 'compliance';
+
+/** The retention one object is written with. */
+export interface Retention {
+  mode: RetentionMode;
+  /** The store refuses to delete the object (this version of it) before this instant. */
+  until: Date;
+}
+
 export interface PutOptions {
   /** Refuse with `AlreadyExistsError` when the key exists; atomic against concurrent writers. */
   ifAbsent?: boolean;
+  /**
+   * Store the object under this retention (backends with `capabilities.retention` only: the
+   * repository's `withRetention` refuses to write through any other).
+   */
+  retention?: Retention;
+}
+
+/** Options of `delete`. */
+export interface DeleteOptions extends OpOptions {
+  /**
+   * The object may be under retention (it was written with `PutOptions.retention`): delete the
+   * stored object for good (on a versioned store, its version, not only its name), and when its
+   * retention still runs throw `RetainedObjectError` without asking the store to delete it.
+   * Backends without `capabilities.retention` ignore it.
+   */
+  retained?: boolean;
 }
 
 /** What a store reports of one object (`stat`, and each entry of `list`). */
@@ -47,6 +77,11 @@ export interface Capabilities {
    * timeout can follow the bytes as they arrive instead of assuming a size. Absent: false.
    */
   reportsProgress?: boolean;
+  /**
+   * `put` honours `PutOptions.retention`, `delete` honours `DeleteOptions.retained`, and
+   * `create({ retention: true })` checks that the store can keep objects under retention. Absent: false.
+   */
+  retention?: boolean;
 }
 
 /** Options of `create()`. */
@@ -57,6 +92,11 @@ export interface CreateStoreOptions {
    * is not mounted must not become a repository on the disk below it. Object stores ignore it.
    */
   parents?: boolean;
+  /**
+   * The repository will write objects under retention: make sure the store keeps them (S3: the
+   * bucket has Object Lock enabled; a bucket cairn creates gets it), else `UnsupportedStoreError`.
+   */
+  retention?: boolean;
 }
 
 /** Options every operation accepts. */
@@ -92,8 +132,11 @@ export interface Backend {
    */
   put(key: string, bytes: Uint8Array, options?: PutOptions & OpOptions): Promise<void>;
 
-  /** Removes `key`. Idempotent: deleting a missing key succeeds. */
-  delete(key: string, options?: OpOptions): Promise<void>;
+  /**
+   * Removes `key`. Idempotent: deleting a missing key succeeds. With `retained`, an object whose
+   * retention still runs → `RetainedObjectError` (see `DeleteOptions`).
+   */
+  delete(key: string, options?: DeleteOptions): Promise<void>;
 
   /**
    * Every complete object whose key starts with `prefix` (a plain string prefix, `''` for all),

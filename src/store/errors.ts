@@ -172,4 +172,11 @@ export class ArchivedObjectError extends BackendError {
  */
 export class RetainedObjectError extends BackendError {
   override readonly code = 'ERETAINED';
+  /** When the retention ends, if the store said (a legal hold or a bucket-wide policy may not). */
+  readonly retainUntil: Date | undefined;
+
+  constructor(message: string, options: StoreErrorOptions & { retainUntil?: Date } = {}) {
+    super(message, options);
+    this.retainUntil = options.retainUntil;
+  }
 }

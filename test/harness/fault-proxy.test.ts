@@ -89,7 +89,7 @@ test('resets: a request reset never reaches the server, a response reset does, a
     proxy.setFaults({ resetResponse: 1 });
     await assert.rejects(send(proxy.url, 'GET', '/b/k'), (e: NodeJS.ErrnoException) => ['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE'].includes(e.code ?? '') || /aborted/.test(e.message));
     assert.equal(seen.length, 1, 'the request reached the server');
-    assert.deepEqual(proxy.counts.injected, { busy: 0, resetRequest: 1, resetResponse: 1, stall: 0, stallBody: 0 });
+    assert.deepEqual(proxy.counts.injected, { busy: 0, resetRequest: 1, resetResponse: 1, stall: 0, stallBody: 0, conflict: 0 });
   } finally { await proxy.close(); }
 });
 

@@ -20,6 +20,9 @@
  *   - `stallBody`: the request reaches the server, the answer's headers and half its body are
  *     sent, then nothing more until the client closes the connection (an answer without a body:
  *     held before the headers); a client's request timeout must cancel it.
+ *   - `conflict` (s3 only, never drawn by rate: `injectNext` only): 409 `ConditionalRequestConflict`,
+ *     AWS's answer to a conditional write that raced with another write of the same key ("you
+ *     can retry the request"). The request body is read first and never reaches the server.
  * `injectNext(kind, fault, n)` gives the next n requests of one kind a fault, whatever the rates.
  * `failAll` answers every request with a fault of the chosen kind (100 % failure).
  *
@@ -39,7 +42,7 @@ export type Flavor = 's3' | 'gcs' | 'azure';
  * about objects; a client attributes these to the call that needed them.
  */
 export type RequestKind = 'get' | 'put' | 'list' | 'head' | 'delete' | 'bucket' | 'other';
-export type Fault = 'busy' | 'resetRequest' | 'resetResponse' | 'stall' | 'stallBody';
+export type Fault = 'busy' | 'resetRequest' | 'resetResponse' | 'stall' | 'stallBody' | 'conflict';
 
 /** Probability of each fault per request (HTTP) or per connection (TCP: resetResponse and stall). */
 export interface FaultRates { busy?: number; resetRequest?: number; resetResponse?: number; stall?: number; stallBody?: number }
@@ -51,6 +54,8 @@ export interface HttpCounts {
   byKind: Record<RequestKind, number>;
   /** Requests that reached the server. */
   forwarded: number;
+  /** Answers of the server to forwarded requests, by HTTP status. */
+  byStatus: Record<number, number>;
   /** Faults injected, by kind. */
   injected: Record<Fault, number>;
   bytesUp: number;
@@ -113,7 +118,8 @@ const newCounts = (): HttpCounts => ({
   byMethod: {},
   byKind: { get: 0, put: 0, list: 0, head: 0, delete: 0, bucket: 0, other: 0 },
   forwarded: 0,
-  injected: { busy: 0, resetRequest: 0, resetResponse: 0, stall: 0, stallBody: 0 },
+  injected: { busy: 0, resetRequest: 0, resetResponse: 0, stall: 0, stallBody: 0, conflict: 0 },
+  byStatus: {},
   bytesUp: 0,
   bytesDown: 0,
 });
@@ -196,6 +202,7 @@ export async function startHttpFaultProxy(opts: {
     counts.forwarded += 1;
     // The Host header stays the client's: it is signed (SigV4), and the servers route by path.
     const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+      counts.byStatus[answer.statusCode ?? 0] = (counts.byStatus[answer.statusCode ?? 0] ?? 0) + 1;
       const length = Number(answer.headers['content-length'] ?? 0);
       if (resetMidBody && (req.method === 'HEAD' || !(length > 1))) {
         // No body to cut (HEAD, 204, an empty object): reset before the headers. Headers alone would
@@ -257,6 +264,14 @@ export async function startHttpFaultProxy(opts: {
           if (withRetryAfter) headers['retry-after'] = String(opts.retryAfterSeconds ?? 1);
           res.writeHead(a.status, headers);
           res.end(method === 'HEAD' ? undefined : a.body);
+        });
+        return;
+      }
+      case 'conflict': {
+        const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ConditionalRequestConflict</Code><Message>A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.</Message><RequestId>${randomBytes(8).toString('hex')}</RequestId></Error>`;
+        void drain(req).then(() => {
+          res.writeHead(409, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) });
+          res.end(method === 'HEAD' ? undefined : body);
         });
         return;
       }

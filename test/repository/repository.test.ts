@@ -126,7 +126,7 @@ for (const store of STORES) {
         await repo.close();
         await assert.rejects(Repository.create(s.client()), (e) => e instanceof RepositoryExistsError && e.code === 'EREPOSITORY_EXISTS');
         const config = JSON.parse(new TextDecoder().decode(await backend.get('config')));
-        await backend.put('config', new TextEncoder().encode(JSON.stringify({ ...config, version: 2 })));
+        await backend.put('config', new TextEncoder().encode(JSON.stringify({ ...config, version: 3 })));
         await assert.rejects(Repository.open(backend), (e) => e instanceof UnsupportedVersionError && e.code === 'EUNSUPPORTED_VERSION' && !e.message.includes('\n'));
       } finally { await s.cleanup(); }
     });

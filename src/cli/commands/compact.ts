@@ -20,10 +20,17 @@ export async function runCompact(options: CompactOptions, io: CliIO): Promise<Co
     const summary: CompactSummary = { ...swept, repository, dryRun: options.dryRun === true };
     emit(io, options, summary, () => {
       const freed = repository ? `, ${formatBytes(repository.bytesBefore - repository.bytesAfter)} freed` : '';
-      return `${options.dryRun ? 'would delete' : 'deleted'} ${swept.deletedChunks} unreferenced chunks (${swept.liveChunks} in use)${freed}`;
+      const line = `${options.dryRun ? 'would delete' : 'deleted'} ${swept.deletedChunks} unreferenced chunks (${swept.liveChunks} in use)${freed}`;
+      return repository && repository.postponed.objects > 0 ? `${line}\n${postponedLine(repository.postponed)}` : line;
     });
     return summary;
   });
+}
+
+/** The human line for objects left because the store still retains them. */
+function postponedLine(p: { objects: number; until?: string }): string {
+  const until = p.until ? ` until ${p.until}` : '';
+  return `postponed deleting ${p.objects} object(s) the store keeps under retention${until}: run compact again after that to free them`;
 }
 
 /** What `compact --json` prints: the sweep, then the repository's segment compaction. */

@@ -20,11 +20,19 @@ export async function runDelete(options: DeleteOptions, io: CliIO): Promise<stri
   if (options.names.length > 0 && selecting) throw new UsageError('give archive names or filters (-a, --host, --path, --tag, --first, --last), not both');
   return withRepository(options, io, { exclusive: !options.dryRun, readOnly: options.dryRun }, async (opened) => {
     const names = selecting ? (await selectArchivesFor(opened, options, io)).map((a) => a.name) : await resolveArchiveNames(opened, options.names);
-    const deleted = await deleteArchives(opened, { names, dryRun: options.dryRun });
-    emit(io, options, { deleted, dryRun: options.dryRun === true },
-      () => (options.list || options.dryRun ? deleted.map((n) => `${options.dryRun ? 'would delete' : 'deleted'} ${n}`).join('\n') : ''));
+    const postponed: { name: string; until: string | null }[] = [];
+    const deleted = await deleteArchives(opened, { names, dryRun: options.dryRun, onPostponed: (name, until) => postponed.push({ name, until: until?.toISOString() ?? null }) });
+    emit(io, options, { deleted, dryRun: options.dryRun === true, ...(postponed.length ? { postponed } : {}) }, () => [
+      ...(options.list || options.dryRun ? deleted.map((n) => `${options.dryRun ? 'would delete' : 'deleted'} ${n}`) : []),
+      ...postponed.map((p) => postponedLine(p.name, p.until)),
+    ].join('\n'));
     return deleted;
   });
+}
+
+/** The line for an archive whose record the store still retains. */
+export function postponedLine(name: string, until: string | null): string {
+  return `postponed deleting archive ${name}: the store keeps it under retention${until ? ` until ${until}` : ''}; delete it again after that`;
 }
 
 export function registerDelete(program: Command, io: CliIO): void {

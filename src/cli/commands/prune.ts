@@ -9,6 +9,7 @@ import { jsonLine, localTime } from '../format.js';
 import { globalsOf, parseCount, repoUrl } from '../options.js';
 import { addSelectionOptions, selectArchivesFor, type SelectionFlags } from '../archive-name.js';
 import { withRepository, type RepoCommandOptions } from './context.js';
+import { postponedLine } from './delete.js';
 
 export interface PruneOptions extends RepoCommandOptions, SelectionFlags {
   rules: PruneRules;
@@ -34,6 +35,8 @@ export function parseGroupBy(text: string): GroupField[] {
 /** The decisions of every group, in order of each group's oldest archive. */
 export interface PruneResult {
   groups: { key: ArchiveGroupKey; decision: PruneDecision<Listed> }[];
+  /** Archives pruned by the rules whose records the store still keeps under retention: left for a later prune. */
+  postponed: { name: string; until: string | null }[];
 }
 
 /** Decides with `applyPrunePolicy` per group, prints the decision with --list, deletes unless --dry-run. */
@@ -54,8 +57,16 @@ export async function runPrune(options: PruneOptions, io: CliIO, now = new Date(
       }
     }
     const doomed = groups.flatMap((g) => g.decision.prune.map((a) => a.name));
-    if (!options.dryRun && doomed.length > 0) await deleteArchives(opened, { names: doomed });
-    return { groups };
+    const postponed: PruneResult['postponed'] = [];
+    if (!options.dryRun && doomed.length > 0) {
+      await deleteArchives(opened, { names: doomed, onPostponed: (name, until) => postponed.push({ name, until: until?.toISOString() ?? null }) });
+    }
+    // One line each (a JSON line with action "postponed"): the archive stays until its retention ends.
+    for (const p of postponed) {
+      if (options.json) io.out(jsonLine({ name: p.name, action: 'postponed', until: p.until }));
+      else io.out(`${postponedLine(p.name, p.until)}\n`);
+    }
+    return { groups, postponed };
   });
 }
 

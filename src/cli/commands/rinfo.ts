@@ -12,6 +12,8 @@ export interface RepositoryInfo {
   encryption: string;
   appendOnly: boolean;
   segmentSize: number;
+  /** The repository's retention policy (`null` when it has none): docs/adr/0056-object-retention.md. */
+  retention: { mode: string; seconds: number } | null;
   archives: number;
   chunks: number;
   /** Names the chunk-id key: equal for related repositories (`rcreate --other-repo`), which `transfer` can copy between. */
@@ -30,8 +32,11 @@ export async function runRinfo(options: RepoCommandOptions, io: CliIO): Promise<
       segmentSize: config.segmentSize, archives: (await listArchiveNames(opened)).length, chunks: opened.repository.count,
       idKeyFingerprint: idKeyFingerprint(opened.key),
     };
-    const info: RepositoryInfo = { ...facts, totals: totalsView(stats) };
-    emit(io, options, info, () => `${Object.entries(facts).map(([k, v]) => `${k.padEnd(17)} ${String(v)}`).join('\n')}\n${totalsText(stats)}`);
+    const retention = config.retention ? { mode: config.retention.mode, seconds: config.retention.seconds } : null;
+    const info: RepositoryInfo = { ...facts, retention, totals: totalsView(stats) };
+    const lines = Object.entries(facts).map(([k, v]) => `${k.padEnd(17)} ${String(v)}`);
+    lines.splice(5, 0, `${'retention'.padEnd(17)} ${retention ? `${retention.mode}, ${retention.seconds} s after each write` : 'none'}`);
+    emit(io, options, info, () => `${lines.join('\n')}\n${totalsText(stats)}`);
     return info;
   });
 }
