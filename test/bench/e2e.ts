@@ -162,7 +162,7 @@ async function findRestoredRoot(target: string, marker: string, depth = 8): Prom
  * The many-small-files tree of issue 13: `files` files of 20–600 bytes (prose-like, deterministic),
  * 1 000 per folder. Returns the marker file a restore is found by.
  */
-async function generateSmallFiles(dir: string, files: number): Promise<string> {
+export async function generateSmallFiles(dir: string, files: number): Promise<string> {
   const prng = new Prng(`cairn-bench-small-${files}`);
   const words = ['cairn', 'stone', 'path', 'ridge', 'valley', 'river', 'north', 'marker', 'summit', 'trail', 'snow', 'wind'];
   for (let d = 0; d * 1000 < files; d++) {
