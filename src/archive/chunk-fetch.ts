@@ -14,6 +14,12 @@
  *   `room()` until the budget has space. One chunk larger than the whole budget is let through
  *   alone, so a run never stalls.
  *
+ * When a batch starts does not depend on the producer: it starts once it is full (`batchChunks`
+ * or `batchBytes`), when the producer calls `flush()` (it is done, or about to wait), when `room()`
+ * finds the budget full, or `linger` ms after its first chunk came when nothing is in flight. A
+ * producer that adds one chunk per turn of the event loop (reading its own input in between)
+ * thus still sends whole batches to a fast local store, instead of one request per chunk.
+ *
  * A damaged or missing chunk fails its whole `getMany`. The batch is then read again chunk by chunk,
  * so only the bad chunk rejects. Its error keeps its class and `code`, and it names the chunk:
  * `chunk` holds the id in hex, and the message starts with it.
@@ -31,8 +37,10 @@ export interface FetchLimits {
   budget?: number;
   /** A batch is started once it holds this many plaintext bytes... (default 4 MiB) */
   batchBytes?: number;
-  /** ...or this many chunks (default 64). */
+  /** ...or this many chunks (default 64)... */
   batchChunks?: number;
+  /** ...or, with nothing in flight, this many ms after its first chunk came (default 2). */
+  linger?: number;
 }
 
 /** A chunk to read: its id, and its plaintext size when known (checked; the item stream's are not known). */
@@ -46,7 +54,7 @@ const UNKNOWN_SIZE = 512 * 1024;
 /** The bytes `ref` holds in the budget. */
 export const budgetOf = (ref: FetchRef): number => ref.size ?? UNKNOWN_SIZE;
 
-const DEFAULTS: Required<FetchLimits> = { requests: 8, budget: 64 * 1024 * 1024, batchBytes: 4 * 1024 * 1024, batchChunks: 64 };
+const DEFAULTS: Required<FetchLimits> = { requests: 8, budget: 64 * 1024 * 1024, batchBytes: 4 * 1024 * 1024, batchChunks: 64, linger: 2 };
 
 interface Pending { ref: FetchRef; resolve(v: Uint8Array): void; reject(e: unknown): void }
 
@@ -91,6 +99,10 @@ export class ChunkFetcher {
   readonly #limits: Required<FetchLimits>;
   #batch: Pending[] = [];
   #batchBytes = 0;
+  /** When the batch being collected got its first chunk (performance.now()). */
+  #batchSince = 0;
+  /** Starts the batch being collected once it has lingered long enough with nothing in flight. */
+  #lingering: ReturnType<typeof setTimeout> | undefined;
   /** Batches ready to start, oldest first, waiting for a request slot. */
   readonly #ready: Pending[][] = [];
   #running = 0;
@@ -124,12 +136,12 @@ export class ChunkFetcher {
   add(ref: FetchRef): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(this.#closed);
     this.#held += budgetOf(ref);
+    if (this.#batch.length === 0) this.#batchSince = performance.now();
     const promise = new Promise<Uint8Array>((resolve, reject) => this.#batch.push({ ref, resolve, reject }));
     promise.catch(() => undefined);
     this.#batchBytes += budgetOf(ref);
-    // Start the batch when it is full, or at once when nothing is in flight: a fetcher never idles
-    // while it holds chunks nobody has started.
-    if (this.#batchBytes >= this.#limits.batchBytes || this.#batch.length >= this.#limits.batchChunks || this.#running === 0) this.flush();
+    if (this.#batchBytes >= this.#limits.batchBytes || this.#batch.length >= this.#limits.batchChunks) this.flush();
+    else if (this.#running === 0) this.#linger();
     return promise;
   }
 
@@ -142,6 +154,8 @@ export class ChunkFetcher {
 
   /** Starts the batch being collected (it may wait for a request slot). */
   flush(): void {
+    clearTimeout(this.#lingering);
+    this.#lingering = undefined;
     if (this.#batch.length === 0) return;
     this.#ready.push(this.#batch);
     this.#batch = [];
@@ -154,6 +168,8 @@ export class ChunkFetcher {
     this.#closed ??= error;
     for (const batch of [this.#batch, ...this.#ready.splice(0)]) for (const p of batch) p.reject(error);
     this.#batch = [];
+    clearTimeout(this.#lingering);
+    this.#lingering = undefined;
     this.release(0);
   }
 
@@ -163,11 +179,19 @@ export class ChunkFetcher {
       this.#running += 1;
       void this.#run(batch).finally(() => {
         this.#running -= 1;
-        // The pipe drained: start what was collected meanwhile rather than wait for it to fill.
-        if (this.#running === 0) this.flush();
+        // The pipe drained: what was collected meanwhile starts once it has lingered enough.
+        if (this.#running === 0) this.#linger();
         this.#pump();
       });
     }
+  }
+
+  /** Nothing is in flight: the batch being collected starts `linger` ms after its first chunk. */
+  #linger(): void {
+    if (this.#lingering || this.#batch.length === 0) return;
+    const wait = this.#batchSince + this.#limits.linger - performance.now();
+    if (wait <= 0) return this.flush();
+    this.#lingering = setTimeout(() => this.flush(), wait);
   }
 
   async #run(batch: Pending[]): Promise<void> {

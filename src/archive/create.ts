@@ -3,7 +3,7 @@
  * archive record. Several files are read at once; items still enter the stream in walk order.
  * Checkpoints (commit + a `<name>.checkpoint` record) bound the work an interruption can lose.
  */
-import { hostname, userInfo } from 'node:os';
+import { availableParallelism, hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { recordExists, recordName, writeRecord, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
 import { ChunkWriter } from './chunk-writer.js';
@@ -60,7 +60,7 @@ export interface CreateOptions {
   atime?: boolean;
   /** Store extended attributes (default true; see xattrs.ts for platforms and file systems without them). */
   xattrs?: boolean;
-  /** Large files (>= 128 KiB) read at the same time (default 4); up to 64 entries are in flight in all. */
+  /** Large files (>= 128 KiB) read at the same time (default: one per core, at most 4); up to 64 entries are in flight in all. */
   concurrency?: number;
   /**
    * Stops the backup when aborted (reason: a signal name such as `SIGINT`): reading stops, the
@@ -144,6 +144,15 @@ const KIND_STATUS: Partial<Record<ReturnType<typeof itemKind>, ItemStatus>> = { 
 const NS_PER_MS = 1_000_000n;
 /** Entries (mostly small files) being read at once; each holds at most SMALL_FILE bytes plus its sealed copy. */
 const SMALL_FILES_IN_FLIGHT = 64;
+
+/**
+ * Large files read at once: `concurrency` when given, else one per core up to 4. Large files share
+ * the pipeline's workers (one per core by default): more of them in flight than workers adds
+ * memory (each holds a window of big chunks), not speed (docs/performance.md).
+ */
+export function largeFileLimit(concurrency: number | undefined, cores = availableParallelism()): number {
+  return Math.max(1, concurrency ?? Math.min(4, cores));
+}
 const nowNs = (): bigint => BigInt(Date.now()) * NS_PER_MS;
 
 /** Creates an archive; see `CreateOptions`. The repository is committed when this resolves. */
@@ -277,7 +286,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     large.push(false);
   };
 
-  const limit = Math.max(1, options.concurrency ?? 4);
+  const limit = largeFileLimit(options.concurrency);
   // Small files are latency-bound (worker round trips, file system calls), so many are in flight;
   // large files hold pipeline windows of big chunks, so only `limit` of them are. Items still leave in walk order.
   const entriesLimit = Math.max(limit, SMALL_FILES_IN_FLIGHT);

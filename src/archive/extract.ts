@@ -63,17 +63,11 @@ interface Planned {
 }
 
 /** A counting semaphore: items planned ahead of the writer. */
-/** Free item slots the planner waits for once the slots are full (about one batch of small files). */
-const REFILL_ITEMS = 64;
-
 class Slots {
   #free: number;
   #open = true;
   readonly #waiting: (() => void)[] = [];
-  readonly #refilling: { n: number; wake: () => void }[] = [];
   constructor(n: number) { this.#free = n; }
-  /** True when `take` would resolve at once. */
-  get ready(): boolean { return !this.#open || this.#free > 0; }
   /** Resolves when a slot is free; false once `close` was called (the run is failing). */
   async take(): Promise<boolean> {
     if (!this.#open) return false;
@@ -81,23 +75,14 @@ class Slots {
     await new Promise<void>((resolve) => this.#waiting.push(resolve));
     return this.#open;
   }
-  /** Resolves once at least `n` slots are free (or on close): the planner then resumes in a burst. */
-  async refill(n: number): Promise<void> {
-    if (!this.#open || this.#free >= n) return;
-    await new Promise<void>((wake) => this.#refilling.push({ n, wake }));
-  }
   close(): void {
     this.#open = false;
     for (const wake of this.#waiting.splice(0)) wake();
-    for (const { wake } of this.#refilling.splice(0)) wake();
   }
   give(): void {
     const next = this.#waiting.shift();
     if (next) { next(); return; }
     this.#free += 1;
-    for (let i = this.#refilling.length - 1; i >= 0; i--) {
-      if (this.#free >= this.#refilling[i].n) this.#refilling.splice(i, 1)[0].wake();
-    }
   }
 }
 
@@ -147,13 +132,8 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
           sizes.set(p, ref.size);
           return p;
         });
-        // Whatever was collected starts before the planner waits: the writer may be waiting for it.
-        // Then the planner waits until a batch's worth of items is free: resuming at every freed
-        // slot would plan one small file at a time and send a request per chunk.
-        if (!itemSlots.ready) {
-          fetcher.flush();
-          await itemSlots.refill(REFILL_ITEMS);
-        }
+        // The fetcher decides when a batch starts (chunk-fetch.ts): a planner resuming at every
+        // freed slot still sends whole batches.
         if (!await itemSlots.take()) return;
         planned.push({ item, parts: kept, data });
         notify();

@@ -20,15 +20,15 @@ import { scanSegment } from '../../src/repository/segment-scan.js';
 import type { Backend } from '../../src/store/backend.js';
 import { makeFixture, testCodec } from './helpers/context.js';
 
-/** A memory backend whose `get`s take 0–8 ms each (so they finish out of order), counted. */
-function slowCounting(backend: Backend): { backend: Backend; gets: number } {
+/** A memory backend whose `get`s take 0–8 ms each (so they finish out of order), counted; `slow: false` answers at once. */
+function slowCounting(backend: Backend, slow = true): { backend: Backend; gets: number } {
   const out = { backend, gets: 0 };
   out.backend = new Proxy(backend, {
     get(target, prop, receiver) {
       if (prop === 'get') {
         return async (...args: Parameters<Backend['get']>) => {
           if (args[0].startsWith('data/')) out.gets += 1;
-          await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 8)));
+          if (slow) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 8)));
           return target.get(...args);
         };
       }
@@ -40,7 +40,7 @@ function slowCounting(backend: Backend): { backend: Backend; gets: number } {
 }
 
 /** A repository holding `n` chunks of varied sizes, written in order (so neighbours share segments). */
-async function stored(n: number): Promise<{ ctx: ArchiveContext; counted: { gets: number }; plains: Buffer[]; ids: Uint8Array[]; backend: Backend }> {
+async function stored(n: number, slow = true): Promise<{ ctx: ArchiveContext; counted: { gets: number }; plains: Buffer[]; ids: Uint8Array[]; backend: Backend }> {
   const backend = createMemoryBackend();
   const codec = testCodec();
   const writer = await Repository.create(backend, { segmentSize: 1 << 20 });
@@ -49,7 +49,7 @@ async function stored(n: number): Promise<{ ctx: ArchiveContext; counted: { gets
   for (let i = 0; i < n; i++) await writer.put(ids[i], await codec.seal(ids[i], plains[i]));
   await writer.commit();
   await writer.close();
-  const counted = slowCounting(backend);
+  const counted = slowCounting(backend, slow);
   const repository = await Repository.open(counted.backend);
   return { ctx: { repository, codec }, counted, plains, ids, backend };
 }
@@ -129,6 +129,42 @@ test('a damaged chunk in the middle of a pipelined batch fails alone, naming the
     const error = failed[0].error as Error & { code?: string; chunk?: string };
     assert.equal(error.code, 'EINTEGRITY');
     assert.equal(error.chunk, hex);
+  } finally {
+    await (ctx.repository as Repository).close();
+  }
+});
+
+test('a producer that adds one chunk per turn of the event loop still gets whole batches from a fast store', async () => {
+  // Each read finishes before the producer's next add (a local repository, a producer that awaits
+  // its own input between chunks): a fetcher that starts a batch whenever nothing is in flight
+  // sends one request per chunk.
+  const { ctx, counted, plains, ids } = await stored(256, false);
+  try {
+    const fetcher = new ChunkFetcher(ctx);
+    const before = counted.gets;
+    const results: Promise<Uint8Array>[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      await new Promise((r) => setImmediate(r));
+      assert.equal(await fetcher.room(plains[i].length), true);
+      results.push(fetcher.add({ id: ids[i], size: plains[i].length }));
+    }
+    fetcher.flush();
+    for (let i = 0; i < ids.length; i++) assert.deepEqual(Buffer.from(await results[i]), plains[i]);
+    const gets = counted.gets - before;
+    // 256 chunks of ~15 KB in 1 MiB segments: about 4 segments, batches of up to 64 chunks.
+    assert.ok(gets <= 32, `${gets} requests for 256 chunks`);
+  } finally {
+    await (ctx.repository as Repository).close();
+  }
+});
+
+test('a lone chunk is not held back: the consumer gets it shortly without a flush', async () => {
+  const { ctx, plains, ids } = await stored(1, false);
+  try {
+    const fetcher = new ChunkFetcher(ctx);
+    const started = performance.now();
+    assert.deepEqual(Buffer.from(await fetcher.add({ id: ids[0], size: plains[0].length })), plains[0]);
+    assert.ok(performance.now() - started < 1000);
   } finally {
     await (ctx.repository as Repository).close();
   }

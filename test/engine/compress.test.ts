@@ -173,11 +173,50 @@ test('a zstd body with a second frame or bytes after its frame is refused by eve
       ['junk after the frame', new Uint8Array(Buffer.concat([f, Buffer.from('junk!')]))],
       ['one byte after the frame', new Uint8Array(Buffer.concat([f, Buffer.from([0])]))],
       ['a second frame', new Uint8Array(Buffer.concat([f, body]))],
-      ['a second, empty frame', new Uint8Array(Buffer.concat([f, zstd.compress(new Uint8Array(0), 3)]))],
       ['a truncated last block', f.subarray(0, f.length - 1)],
     ];
     for (const [what, bytes] of cases) {
       assert.throws(() => decompressFrame(codecs, bytes), (e: unknown) => e instanceof ChunkIntegrityError && e.code === 'ECHUNK_INTEGRITY', `${zstd.implementation}: ${what}`);
+    }
+  }
+});
+
+/** node:zlib's empty frame, which it appended when a frame ended exactly at the end of a 16 KiB output chunk. */
+const EMPTY_FRAME = Buffer.from('28b52ffd2000010000', 'hex');
+
+test('node:zlib zstd: a frame ending exactly at a 16 KiB output chunk is stored as one frame and reads back', async () => {
+  const native = nativeZstd();
+  const zlib = await import('node:zlib') as unknown as { zstdCompressSync?(d: Uint8Array, o: object): Buffer; constants: Record<string, number> };
+  if (!native || !zlib.zstdCompressSync) return;
+  const base = await loadRawCodecs();
+  const codecs = codecsWith(base, native);
+  const text = textish('frame-at-16k', 120_000);
+  // The prefix lengths whose level-3 frame is about 16 KiB, then every length around them.
+  let lo = 1, hi = text.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (native.compress(text.subarray(0, mid), 3).length < 16_384) lo = mid + 1; else hi = mid; }
+  let doubled = 0;
+  for (let n = lo - 400; n < lo + 400; n++) {
+    const data = text.subarray(0, n);
+    // What the codec did before: node:zlib's default 16 KiB output chunks.
+    const old = zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } });
+    if (old.length !== zstdFrameLength(old)) doubled += 1;
+    const f = frame(compressFrame(codecs, parseCompression('zstd,3'), data));
+    assert.equal(zstdFrameLength(f.subarray(6)), f.length - 6, `length ${n}: one frame`);
+    assert.deepEqual(decompressFrame(codecs, f), data);
+  }
+  assert.ok(doubled > 0, 'the scan meets the lengths where node:zlib appended an empty frame');
+});
+
+test('a zstd body followed by exactly node:zlib\'s empty frame (written before the fix) reads back with every implementation', async () => {
+  const base = await loadRawCodecs();
+  const text = textish('empty-frame', 50_000);
+  for (const zstd of await zstdImplementations()) {
+    const codecs = codecsWith(base, zstd);
+    const f = frame(compressFrame(codecs, parseCompression('zstd'), text));
+    assert.deepEqual(decompressFrame(codecs, new Uint8Array(Buffer.concat([f, EMPTY_FRAME]))), text, zstd.implementation);
+    // Anything else after the frame is still refused: two empty frames, the empty frame cut short.
+    for (const bytes of [Buffer.concat([f, EMPTY_FRAME, EMPTY_FRAME]), Buffer.concat([f, EMPTY_FRAME.subarray(0, 8)])]) {
+      assert.throws(() => decompressFrame(codecs, new Uint8Array(bytes)), (e: unknown) => e instanceof ChunkIntegrityError && e.code === 'ECHUNK_INTEGRITY', zstd.implementation);
     }
   }
 });

@@ -67,13 +67,13 @@ export function decompressFrame(codecs: RawCodecs, frame: Uint8Array): Uint8Arra
     throw new ChunkIntegrityError('compression frame has a non-canonical level byte');
   }
   if (rawLength > MAX_RAW_LENGTH) throw new ChunkIntegrityError(`compression frame claims ${rawLength} bytes, more than the largest chunk`);
-  checkBodySize(frame[0], body, rawLength);
+  const decoded = checkBodySize(frame[0], body, rawLength);
   let out: Uint8Array;
   try {
     switch (frame[0]) {
       case 0: out = body; break;
       case 1: out = codecs.lz4Decompress(body); break;
-      case 2: out = codecs.zstdDecompress(body, rawLength); break;
+      case 2: out = codecs.zstdDecompress(decoded, rawLength); break;
       case 3: out = asUint8(inflateSync(body, { maxOutputLength: Math.max(rawLength, 1) })); break;
       default: throw new UnsupportedFormatError(`compression algorithm ${frame[0]}`);
     }
@@ -85,15 +85,30 @@ export function decompressFrame(codecs: RawCodecs, frame: Uint8Array): Uint8Arra
   return out;
 }
 
-/** The size the body itself announces must be the frame's: the decoders allocate what it says. */
-function checkBodySize(algorithm: number, body: Uint8Array, rawLength: number): void {
+/**
+ * The empty zstd frame (magic, single-segment descriptor, content size 0, one empty raw last
+ * block) that node:zlib appended when a frame ended exactly at the end of its 16 KiB output chunk.
+ * Repositories written before the fix hold such bodies; they are authenticated like any other.
+ */
+const EMPTY_ZSTD_FRAME = Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x01, 0x00, 0x00);
+
+/**
+ * The size the body itself announces must be the frame's: the decoders allocate what it says.
+ * Returns what the decoder gets: the body, or for zstd its one frame.
+ */
+function checkBodySize(algorithm: number, body: Uint8Array, rawLength: number): Uint8Array {
   let announced: number | undefined = rawLength;
   if (algorithm === 1) announced = body.length < 4 ? undefined : new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
   else if (algorithm === 2) announced = zstdContentSize(body);
   if (announced !== rawLength) throw new ChunkIntegrityError(`compressed body announces ${announced ?? 'no'} size, the frame header ${rawLength} bytes`);
+  if (algorithm !== 2) return body;
   // node:zlib would decode a second frame or skip trailing bytes where the WebAssembly build
-  // refuses them: one rule for both, so every Node reads a repository the same way.
-  if (algorithm === 2 && zstdFrameLength(body) !== body.length) throw new ChunkIntegrityError('compressed body is not exactly one zstd frame');
+  // refuses them: one rule for both, so every Node reads a repository the same way. The one
+  // exception is node:zlib's own empty trailing frame, which only the first frame is decoded past.
+  const length = zstdFrameLength(body);
+  if (length === body.length) return body;
+  if (length !== undefined && body.length - length === EMPTY_ZSTD_FRAME.length && Buffer.from(EMPTY_ZSTD_FRAME).equals(body.subarray(length))) return body.subarray(0, length);
+  throw new ChunkIntegrityError('compressed body is not exactly one zstd frame');
 }
 
 function compressBody(codecs: RawCodecs, algorithm: Algorithm, level: number, data: Uint8Array): Uint8Array {

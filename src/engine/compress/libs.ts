@@ -28,13 +28,16 @@ export interface ZstdCodec {
 
 /** The part of node:zlib's zstd API used here (absent before Node 22.15; @types/node 20 lacks it). */
 interface NodeZstd {
-  zstdCompressSync(data: Uint8Array, options: { params: Record<number, number> }): Buffer;
+  zstdCompressSync(data: Uint8Array, options: { params: Record<number, number>; chunkSize?: number }): Buffer;
   zstdDecompressSync(data: Uint8Array, options: { maxOutputLength: number; chunkSize?: number }): Buffer;
   constants: Record<string, number>;
 }
 
 /** zlib's smallest output chunk (Z_MIN_CHUNK). */
 const MIN_CHUNK = 64;
+
+/** At least ZSTD_compressBound(n) (n + n/256 + up to 64 for inputs under 128 KiB): a frame always fits. */
+export const zstdBound = (n: number): number => n + (n >> 7) + 1024;
 
 let loaded: Promise<RawCodecs> | undefined;
 let wasm: Promise<ZstdCodec> | undefined;
@@ -66,8 +69,10 @@ export function nativeZstd(): ZstdCodec | undefined {
   const levelParam = z.constants.ZSTD_c_compressionLevel;
   return {
     // One call with all input ends the frame at once, so zstd writes the content size into the
-    // header (checked by the tests; the frame reader requires it).
-    compress: (data, level) => plain(zstdCompressSync(data, { params: { [levelParam]: level } })),
+    // header (checked by the tests; the frame reader requires it). One output chunk larger than
+    // zstd's bound: with node:zlib's 16 KiB chunks, a frame ending exactly at a chunk's end was
+    // followed by a second, empty frame (9 bytes) that the frame reader refuses (frame.ts).
+    compress: (data, level) => plain(zstdCompressSync(data, { params: { [levelParam]: level }, chunkSize: zstdBound(data.length) })),
     // maxOutputLength stops the decoder at the frame's length (ERR_BUFFER_TOO_LARGE), whatever it
     // holds; one output chunk of that length saves concatenating 16 KiB pieces (~1.3x faster).
     decompress: (data, rawLength) => plain(zstdDecompressSync(data, { maxOutputLength: Math.max(rawLength, 1), chunkSize: Math.max(MIN_CHUNK, rawLength) })),

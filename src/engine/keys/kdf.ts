@@ -1,4 +1,10 @@
-/** Argon2id (hash-wasm) turning a passphrase into the key that seals the key material; parameters travel with the blob. */
+/**
+ * Argon2id turning a passphrase into the key that seals the key material; parameters travel with
+ * the blob. Node's own `crypto.argon2` (OpenSSL, its lanes on threads; Node 24.7+) when present,
+ * else hash-wasm on a worker: same bytes, about 4× faster at the default costs on 2 cores (1.07 s
+ * against 4.29 s in one run at load 15), and that is paid by every command that unlocks.
+ */
+import * as nodeCrypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
@@ -40,8 +46,29 @@ require(workerData.lib).argon2id({ ...workerData.options, outputType: 'binary' }
   (err) => parentPort.postMessage({ error: err instanceof Error ? err.message : String(err) }),
 );`;
 
-/** Derives 32 bytes from the NFC-normalized UTF-8 passphrase, on a worker thread that ends afterwards. */
-export async function deriveKek(passphrase: string, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
+type NativeArgon2 = (algorithm: 'argon2id', parameters: { message: string; nonce: Uint8Array; parallelism: number; tagLength: number; memory: number; passes: number },
+  callback: (err: Error | null, key: Buffer) => void) => void;
+/** `crypto.argon2` where this Node has it (24.7+), looked up so older Nodes still compile and run. */
+const nativeArgon2 = (nodeCrypto as unknown as { argon2?: NativeArgon2 }).argon2;
+
+/** Which Argon2id runs: Node's own (`native`) or the WebAssembly fallback (`wasm`). */
+export function kdfImplementation(): 'native' | 'wasm' {
+  return nativeArgon2 ? 'native' : 'wasm';
+}
+
+/** Derives 32 bytes from the NFC-normalized UTF-8 passphrase (see the header for which Argon2id). */
+export async function deriveKek(passphrase: string, salt: Uint8Array, params: KdfParams, implementation = kdfImplementation()): Promise<Uint8Array> {
+  if (nativeArgon2 && implementation === 'native') {
+    const parameters = { message: passphrase.normalize('NFC'), nonce: salt, parallelism: params.parallelism, tagLength: 32, memory: params.memoryKiB, passes: params.iterations };
+    return new Promise<Uint8Array>((resolve, reject) => {
+      nativeArgon2('argon2id', parameters, (err, key) => (err ? reject(new InvalidOptionError(`Argon2id failed: ${err.message}`)) : resolve(new Uint8Array(key))));
+    });
+  }
+  return deriveKekWasm(passphrase, salt, params);
+}
+
+/** hash-wasm's Argon2id on a worker thread that ends afterwards. */
+async function deriveKekWasm(passphrase: string, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   const lib = createRequire(import.meta.url).resolve('hash-wasm');
   const options = {
     password: passphrase.normalize('NFC'),

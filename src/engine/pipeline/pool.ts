@@ -3,6 +3,13 @@ import { Worker } from 'node:worker_threads';
 import { EngineError, WorkerFailedError } from '../errors.js';
 import { transferables, type ReadyMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
 
+/**
+ * V8's young generation of each worker, in MiB. Node 24's default is 4× Node 20's and each worker
+ * has its own; a worker's JS objects are small (its data is in transferred buffers), so a small
+ * nursery costs no time and saves memory per worker (docs/performance.md).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 8;
+
 interface Pending {
   resolve(result: TaskResult): void;
   reject(err: Error): void;
@@ -65,6 +72,11 @@ export class WorkerPool {
     });
   }
 
+  /** The V8 heap limits each worker runs under (Node's `Worker.resourceLimits`). */
+  resourceLimits(): NonNullable<Worker['resourceLimits']>[] {
+    return this.#slots.map((s) => s.worker.resourceLimits ?? {});
+  }
+
   /** Stops every worker; pending requests reject. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -75,7 +87,7 @@ export class WorkerPool {
   }
 
   #spawn(setup: WorkerSetup): Promise<void> {
-    const worker = new Worker(workerEntry(), { workerData: setup });
+    const worker = new Worker(workerEntry(), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     const slot: Slot = { worker, pending: new Map() };
     this.#slots.push(slot);
     return new Promise<void>((resolveReady, rejectReady) => {
