@@ -29,7 +29,7 @@ if (mount instanceof Error) {
   });
 
   // FAT32 keeps no modes and folds case (two cases use keys that differ only in case).
-  conformanceSuite('fs on FAT32 (no hard links)', async (root) => createFsBackend(at(root)), { caseInsensitive: true });
+  conformanceSuite('fs on FAT32 (no hard links)', async (root) => createFsBackend(at(root)), { caseInsensitive: true, timeResolutionMs: 2000 });
 
   describe('fs on FAT32 specifics', () => {
     test('create-only puts racing from separate clients: exactly one wins, with all its bytes', async () => {

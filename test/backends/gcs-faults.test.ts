@@ -173,7 +173,7 @@ if (!(server instanceof Error)) {
     try {
       await direct.create();
       await direct.put('k', bytes);
-      assert.deepEqual(await b.stat('k'), { size: 4 }, 'through the relay');
+      assert.equal((await b.stat('k'))?.size, 4, 'through the relay');
       proxy.injectNext('head', 'stall');
       const started = Date.now();
       const err = await b.stat('k').then(() => undefined, (e: unknown) => e);
@@ -182,7 +182,7 @@ if (!(server instanceof Error)) {
       assert.ok(Date.now() - started < 15_000, 'cut by the SDK, not by the proxy');
       oneLine(err);
       proxy.injectNext('head', 'stall');
-      assert.deepEqual(await withRetry(b, fast).stat('k'), { size: 4 }, 'the retry after the timeout succeeds');
+      assert.equal((await withRetry(b, fast).stat('k'))?.size, 4, 'the retry after the timeout succeeds');
       assert.equal(proxy.counts.injected.stall, 2);
     } finally {
       await direct.destroy();

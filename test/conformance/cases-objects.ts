@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { InvalidRangeError, NotFoundError } from '../../src/store/errors.js';
 import { assertBytes, assertRejects, collect, patternBytes, withStore, type MakeBackend } from './helpers.js';
 
-export function registerObjectCases(make: MakeBackend, settings: { largeBytes: number }): void {
+export function registerObjectCases(make: MakeBackend, settings: { largeBytes: number; timeResolutionMs: number }): void {
   test('round trip of an empty value', () => withStore(make, async (b) => {
     await b.put('empty', new Uint8Array(0));
     assertBytes(await b.get('empty'), new Uint8Array(0));
@@ -96,18 +96,19 @@ export function registerObjectCases(make: MakeBackend, settings: { largeBytes: n
 
   // Locks judge staleness by the store's time (docs/adr/0055-lock-staleness-by-store-time.md).
   test('stat and list report when an object was last written, by the store\'s clock; an overwrite moves it on', () => withStore(make, async (b) => {
-    // The local test servers share this machine's clock; stores keep whole seconds at least.
+    // The local test servers share this machine's clock; stores keep whole seconds at least (FAT: even seconds).
+    const step = settings.timeResolutionMs;
     const before = Date.now();
     await b.put('m/a', patternBytes(10, 1));
     const after = Date.now();
     const first = await b.stat('m/a');
     assert.ok(first && Number.isFinite(first.modified), `modified is a number: ${String(first?.modified)}`);
-    assert.ok(first.modified >= Math.floor(before / 1000) * 1000 - 1000 && first.modified <= after + 1000, `modified ${first.modified} within the put (${before}..${after})`);
+    assert.ok(first.modified >= Math.floor(before / step) * step - 1000 && first.modified <= after + 1000, `modified ${first.modified} within the put (${before}..${after})`);
     const [listed] = await collect(b.list('m/'));
     assert.equal(listed?.key, 'm/a');
     assert.ok(Math.abs((listed?.modified ?? Number.NaN) - first.modified) < 1000, `list ${listed?.modified} and stat ${first.modified} agree`);
-    // A second later (stores with whole seconds must see the difference), an overwrite is newer.
-    await new Promise((r) => setTimeout(r, 1100));
+    // One time step later (stores with whole seconds must see the difference), an overwrite is newer.
+    await new Promise((r) => setTimeout(r, step + 100));
     await b.put('m/a', patternBytes(10, 2));
     const second = await b.stat('m/a');
     assert.ok(second && second.modified > first.modified, `overwrite: ${second?.modified} > ${first.modified}`);

@@ -19,6 +19,11 @@ export interface ConformanceOptions {
    * skipped, saying why. cairn's own keys are lower-case; docs/backends/fs.md says so.
    */
   caseInsensitive?: boolean;
+  /**
+   * How coarse the store's modification times are, in ms; default 1000 (whole seconds, S3's
+   * Last-Modified). FAT keeps even seconds: 2000.
+   */
+  timeResolutionMs?: number;
 }
 
 export const DEFAULT_LARGE_BYTES = 64 * 1024 * 1024;
@@ -34,7 +39,9 @@ export function conformanceSuite(
   make: (root: string) => Promise<Backend>,
   options: ConformanceOptions = {},
 ): void {
-  const settings = { largeBytes: options.largeBytes ?? DEFAULT_LARGE_BYTES, caseInsensitive: options.caseInsensitive ?? false };
+  const settings = {
+    largeBytes: options.largeBytes ?? DEFAULT_LARGE_BYTES, caseInsensitive: options.caseInsensitive ?? false, timeResolutionMs: options.timeResolutionMs ?? 1000,
+  };
   describe(`conformance: ${name}`, () => {
     registerObjectCases(make, settings);
     registerListCases(make, settings);
