@@ -89,19 +89,23 @@ if (server instanceof Error) {
     assert.equal((JSON.parse(oneLine(r.stderr)) as { error: { code: string } }).error.code, 'EARCHIVED', r.stderr);
   });
 
-  test('blobs under an immutability policy: deleting an archive fails with one line, ERETAINED, and the archive is still there', async () => {
+  test('blobs under an immutability policy: deleting an archive is postponed (ERETAINED from the store), said in one line, and the archive is still there', async () => {
     const url = urlOf('worm');
     await ok(['-r', url, 'rcreate', '-e', 'repokey'], { env: direct });
     await ok(['-r', url, 'create', 'one', await source('worm-src')], { env: direct });
     for await (const blob of container.listBlobsFlat({ prefix: 'worm/' })) proxy.locked.add(`${endpoint.pathname}/${e.AZURE_CONTAINER}/${blob.name}`);
     // New blobs (locks, a new archive) can still be written: a backup still works.
     await ok(['-r', url, 'create', 'two', await source('worm-src-2')], { env: viaProxy });
+    // The store refuses the record's delete (409 BlobImmutableDueToPolicy → ERETAINED): the delete is
+    // postponed, as in a repository with its own retention (ADR 0056), not a failure.
     const r = await cairn(['-r', url, '--json', '--retry-budget', '5s', 'delete', 'one'], { env: viaProxy });
-    assert.equal(r.code, 2, r.stderr);
-    assert.equal((JSON.parse(oneLine(r.stderr)) as { error: { code: string } }).error.code, 'ERETAINED', r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as { deleted: string[]; postponed?: { name: string }[] };
+    assert.deepEqual(result.deleted, []);
+    assert.deepEqual(result.postponed?.map((p) => p.name), ['one']);
     assert.ok(proxy.refused >= 1, 'the policy refused a delete');
     // The record could not be deleted: the archive is still listed (with a warning, exit 1, that
-    // its deletion was begun: the repository layer's business, see the report of issue 12).
+    // its deletion was begun).
     const list = await cairn(['-r', url, '--json', 'rlist'], { env: direct });
     assert.ok(list.code === 0 || list.code === 1, list.stderr);
     const names = (JSON.parse(list.stdout) as { archives: { name: string }[] }).archives.map((a) => a.name);
