@@ -5,7 +5,7 @@
  * `TarFormatError` (`ETAR_INVALID`) naming the byte offset of the member.
  */
 import { TarFormatError } from './errors.js';
-import { BLOCK, padding, type TarType } from './tar-format.js';
+import { BLOCK, padding, type TarHeader, type TarType } from './tar-format.js';
 
 /** Largest pax extended header, global header or GNU long name/link member read (1 MiB). */
 export const MAX_META = 1024 * 1024;
@@ -16,23 +16,12 @@ const MAX_DEVICE = 2 ** 20 - 1;
 /** Seconds a Date can show: times outside are refused (the item format keeps times a Date can show). */
 const MAX_SECONDS = 8_640_000_000_000n;
 
-/** One member's metadata, the pax and GNU extensions applied. */
-export interface TarMember {
-  /** The name's bytes as the tar has them (pax path, GNU long name, or prefix "/" name), trailing "/" removed. */
-  path: Uint8Array;
-  type: TarType;
-  /** Permission bits (and setuid/setgid/sticky). */
-  mode: number;
-  uid: number;
-  gid: number;
-  uname?: string;
-  gname?: string;
-  /** Bytes of contents that follow (regular files, and hard links that carry data). */
-  size: number;
-  /** Nanoseconds since the epoch. */
-  mtime: bigint;
-  /** Symlink target, or for a hard link the earlier member's name. */
-  linkname?: Uint8Array;
+/**
+ * One member's metadata, the pax and GNU extensions applied: the writer's header fields (the name's
+ * bytes as the tar has them: pax path, GNU long name, or prefix "/" name, trailing "/" removed),
+ * with device numbers and xattrs always present, and where the member starts.
+ */
+export interface TarMember extends Omit<TarHeader, 'devmajor' | 'devminor' | 'xattrs'> {
   devmajor: number;
   devminor: number;
   xattrs: Map<string, Uint8Array>;
