@@ -25,15 +25,23 @@ export function startCairn(args: string[], options: { cwd?: string; env?: NodeJS
   return spawn(process.execPath, [...command(), ...args], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
 }
 
-/** Runs `cairn ARGS` to completion. */
-export async function cairn(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+/**
+ * Runs `cairn ARGS` to completion. With `limitMs`, a command still running after that long is
+ * killed (SIGKILL) and says so on stderr: a hang fails the test instead of stalling it.
+ * `elapsed` is the wall time in ms.
+ */
+export async function cairn(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; limitMs?: number } = {}): Promise<Run & { elapsed: number }> {
   const child = startCairn(args, options);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const started = Date.now();
+  const limit = options.limitMs;
+  const timer = limit === undefined ? undefined : setTimeout(() => { stderr += `\n(killed: still running after ${limit} ms)`; child.kill('SIGKILL'); }, limit);
   const code = await new Promise<number>((done) => child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1))));
-  return { code, stdout, stderr };
+  clearTimeout(timer);
+  return { code, stdout, stderr, elapsed: Date.now() - started };
 }
 
 /** Runs and insists on exit 0, returning stdout (the stderr is shown on failure). */

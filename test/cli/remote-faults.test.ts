@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openBackend } from '../../backends/index.js';
 import { startRemoteRepo, type RemoteRepo } from '../helpers/remote-repo.js';
-import { assertSameTree, buildTree, describeTree, oneLine, startCairn, workspace } from './helpers.js';
+import { assertSameTree, buildTree, cairn, describeTree, oneLine, workspace } from './helpers.js';
 
 interface Usage { requests: Record<'get' | 'put' | 'list' | 'head' | 'delete', number>; retries: number; bytesUp: number; bytesDown: number }
 
@@ -62,17 +62,8 @@ async function snapshot(r: RemoteRepo): Promise<string[]> {
 
 /** A command that has not ended after this long is killed and fails the test (a hang, not slowness). */
 const COMMAND_LIMIT_MS = 180_000;
-async function bounded(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }) {
-  const child = startCairn(args, options);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const timer = setTimeout(() => { stderr += `\n(killed: still running after ${COMMAND_LIMIT_MS} ms)`; child.kill('SIGKILL'); }, COMMAND_LIMIT_MS);
-  const code = await new Promise<number>((done) => child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1))));
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
+/** `cairn` killed after COMMAND_LIMIT_MS ms: a hang fails the test. */
+const bounded = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }) => cairn(args, { ...options, limitMs: COMMAND_LIMIT_MS });
 
 for (const [name, seed] of [['sftp', 101], ['s3', 202], ['gcs', 303], ['azure', 404]] as const) {
   test(`${name}: a full cycle through ~10 % injected faults succeeds, restores exactly, and reports the requests the proxy saw; at 100 % failure a command fails cleanly`, async (t) => {

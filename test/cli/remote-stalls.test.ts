@@ -18,25 +18,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startRemoteRepo, type RemoteName } from '../helpers/remote-repo.js';
 import type { HttpFaultProxy, TcpFaultProxy } from '../helpers/fault-proxy.js';
-import { assertSameTree, describeTree, startCairn, workspace } from './helpers.js';
+import { assertSameTree, cairn, describeTree, workspace } from './helpers.js';
 
 /** A command still running after this long is killed: a try that waits for the stall to end. */
 const KILL_MS = 60_000;
 /** Recovery within a few --timeout (2 s) plus start-up on a loaded machine. */
 const RECOVERED_WITHIN_MS = 25_000;
 
-async function bounded(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }) {
-  const child = startCairn(args, options);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const started = Date.now();
-  const timer = setTimeout(() => { stderr += `\n(killed: still running after ${KILL_MS} ms)`; child.kill('SIGKILL'); }, KILL_MS);
-  const code = await new Promise<number>((done) => child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1))));
-  clearTimeout(timer);
-  return { code, stdout, stderr, elapsed: Date.now() - started };
-}
+/** `cairn` killed after KILL_MS ms: a hang fails the test. */
+const bounded = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }) => cairn(args, { ...options, limitMs: KILL_MS });
 
 /** cairn's own lines on stderr (the AWS SDK's Node-version notice left out). */
 function cairnLines(stderr: string): string[] {

@@ -14,24 +14,15 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openBackend } from '../../backends/index.js';
 import { startRemoteRepo, type RemoteName, type RemoteRepo } from '../helpers/remote-repo.js';
-import { assertSameTree, buildTree, describeTree, startCairn, workspace } from './helpers.js';
+import { assertSameTree, buildTree, cairn, describeTree, startCairn, workspace } from './helpers.js';
 import { DST_ENV, type TransferJson } from './transfer-helpers.js';
 
 const HTTP_FAULTS = { busy: 0.05, resetRequest: 0.02, resetResponse: 0.02, stall: 0.01 };
 const TCP_FAULTS = { resetResponse: 0.35, stall: 0.1 };
 const COMMAND_LIMIT_MS = 240_000;
 
-async function bounded(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = startCairn(args, options);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const timer = setTimeout(() => { stderr += `\n(killed: still running after ${COMMAND_LIMIT_MS} ms)`; child.kill('SIGKILL'); }, COMMAND_LIMIT_MS);
-  const code = await new Promise<number>((done) => child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1))));
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
+/** `cairn` killed after COMMAND_LIMIT_MS ms: a hang fails the test. */
+const bounded = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }) => cairn(args, { ...options, limitMs: COMMAND_LIMIT_MS });
 
 /** A repository location: a local folder, or a remote one behind its proxy. */
 interface Side { url: string; env: NodeJS.ProcessEnv; remote?: RemoteRepo }
