@@ -185,7 +185,7 @@ export function startOnTerminal(args: string[], options: { cwd?: string; env?: N
  * Runs `cairn ARGS` on a pseudo-terminal (util-linux `script`): standard input, output and error are
  * a TTY, and `typed` is what the user types. Output of both streams arrives mixed, in `stdout`.
  */
-export async function cairnOnTerminal(args: string[], typed: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+export async function cairnOnTerminal(args: string[], typed: string, options: { cwd?: string; env?: NodeJS.ProcessEnv; limitMs?: number } = {}): Promise<Run> {
   const child = startOnTerminal(args, options);
   let stdout = '';
   let stderr = '';
@@ -193,8 +193,12 @@ export async function cairnOnTerminal(args: string[], typed: string, options: { 
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   child.stdin!.on('error', () => undefined);
   child.stdin!.write(typed);
+  // A hang fails with what the terminal showed so far instead of stalling the test (default 120 s).
+  const limit = options.limitMs ?? 120_000;
+  const timer = setTimeout(() => { stdout += `\n(killed: still running after ${limit} ms)`; child.kill('SIGKILL'); }, limit);
   // script passes its exit status through (-e); stdin stays open until then, as a terminal's would.
   const code = await new Promise<number>((done) => child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1))));
+  clearTimeout(timer);
   child.stdin!.destroy();
   return { code, stdout, stderr };
 }

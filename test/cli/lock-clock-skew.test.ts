@@ -82,7 +82,17 @@ async function holder(place: Place, name: string): Promise<{ child: ChildProcess
   for (let i = 0; i < 1200; i++) {
     const names = (await lockNames(place.backend)).filter((n) => n.startsWith('shared-'));
     if (names.length === 1) {
-      return { child, lock: names[0]!, stop: async (signal = 'SIGTERM') => { child.kill(signal); await closed; } };
+      return {
+        child, lock: names[0]!,
+        // A holder that outlives SIGTERM by 30 s is killed, and the test fails saying so (not a silent hang).
+        stop: async (signal = 'SIGTERM') => {
+          child.kill(signal);
+          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          const [code, how] = await closed as [number | null, NodeJS.Signals | null];
+          clearTimeout(timer);
+          if (signal !== 'SIGKILL' && how === 'SIGKILL') throw new Error(`holder ${name} did not end on ${signal} within 30 s (${code}): ${stderr}`);
+        },
+      };
     }
     if (child.exitCode !== null) throw new Error(`cairn exited ${child.exitCode} before taking its lock: ${stderr}`);
     await sleep(50);
