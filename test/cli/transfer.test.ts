@@ -203,15 +203,16 @@ test('SIGINT during a transfer: what was copied is committed, exit 130 with one 
     const total = JSON.parse(await ok(['-r', dstRepo, '--json', 'transfer', '--other-repo', srcRepo, '--dry-run'], { env: DST_ENV })) as TransferJson;
     const deltas = async () => (await readdir(join(dstRepo, 'index')).catch(() => [] as string[])).length;
 
-    // Reading slowed to 4 MiB/s: half a second after the first commit the run holds a chunk or two put but not
-    // committed, and no commit is running (one is due only every 24 MiB), so only the stop itself can commit them.
+    // Reading slowed to 4 MiB/s: 2.5 s after the first commit the run holds chunks put but not committed
+    // (about 10 MiB read; half a second was sometimes less than one batch on a loaded machine), and no
+    // commit is running (one is due only every 24 MiB, 6 s at this rate), so only the stop can commit them.
     const child = startCairn(['-r', dstRepo, '--limit-download', '4MiB', 'transfer', '--other-repo', srcRepo], { env: DST_ENV });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.stdout!.resume();
     const closed = once(child, 'close') as Promise<[number | null]>;
     for (let i = 0; i < 1200 && (await deltas()) === 0 && child.exitCode === null; i++) await sleep(50);
-    await sleep(500);
+    await sleep(2500);
     assert.equal(child.exitCode, null, 'still running');
     const atSignal = await deltas();
     child.kill('SIGINT');
