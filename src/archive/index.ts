@@ -29,6 +29,7 @@ export { deleteArchives, type DeleteOptions } from './delete.js';
 export { renameArchive, type RenameHooks } from './rename.js';
 export { repositoryStats, type RepositoryStats, type ArchiveUsage, type ChunkTotals, type StatsOptions } from './stats.js';
 export { findItems, type FindOptions, type FindHits, type FindResult } from './find.js';
+export { openArchiveTree, type ArchiveTree, type ArchiveTreeOptions, type TreeEntry } from './browse.js';
 export { dumpArchive, normalizeArchivePath, type DumpOptions, type DumpResult, type DumpSink } from './dump.js';
 export { tarHeader, tarEnd, type TarHeader, type TarType } from './tar-format.js';
 export {
