@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:os';
 import { PathNotFoundError } from '../archive/errors.js';
-import type { ArchiveTree, TreeEntry } from './browse-interim.js';
+import type { ArchiveTree, TreeEntry } from '../archive/browse.js';
 import type { Attr, FsReply, FsRequest } from './protocol.js';
 
 const { ENOENT, EIO, ENOTDIR, EISDIR, EINVAL } = constants.errno;

@@ -2,7 +2,7 @@
 // (contents, modes, owners, sizes, times to the nanosecond, symlinks, hard links), --all shows a folder per archive, a
 // 4 KiB read of a large file fetches only the chunk covering it (request accounting), Ctrl-C and SIGTERM unmount and
 // exit 0, and each mount error is one line with exit 2. Needs root and /dev/fuse: in CI their absence is a failure.
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { cairn, describeTree, isRoot, ok, oneLine, startCairn, workspace, type Entry } from './helpers.js';
 
 const MiB = 1024 * 1024;
+const BIG_SIZE = 96 * MiB;
 const problem = !isRoot ? 'not root (FUSE mounts here need root; CI runs as root)' : !existsSync('/dev/fuse') ? '/dev/fuse is missing' : undefined;
 
 interface Mounted { child: ChildProcess; stop(signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> }
@@ -54,8 +55,8 @@ async function makeSource(src: string): Promise<void> {
   await writeFile(join(src, 'hard-a'), 'linked contents\n');
   await link(join(src, 'hard-a'), join(src, 'docs', 'hard-b'));
   const big = await open(join(src, 'big.img'), 'w');
-  for (let at = 0; at < 48 * MiB; at += 8 * MiB) await big.write(randomBytes(8 * MiB), 0, 8 * MiB, at);
-  await big.truncate(112 * MiB);
+  for (let at = 0; at < 32 * MiB; at += 8 * MiB) await big.write(randomBytes(8 * MiB), 0, 8 * MiB, at);
+  await big.truncate(BIG_SIZE);
   await big.close();
   await utimes(join(src, 'docs', 'notes.txt'), new Date('2020-02-29T12:34:56.789Z'), new Date('2021-03-04T05:06:07.891Z'));
 }
@@ -67,138 +68,125 @@ if (problem) {
   if (process.env.CI === 'true') test('cairn mount can mount in CI', () => assert.fail(problem));
   else test('cairn mount: FUSE not usable here', (t) => t.skip(problem));
 } else {
+  // One repository for every test (archive "one" of the source tree; restored by extract); each test its own mountpoint.
+  let ws: Awaited<ReturnType<typeof workspace>>;
+  let src: string;
+  before(async () => {
+    ws = await workspace();
+    src = join(ws.dir, 'src');
+    await mkdir(src);
+    await makeSource(src);
+    await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
+    await ok(['-r', ws.repo, 'create', 'one', '.'], { cwd: src });
+  });
+  after(() => ws.cleanup());
+  const mountpoint = async (name: string): Promise<string> => {
+    const dir = join(ws.dir, name);
+    await mkdir(dir);
+    return dir;
+  };
+
   test('mount shows the archive exactly as extract restores it; --all has a folder per archive; Ctrl-C and SIGTERM unmount', async () => {
-    const ws = await workspace();
+    const restored = join(ws.dir, 'restored');
+    const mnt = await mountpoint('mnt-tree');
+    await mkdir(restored);
+    await ok(['-r', ws.repo, 'extract', 'one'], { cwd: restored });
+
+    const m = await mount(['-r', ws.repo, 'mount', 'one', mnt]);
     try {
-      const src = join(ws.dir, 'src');
-      const restored = join(ws.dir, 'restored');
-      const mnt = join(ws.dir, 'mnt');
-      await mkdir(src);
-      await mkdir(restored);
-      await mkdir(mnt);
-      await makeSource(src);
-      await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
-      await ok(['-r', ws.repo, 'create', 'one', '.'], { cwd: src });
-      await ok(['-r', ws.repo, 'extract', 'one'], { cwd: restored });
-
-      const m = await mount(['-r', ws.repo, 'mount', 'one', mnt]);
-      try {
-        assert.ok(mounted(mnt));
-        assert.deepEqual(withoutLinkGroups(await describeTree(mnt)), withoutLinkGroups(await describeTree(restored)));
-        // Times to the nanosecond, as archived (the source's own), and hard links counted.
-        for (const name of ['docs/notes.txt', 'big.img', 'docs/deep']) {
-          assert.equal((await lstat(join(mnt, name), { bigint: true })).mtimeNs, (await lstat(join(src, name), { bigint: true })).mtimeNs, name);
-        }
-        assert.equal((await lstat(join(mnt, 'hard-a'))).nlink, 2);
-        assert.equal((await lstat(join(mnt, 'docs', 'hard-b'))).nlink, 2);
-        assert.equal(await readlink(join(mnt, 'link')), 'docs/notes.txt');
-        // Read-only: writes are refused by the kernel.
-        await assert.rejects(writeFile(join(mnt, 'new'), 'x'), { code: 'EROFS' });
-        await assert.rejects(writeFile(join(mnt, 'empty'), 'x'), { code: 'EROFS' });
-      } finally {
-        const end = await m.stop('SIGINT');
-        assert.equal(end.code, 0, end.stderr);
-        assert.equal(mounted(mnt), false);
-        assert.deepEqual(JSON.parse(end.stdout).archives, ['one']);
+      assert.ok(mounted(mnt));
+      assert.deepEqual(withoutLinkGroups(await describeTree(mnt)), withoutLinkGroups(await describeTree(restored)));
+      // Times to the nanosecond, as archived (the source's own), and hard links counted.
+      for (const name of ['docs/notes.txt', 'big.img', 'docs/deep']) {
+        assert.equal((await lstat(join(mnt, name), { bigint: true })).mtimeNs, (await lstat(join(src, name), { bigint: true })).mtimeNs, name);
       }
-
-      await writeFile(join(src, 'docs', 'notes.txt'), 'changed\n');
-      await ok(['-r', ws.repo, 'create', 'two', '.'], { cwd: src });
-      const all = await mount(['-r', ws.repo, 'mount', '--all', mnt]);
-      try {
-        assert.deepEqual((await readdir(mnt)).sort(), ['one', 'two']);
-        assert.equal(await readFile(join(mnt, 'one', 'docs', 'notes.txt'), 'utf8'), 'notes\n'.repeat(500));
-        assert.equal(await readFile(join(mnt, 'two', 'docs', 'notes.txt'), 'utf8'), 'changed\n');
-        await assert.rejects(lstat(join(mnt, 'three')), { code: 'ENOENT' });
-      } finally {
-        const end = await all.stop('SIGTERM');
-        assert.equal(end.code, 0, end.stderr);
-        assert.equal(mounted(mnt), false);
-      }
+      assert.equal((await lstat(join(mnt, 'hard-a'))).nlink, 2);
+      assert.equal((await lstat(join(mnt, 'docs', 'hard-b'))).nlink, 2);
+      assert.equal(await readlink(join(mnt, 'link')), 'docs/notes.txt');
+      // Read-only: writes are refused by the kernel.
+      await assert.rejects(writeFile(join(mnt, 'new'), 'x'), { code: 'EROFS' });
+      await assert.rejects(writeFile(join(mnt, 'empty'), 'x'), { code: 'EROFS' });
     } finally {
-      await ws.cleanup();
+      const end = await m.stop('SIGINT');
+      assert.equal(end.code, 0, end.stderr);
+      assert.equal(mounted(mnt), false);
+      assert.deepEqual(JSON.parse(end.stdout).archives, ['one']);
+    }
+
+    const other = join(ws.dir, 'src-two');
+    await mkdir(other);
+    await writeFile(join(other, 'notes.txt'), 'changed\n');
+    await ok(['-r', ws.repo, 'create', 'two', '.'], { cwd: other });
+    const all = await mount(['-r', ws.repo, 'mount', '--all', mnt]);
+    try {
+      assert.deepEqual((await readdir(mnt)).sort(), ['one', 'two']);
+      assert.equal(await readFile(join(mnt, 'one', 'docs', 'notes.txt'), 'utf8'), 'notes\n'.repeat(500));
+      assert.equal(await readFile(join(mnt, 'two', 'notes.txt'), 'utf8'), 'changed\n');
+      await assert.rejects(lstat(join(mnt, 'three')), { code: 'ENOENT' });
+    } finally {
+      const end = await all.stop('SIGTERM');
+      assert.equal(end.code, 0, end.stderr);
+      assert.equal(mounted(mnt), false);
     }
   });
 
   test('a 4 KiB read of a large file fetches only the chunk that covers it', async () => {
-    const ws = await workspace();
-    try {
-      const src = join(ws.dir, 'src');
-      const mnt = join(ws.dir, 'mnt');
-      await mkdir(src);
-      await mkdir(mnt);
-      await makeSource(src);
-      await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
-      await ok(['-r', ws.repo, 'create', 'one', '.'], { cwd: src });
-      const want = Buffer.alloc(4096);
-      const original = await open(join(src, 'big.img'));
-      await original.read(want, 0, 4096, 29 * MiB + 12345);
-      await original.close();
+    const mnt = await mountpoint('mnt-ranged');
+    const want = Buffer.alloc(4096);
+    const original = await open(join(src, 'big.img'));
+    await original.read(want, 0, 4096, 21 * MiB + 12345);
+    await original.close();
 
-      // The same mount twice (no local index cache): once only looking at the file, once also reading 4 KiB of it.
-      const usage = async (read: boolean): Promise<{ get: number; bytesDown: number }> => {
-        const m = await mount(['--no-cache', '-r', ws.repo, 'mount', 'one', mnt]);
-        assert.equal((await lstat(join(mnt, 'big.img'))).size, 112 * MiB);
-        if (read) {
-          const file = await open(join(mnt, 'big.img'));
-          const got = Buffer.alloc(4096);
-          const { bytesRead } = await file.read(got, 0, 4096, 29 * MiB + 12345);
-          await file.close();
-          assert.equal(bytesRead, 4096);
-          assert.deepEqual(got, want);
-        }
-        const end = await m.stop('SIGINT');
-        assert.equal(end.code, 0, end.stderr);
-        const { backend } = JSON.parse(end.stdout) as { backend: { requests: { get: number }; bytesDown: number } };
-        return { get: backend.requests.get, bytesDown: backend.bytesDown };
-      };
-      const looked = await usage(false);
-      const read = await usage(true);
-      const extra = { get: read.get - looked.get, bytesDown: read.bytesDown - looked.bytesDown };
-      // One chunk (at most 8 MiB with the default chunker), perhaps its neighbour when the kernel's read-ahead crosses
-      // into it; never the 48 MiB of data around it.
-      assert.ok(extra.get >= 1 && extra.get <= 2, `extra GETs: ${extra.get}`);
-      assert.ok(extra.bytesDown > 0 && extra.bytesDown <= 2 * 8 * MiB + 64 * 1024, `extra bytes down: ${extra.bytesDown}`);
-    } finally {
-      await ws.cleanup();
-    }
+    // The same mount twice (no local index cache): once only looking at the file, once also reading 4 KiB of it.
+    const usage = async (read: boolean): Promise<{ get: number; bytesDown: number }> => {
+      const m = await mount(['--no-cache', '-r', ws.repo, 'mount', 'one', mnt]);
+      assert.equal((await lstat(join(mnt, 'big.img'))).size, BIG_SIZE);
+      if (read) {
+        const file = await open(join(mnt, 'big.img'));
+        const got = Buffer.alloc(4096);
+        const { bytesRead } = await file.read(got, 0, 4096, 21 * MiB + 12345);
+        await file.close();
+        assert.equal(bytesRead, 4096);
+        assert.deepEqual(got, want);
+      }
+      const end = await m.stop('SIGINT');
+      assert.equal(end.code, 0, end.stderr);
+      const { backend } = JSON.parse(end.stdout) as { backend: { requests: { get: number }; bytesDown: number } };
+      return { get: backend.requests.get, bytesDown: backend.bytesDown };
+    };
+    const looked = await usage(false);
+    const read = await usage(true);
+    const extra = { get: read.get - looked.get, bytesDown: read.bytesDown - looked.bytesDown };
+    // One chunk (at most 8 MiB with the default chunker), perhaps its neighbour when the kernel's read-ahead crosses
+    // into it; never the 32 MiB of data around it.
+    assert.ok(extra.get >= 1 && extra.get <= 2, `extra GETs: ${extra.get}`);
+    assert.ok(extra.bytesDown > 0 && extra.bytesDown <= 2 * 8 * MiB + 64 * 1024, `extra bytes down: ${extra.bytesDown}`);
   });
 
   test('mount errors: one line and exit 2 for a missing, busy or non-empty mountpoint, no /dev/fuse, a missing archive', async () => {
-    const ws = await workspace();
+    const mnt = await mountpoint('mnt-errors');
+    const refused = async (args: string[], code: string): Promise<void> => {
+      const run = await cairn(['--json', '-r', ws.repo, ...args], { limitMs: 60_000 });
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(JSON.parse(oneLine(run.stderr)).error.code, code);
+    };
+    const human = await cairn(['-r', ws.repo, 'mount', 'one', join(ws.dir, 'nowhere')], { limitMs: 60_000 });
+    assert.equal(human.code, 2);
+    assert.match(oneLine(human.stderr), /^cairn: /);
+    await refused(['mount', 'one', src], 'EMOUNTPOINT_BUSY');
+    await refused(['mount', 'nothing-by-this-name', mnt], 'EARCHIVE_NOT_FOUND');
+    assert.equal(mounted(mnt), false);
+    const m = await mount(['-r', ws.repo, 'mount', 'one', mnt]);
     try {
-      const src = join(ws.dir, 'src');
-      const mnt = join(ws.dir, 'mnt');
-      await mkdir(src);
-      await mkdir(mnt);
-      await writeFile(join(src, 'a.txt'), 'a\n');
-      await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
-      await ok(['-r', ws.repo, 'create', 'one', '.'], { cwd: src });
-      const refused = async (args: string[], code: string): Promise<void> => {
-        const run = await cairn(['-r', ws.repo, ...args], { limitMs: 60_000 });
-        assert.equal(run.code, 2, run.stderr);
-        oneLine(run.stderr);
-        const json = await cairn(['--json', '-r', ws.repo, ...args], { limitMs: 60_000 });
-        assert.equal(JSON.parse(json.stderr).error.code, code);
-      };
-      await refused(['mount', 'one', join(ws.dir, 'nowhere')], 'EMOUNTPOINT_MISSING');
-      await refused(['mount', 'one', src], 'EMOUNTPOINT_BUSY');
-      await refused(['mount', 'nothing-by-this-name', mnt], 'EARCHIVE_NOT_FOUND');
-      assert.equal(mounted(mnt), false);
-      const m = await mount(['-r', ws.repo, 'mount', 'one', mnt]);
-      try {
-        await refused(['mount', 'one', mnt], 'EMOUNTPOINT_BUSY');
-      } finally {
-        assert.equal((await m.stop('SIGINT')).code, 0);
-      }
-      // No /dev/fuse: the command runs in a mount namespace whose /dev is an empty tmpfs (but for /dev/null).
-      const script = `mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && exec "$@"`;
-      const node = [process.execPath, '--import', import.meta.resolve('tsx'), join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts')];
-      const run = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', ...node, '--json', '-r', ws.repo, 'mount', 'one', mnt], { encoding: 'utf8', env: { ...process.env, CAIRN_PASSPHRASE: 'x' }, timeout: 60_000 });
-      assert.equal(run.status, 2, run.stderr);
-      assert.equal(JSON.parse(run.stderr).error.code, 'ENO_FUSE');
+      await refused(['mount', 'one', mnt], 'EMOUNTPOINT_BUSY');
     } finally {
-      await ws.cleanup();
+      assert.equal((await m.stop('SIGINT')).code, 0);
     }
+    // No /dev/fuse: the command runs in a mount namespace whose /dev is an empty tmpfs (but for /dev/null).
+    const script = 'mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && exec "$@"';
+    const node = [process.execPath, '--import', import.meta.resolve('tsx'), join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts')];
+    const run = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', ...node, '--json', '-r', ws.repo, 'mount', 'one', mnt], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 2, run.stderr);
+    assert.equal(JSON.parse(oneLine(run.stderr)).error.code, 'ENO_FUSE');
   });
 }

@@ -7,9 +7,8 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, repoUrl } from '../options.js';
-import { listArchives } from '../../index.js';
+import { listArchives, openArchiveTree } from '../../index.js';
 import { checkMountpoint, MountView, startMount } from '../../mount/index.js';
-import { openArchiveTree } from '../../mount/browse-interim.js';
 import { resolveArchiveName } from '../archive-name.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
 
