@@ -44,7 +44,7 @@ async function mount(args: string[]): Promise<Mounted> {
 
 const mounted = (dir: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
 
-/** A tree with files, folders, a symlink, a hard link and a large file that is random data, then a hole. */
+/** A tree with files, folders, a symlink, a hard link, a FIFO and a large file that is random data, then a hole. */
 async function makeSource(src: string): Promise<void> {
   await mkdir(join(src, 'docs', 'deep'), { recursive: true });
   await writeFile(join(src, 'docs', 'notes.txt'), 'notes\n'.repeat(500));
@@ -54,6 +54,7 @@ async function makeSource(src: string): Promise<void> {
   await symlink('docs/notes.txt', join(src, 'link'));
   await writeFile(join(src, 'hard-a'), 'linked contents\n');
   await link(join(src, 'hard-a'), join(src, 'docs', 'hard-b'));
+  assert.equal(spawnSync('mkfifo', [join(src, 'docs', 'fifo')]).status, 0);
   const big = await open(join(src, 'big.img'), 'w');
   for (let at = 0; at < 32 * MiB; at += 8 * MiB) await big.write(randomBytes(8 * MiB), 0, 8 * MiB, at);
   await big.truncate(BIG_SIZE);
