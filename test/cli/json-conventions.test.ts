@@ -42,6 +42,8 @@ const RUNS: [command: string, args: string[] | null][] = [
   ['import-tar', ['import-tar', 'a1-imported', '../a1.tar']],
   ['rename', ['rename', 'a2', 'a2-renamed']],
   ['completion', null],
+  // Runs until unmounted; its --json line is checked by test/cli/mount.test.ts.
+  ['mount', null],
   // `@other`: a repository related to this one (made by rcreate --other-repo before the runs).
   ['transfer', ['transfer', '--other-repo', '@other', '--dry-run']],
   ['transfer', ['transfer', '--other-repo', '@other']],

@@ -67,6 +67,7 @@ export async function runMount(options: MountCommandOptions, io: CliIO): Promise
 
 export function registerMount(program: Command, io: CliIO): void {
   program.command('mount')
+    .usage('[options] NAME MOUNTPOINT | --all MOUNTPOINT')
     .description('mount archive NAME, or with --all every archive (a folder each), read-only at MOUNTPOINT (an empty folder) with FUSE, '
       + 'until Ctrl-C or SIGTERM (or "umount MOUNTPOINT"); files, folders, symlinks, hard links, modes, owners and times as archived; '
       + 'a read fetches only the chunks it covers. Linux with /dev/fuse and libfuse 3 (Debian: libfuse3-3); nothing is written to the repository, and no lock is taken (docs/mount.md)')
