@@ -26,6 +26,17 @@ function ask(request: FsRequest): FsReply {
   return (receiveMessageOnPort(setup.replies)?.message as FsReply | undefined) ?? { errno: EIO };
 }
 
+/** `op` with any exception turned into EIO: koffi would hand libfuse 0 (success) for a callback that threw. */
+function guarded<A extends unknown[]>(op: (...args: A) => number): (...args: A) => number {
+  return (...args) => {
+    try {
+      return op(...args);
+    } catch {
+      return -EIO;
+    }
+  };
+}
+
 function start(): FuseSession | undefined {
   const why = fuseUnavailable();
   if (why) {
@@ -34,31 +45,31 @@ function start(): FuseSession | undefined {
   }
   try {
     return mountFuse(setup.mountpoint, setup.options, setup.cacheSeconds, {
-      getattr(path, stat) {
+      getattr: guarded((path: string, stat: unknown) => {
         const r = ask({ op: 'getattr', path });
         if (r.errno || !r.attr) return -(r.errno ?? EIO);
         writeStat(stat, r.attr);
         return 0;
-      },
-      readlink(path, buf, size) {
+      }),
+      readlink: guarded((path: string, buf: unknown, size: number) => {
         const r = ask({ op: 'readlink', path });
         if (r.errno || r.target === undefined || size === 0) return -(r.errno ?? EIO);
         // A C string, cut to the buffer as readlink(2) cuts it.
         const bytes = Buffer.concat([Buffer.from(r.target).subarray(0, size - 1), Buffer.from([0])]);
         writeBuffer(buf, size, bytes);
         return 0;
-      },
-      read(path, buf, size, offset) {
+      }),
+      read: guarded((path: string, buf: unknown, size: number, offset: number) => {
         const r = ask({ op: 'read', path, offset, length: size });
         if (r.errno || !r.bytes) return -(r.errno ?? EIO);
         return writeBuffer(buf, size, r.bytes);
-      },
-      readdir(path, buf, fill) {
+      }),
+      readdir: guarded((path: string, buf: unknown, fill: (name: string) => boolean) => {
         const r = ask({ op: 'readdir', path });
         if (r.errno || !r.names) return -(r.errno ?? EIO);
         for (const name of ['.', '..', ...r.names]) if (!fill(name)) break;
         return 0;
-      },
+      }),
     });
   } catch (error) {
     const code = (error as { code?: string }).code === 'ENO_FUSE' ? 'ENO_FUSE' : 'EMOUNT_FAILED';

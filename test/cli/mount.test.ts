@@ -111,7 +111,11 @@ if (problem) {
       const end = await m.stop('SIGINT');
       assert.equal(end.code, 0, end.stderr);
       assert.equal(mounted(mnt), false);
-      assert.deepEqual(JSON.parse(end.stdout).archives, ['one']);
+      const result = JSON.parse(end.stdout) as { archives: string[]; errors: number; backend: { requests: Record<string, number>; bytesUp: number } };
+      assert.deepEqual(result.archives, ['one']);
+      assert.equal(result.errors, 0);
+      // Read-only and without a lock: not one write to the repository.
+      assert.deepEqual([result.backend.requests.put, result.backend.requests.delete, result.backend.bytesUp], [0, 0, 0]);
     }
 
     const other = join(ws.dir, 'src-two');
