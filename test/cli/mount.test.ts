@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { cp, rm } from 'node:fs/promises';
 import { lstat, mkdir, open, readdir, readFile, readlink, symlink, link, writeFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cairn, describeTree, isRoot, ok, oneLine, root, startCairn, workspace, type Entry } from './helpers.js';
@@ -193,5 +194,21 @@ if (problem) {
     const run = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', ...node, '--json', '-r', ws.repo, 'mount', 'one', mnt], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 2, run.stderr);
     assert.equal(JSON.parse(oneLine(run.stderr)).error.code, 'ENO_FUSE');
+  });
+
+  test('a chunk that cannot be read: that read fails with EIO, the mount goes on, a warning, exit 1', async () => {
+    const mnt = await mountpoint('mnt-damaged');
+    const repo = join(ws.dir, 'repo-damaged');
+    await cp(ws.repo, repo, { recursive: true });
+    const m = await mount(['-r', repo, 'mount', 'one', mnt]);
+    // The item list is read at mount time; the file contents only when read: remove them now.
+    await rm(join(repo, 'data'), { recursive: true });
+    await assert.rejects(readFile(join(mnt, 'small.bin')), { code: 'EIO' });
+    assert.equal((await lstat(join(mnt, 'docs', 'notes.txt'))).size, 3000);
+    const end = await m.stop('SIGINT');
+    assert.equal(end.code, 1, end.stderr);
+    assert.match(end.stderr, /cairn: warning: \/small\.bin: .*EIO/);
+    assert.equal(mounted(mnt), false);
+    assert.ok((JSON.parse(end.stdout) as { errors: number }).errors >= 1);
   });
 }
