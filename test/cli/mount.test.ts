@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cp, rm } from 'node:fs/promises';
 import { lstat, mkdir, open, readdir, readFile, readlink, symlink, link, writeFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cairn, describeTree, isRoot, ok, oneLine, root, startCairn, workspace, type Entry } from './helpers.js';
+import { cairn, describeTree, isRoot, ok, oneLine, root, startCairn, startOnTerminal, workspace, type Entry } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const BIG_SIZE = 96 * MiB;
@@ -18,15 +18,24 @@ const problem = !isRoot ? 'not root (FUSE mounts here need root; CI runs as root
 
 interface Mounted { child: ChildProcess; stop(signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> }
 
-/** Starts `cairn mount ARGS` and resolves once it says it is mounted (or fails with what it printed). */
+/**
+ * Starts `cairn mount ARGS` (the mountpoint last) and resolves once it says it is mounted, or fails with what it
+ * printed. A mount that does not come up, or does not end after its signal, is killed and unmounted, failing the test
+ * instead of stalling it.
+ */
 async function mount(args: string[]): Promise<Mounted> {
+  const dir = args.at(-1)!;
   const child = startCairn(['--json', ...args]);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
   const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  const kill = (): void => {
+    child.kill('SIGKILL');
+    spawnSync('umount', ['-l', dir]);
+  };
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`not mounted after 30 s: ${stderr}`)); }, 30_000);
+    const timer = setTimeout(() => { kill(); reject(new Error(`not mounted after 60 s: ${stderr}`)); }, 60_000);
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (stderr.includes('cairn: mounted')) { clearTimeout(timer); resolve(); }
@@ -37,8 +46,14 @@ async function mount(args: string[]): Promise<Mounted> {
     child,
     async stop(signal) {
       child.kill(signal);
-      const code = await closed;
-      return { code, stdout, stderr };
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => { timer = setTimeout(() => { kill(); reject(new Error(`still mounted 30 s after ${signal}: ${stderr}`)); }, 30_000); });
+      try {
+        const code = await Promise.race([closed, late]);
+        return { code, stdout, stderr };
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
@@ -210,5 +225,26 @@ if (problem) {
     assert.match(end.stderr, /cairn: warning: \/small\.bin: .*EIO/);
     assert.equal(mounted(mnt), false);
     assert.ok((JSON.parse(end.stdout) as { errors: number }).errors >= 1);
+  });
+
+  test('Ctrl-C typed on the terminal unmounts and exits 0', async () => {
+    const mnt = await mountpoint('mnt-terminal');
+    const child = startOnTerminal(['-r', ws.repo, 'mount', 'one', mnt]);
+    let screen = '';
+    child.stdout!.on('data', (d: Buffer) => { screen += d.toString(); });
+    const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const timer = setTimeout(() => { child.kill('SIGKILL'); spawnSync('umount', ['-l', mnt]); }, 90_000);
+    try {
+      while (!screen.includes('cairn: mounted')) {
+        assert.ok(child.exitCode === null, `cairn mount ended: ${screen}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(await readFile(join(mnt, 'hard-a'), 'utf8'), 'linked contents\n');
+      child.stdin!.write('\x03');
+      assert.equal(await closed, 0, screen);
+      assert.equal(mounted(mnt), false);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 }
