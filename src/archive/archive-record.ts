@@ -87,8 +87,11 @@ export function nameOfRecord(record: string): string {
 /** A record to write: `paths` and `tags` may be left out (as in records written before they existed). */
 export type NewArchiveRecord = Omit<ArchiveRecord, 'paths' | 'tags'> & Partial<Pick<ArchiveRecord, 'paths' | 'tags'>>;
 
-/** Seals and stores a record; `ifAbsent` turns a name collision into `ArchiveExistsError`. Resolves to the record id. */
-export async function writeRecord(ctx: ArchiveContext, record: NewArchiveRecord, options: { ifAbsent: boolean }): Promise<Uint8Array> {
+/**
+ * Seals and stores a record; `ifAbsent` turns a name collision into `ArchiveExistsError`; `beforePut` hears the record's
+ * id before it is stored (repair journals it first). Resolves to the record id.
+ */
+export async function writeRecord(ctx: ArchiveContext, record: NewArchiveRecord, options: { ifAbsent: boolean; beforePut?(id: Uint8Array): Promise<void> }): Promise<Uint8Array> {
   const { encoder, timestamp } = recordCodec;
   const plaintext = encoder.encode({
     v: 1, name: record.name, start: timestamp(record.start), end: timestamp(record.end), host: record.host, user: record.user,
@@ -102,6 +105,7 @@ export async function writeRecord(ctx: ArchiveContext, record: NewArchiveRecord,
   const bytes = new Uint8Array(32 + sealed.length);
   bytes.set(id, 0);
   bytes.set(sealed, 32);
+  await options.beforePut?.(id);
   try {
     await ctx.repository.putRecord(recordName(record.name), bytes, { ifAbsent: options.ifAbsent });
   } catch (error) {
