@@ -205,7 +205,7 @@ export async function applyArchiveRepair(ctx: ArchiveContext, plan: ArchiveRepai
   // The new item streams and zeros are durable before any record names them.
   await repository.commit();
   for (const { archive, items, oldId } of rewritten) {
-    await replaceRecord(ctx, { ...archive, items }, oldId);
+    await replaceRecord(ctx, { ...archive, items, repaired: BigInt(Date.now()) * 1_000_000n }, oldId);
     result.rewritten.push(archive.name);
   }
   return result;
@@ -216,6 +216,8 @@ export async function applyArchiveRepair(ctx: ArchiveContext, plan: ArchiveRepai
  * Interrupted after the first step, the journal names both and the old record stands; after the second, the new one.
  */
 async function replaceRecord(ctx: ArchiveContext, record: ArchiveRecord, oldId: Uint8Array | undefined): Promise<void> {
-  const id = await writeRecord(ctx, record, { ifAbsent: false, beforePut: async (newId) => { await ctx.journal?.append({ added: [{ name: record.name, id: newId }] }); } });
-  if (oldId && !Buffer.from(oldId).equals(id)) await ctx.journal?.append({ removed: [{ name: record.name, id: oldId }] });
+  // Checkpoints (`NAME.checkpoint`) are never journaled: theirs is only replaced.
+  const journal = record.name.endsWith('.checkpoint') ? undefined : ctx.journal;
+  const id = await writeRecord(ctx, record, { ifAbsent: false, beforePut: async (newId) => { await journal?.append({ added: [{ name: record.name, id: newId }] }); } });
+  if (oldId && !Buffer.from(oldId).equals(id)) await journal?.append({ removed: [{ name: record.name, id: oldId }] });
 }
