@@ -13,6 +13,7 @@ import { ChunkFetcher } from './chunk-fetch.js';
 import type { ArchiveContext } from './ports.js';
 import { safeParts } from './restore-fs.js';
 import { ItemRestorer } from './restore-item.js';
+import { DAMAGED_FILE } from './salvage.js';
 import type { Warning } from './walk.js';
 import { createXattrAccess } from './xattrs.js';
 
@@ -124,7 +125,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
         const kept = select(pathText(item.path), safeParts(item.path));
         if (!kept) continue;
         if (item.healthy) {
-          warn({ path: pathText(item.path), code: 'EDAMAGED_FILE', message: 'restored with zeros where its data was lost (check --repair marked it damaged); back up the same data again and run "cairn check --repair" to restore it' });
+          warn({ path: pathText(item.path), code: 'EDAMAGED_FILE', message: DAMAGED_FILE });
         }
         // The writer may start on an item before all its fetches started: a big file needs more
         // chunks than the budget holds, and the writer frees budget as it consumes chunks.

@@ -50,6 +50,9 @@ export interface ArchiveRepairOptions {
   corrupt?: Iterable<string>;
 }
 
+/** The warning of `extract` and `dump` for a file repair marked damaged (code `EDAMAGED_FILE`). */
+export const DAMAGED_FILE = 'restored with zeros where its data was lost (check --repair marked it damaged); back up the same data again and run "cairn check --repair" to restore it';
+
 const hexOf = (id: Uint8Array): string => Buffer.from(id).toString('hex');
 const reason = (e: unknown): string => `${(e as { code?: string })?.code ?? 'ERROR'}: ${(e as Error)?.message ?? String(e)}`;
 

@@ -107,6 +107,10 @@ test('a lost data chunk: dry run writes nothing, repair zeros it and marks the f
     assert.match(oneLine(extracted.stderr), /lost\.bin: restored with zeros/);
     assert.equal(sha(await readFile(join(target, 'good.txt'))), sha(good));
     assert.deepEqual(await readFile(join(target, 'lost.bin')), Buffer.alloc(lost.length));
+    const dumped = await cairn(['-r', ws.repo, 'dump', 'a1', 'lost.bin']);
+    assert.equal(dumped.code, 1, dumped.stderr);
+    assert.equal(dumped.stdout, '\0'.repeat(lost.length));
+    assert.match(oneLine(dumped.stderr), /lost\.bin: restored with zeros/);
     // list marks it, in text and in JSON; check reports it (warning).
     const listed = await ok(['-r', ws.repo, 'list', 'a1']);
     assert.match(listed, /lost\.bin \[damaged\]$/m);
