@@ -11,7 +11,7 @@ export {
   RepositoryError, NotARepositoryError, RepositoryExistsError, StoreNotEmptyError, UnsupportedVersionError, LockedError, LockLostError,
   AppendOnlyError, IntegrityError, IndexDamagedError, ConfigInvalidError, IdNotFoundError, RepositoryStateError,
   type RepositoryErrorCode, type RepositoryConfig, type CompactOptions, type CompactReport, type CheckOptions, type CheckReport,
-  type Damage, type LockOptions, type LockInfo, type DestroyReport,
+  type Damage, type RepositoryRepairPlan, type LockOptions, type LockInfo, type DestroyReport,
   parseRetentionPeriod, withRetention, MIN_RETENTION_SECONDS, type RetentionPolicy, type Postponed,
 } from './repository/index.js';
 export type { CreateOptions as RepositoryCreateOptions, OpenOptions as RepositoryOpenOptions } from './repository/index.js';

@@ -17,6 +17,7 @@
  *   "stats" { "files" uint, "original" uint, "compressed" uint, "deduplicated" uint, "chunks" uint }
  *   "paths" [str...]   the sources backed up (absolute; "stdin:NAME" for standard input); optional
  *   "tags" [str...]    the tags given to create; optional (records written before tags have neither key)
+ *   "repaired" timestamp   when `check --repair` last rewrote the archive (lost chunks zeroed or healed); optional
  *
  * The name inside must equal the record's name, so records cannot be swapped undetected.
  */
@@ -59,6 +60,11 @@ export interface ArchiveRecord {
   paths: string[];
   /** Tags given to `create --tag`; `[]` when none (and in older records). */
   tags: string[];
+  /**
+   * When `check --repair` last rewrote the archive's item stream (ns since the epoch); absent if never. It also makes
+   * each rewritten record new: a healed archive never has the id of a record the journal names as removed.
+   */
+  repaired?: bigint;
 }
 
 /** The record name of an archive; throws `ArchiveNameError` for unusable names. */
@@ -87,8 +93,11 @@ export function nameOfRecord(record: string): string {
 /** A record to write: `paths` and `tags` may be left out (as in records written before they existed). */
 export type NewArchiveRecord = Omit<ArchiveRecord, 'paths' | 'tags'> & Partial<Pick<ArchiveRecord, 'paths' | 'tags'>>;
 
-/** Seals and stores a record; `ifAbsent` turns a name collision into `ArchiveExistsError`. Resolves to the record id. */
-export async function writeRecord(ctx: ArchiveContext, record: NewArchiveRecord, options: { ifAbsent: boolean }): Promise<Uint8Array> {
+/**
+ * Seals and stores a record; `ifAbsent` turns a name collision into `ArchiveExistsError`; `beforePut` hears the record's
+ * id before it is stored (repair journals it first). Resolves to the record id.
+ */
+export async function writeRecord(ctx: ArchiveContext, record: NewArchiveRecord, options: { ifAbsent: boolean; beforePut?(id: Uint8Array): Promise<void> }): Promise<Uint8Array> {
   const { encoder, timestamp } = recordCodec;
   const plaintext = encoder.encode({
     v: 1, name: record.name, start: timestamp(record.start), end: timestamp(record.end), host: record.host, user: record.user,
@@ -96,12 +105,14 @@ export async function writeRecord(ctx: ArchiveContext, record: NewArchiveRecord,
     // Absent keys read as []: older readers ignore the new keys, newer readers accept records without them.
     ...(record.paths === undefined ? {} : { paths: record.paths }),
     ...(record.tags === undefined || record.tags.length === 0 ? {} : { tags: record.tags }),
+    ...(record.repaired === undefined ? {} : { repaired: timestamp(record.repaired) }),
   });
   const id = ctx.codec.chunkId(plaintext);
   const sealed = await ctx.codec.seal(id, plaintext);
   const bytes = new Uint8Array(32 + sealed.length);
   bytes.set(id, 0);
   bytes.set(sealed, 32);
+  await options.beforePut?.(id);
   try {
     await ctx.repository.putRecord(recordName(record.name), bytes, { ifAbsent: options.ifAbsent });
   } catch (error) {
@@ -133,7 +144,7 @@ function wellTyped(w: Record<string, unknown>): boolean {
   const stats = w.stats ?? {};
   return isShowableTime(w.start) && isShowableTime(w.end) && text(w.host) && text(w.user) && text(w.comment)
     && texts(w.command) && texts(w.paths) && texts(w.tags)
-    && (w.checkpoint === undefined || typeof w.checkpoint === 'boolean')
+    && (w.checkpoint === undefined || typeof w.checkpoint === 'boolean') && (w.repaired === undefined || isShowableTime(w.repaired))
     && Array.isArray(w.items) && w.items.every((id) => id instanceof Uint8Array && id.length === 32)
     && typeof stats === 'object' && stats !== null && !Array.isArray(stats)
     && ['files', 'original', 'compressed', 'deduplicated', 'chunks'].every((k) => count((stats as Record<string, unknown>)[k]));
@@ -171,6 +182,7 @@ export async function readRecordWhole(ctx: ArchiveContext, name: string): Promis
     stats: { files: s.files ?? 0, original: s.original ?? 0, compressed: s.compressed ?? 0, deduplicated: s.deduplicated ?? 0, chunks: s.chunks ?? 0 },
     paths: (w.paths as string[] | undefined) ?? [], tags: (w.tags as string[] | undefined) ?? [],
   };
+  if (w.repaired !== undefined) record.repaired = w.repaired as bigint;
   return { record, id, plaintext };
 }
 

@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { isUnreadableRecord, listArchiveRecords, readRecord, recordName } from './archive-record.js';
 import { readItems } from './item-stream.js';
+import { pathText, type Item } from './item.js';
 import { fetchChunks } from './chunk-fetch.js';
 import type { ArchiveContext } from './ports.js';
 
@@ -25,11 +26,16 @@ export interface CheckArchivesOptions {
   onProgress?(done: number, total: number): void;
 }
 
-/** One problem found. `id` is the chunk id (hex) when a chunk is at fault. */
+/**
+ * One problem found. `id` is the chunk id (hex) when a chunk is at fault. `damaged-file` is a file that an earlier
+ * `check --repair` salvaged with zeros in place of lost chunks (`path` names it): a warning, not damage to repair.
+ */
 export interface ArchiveProblem {
   archive?: string;
   id?: string;
-  kind: 'record' | 'item-stream' | 'missing-chunk' | 'corrupt-chunk';
+  /** The file concerned (`damaged-file`). */
+  path?: string;
+  kind: 'record' | 'item-stream' | 'missing-chunk' | 'corrupt-chunk' | 'damaged-file';
   reason: string;
   /** For a `record` problem repaired: where the record was moved (`quarantine/records-…`). */
   quarantined?: string;
@@ -46,6 +52,12 @@ export interface CheckArchivesReport {
 
 
 const reason = (e: unknown): string => `${(e as { code?: string })?.code ?? 'ERROR'}: ${(e as Error)?.message ?? String(e)}`;
+
+/** Why a salvaged file is reported: how much of it is zeros in place of lost data. */
+function damagedReason(item: Item): string {
+  const lost = item.healthy!.reduce((n, c, i) => n + (Buffer.from(c.id).equals(item.chunks![i]!.id) ? 0 : c.size), 0);
+  return `${lost} of its ${item.size ?? 0} bytes are zeros in place of lost data (a later backup of the same data and "cairn check --repair" restore them)`;
+}
 
 /** Checks archives (and data when asked); see the module header. */
 export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesOptions = {}): Promise<CheckArchivesReport> {
@@ -70,6 +82,7 @@ export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesO
     try {
       for await (const item of readItems(ctx, record.items)) {
         report.items += 1;
+        if (item.healthy) report.problems.push({ archive: name, path: pathText(item.path), kind: 'damaged-file', reason: damagedReason(item) });
         for (const c of item.chunks ?? []) {
           const hex = Buffer.from(c.id).toString('hex');
           if (!referenced.has(hex)) referenced.set(hex, { id: c.id, size: c.size, archive: name });

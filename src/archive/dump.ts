@@ -7,6 +7,7 @@ import { readRecord } from './archive-record.js';
 import { ArchiveCorruptError, UnsafePathError } from './errors.js';
 import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
 import { readItems } from './item-stream.js';
+import { DAMAGED_FILE } from './salvage.js';
 import { itemFilter } from './item-filter.js';
 import { compilePatterns } from './patterns.js';
 import type { ArchiveContext } from './ports.js';
@@ -82,9 +83,11 @@ export async function dumpArchive(ctx: ArchiveContext, name: string, sink: DumpS
     const shown = pathText(item.path);
     if (!match(shown)) continue;
     for (const s of singles) if (!used.has(s.raw) && s.match(shown)) used.add(s.raw);
+    const damaged = (): void => { if (item.healthy) warn(shown, 'EDAMAGED_FILE', DAMAGED_FILE); };
     if (result.items === 0 && single !== undefined && shown === single && item.chunks !== undefined && itemKind(item.mode) === 'file') {
       result.format = 'file';
       result.items = 1;
+      damaged();
       for await (const data of fileContents(ctx, item.chunks, ahead)) {
         if (!await out.write(data)) { result.stopped = true; break; }
         result.bytes += data.length;
@@ -117,6 +120,7 @@ export async function dumpArchive(ctx: ArchiveContext, name: string, sink: DumpS
     result.items += 1;
     if (hlid !== undefined && !first && kind === 'file') links.set(hlid, path);
     if (type !== 'file') continue;
+    damaged();
     let stopped = false;
     for await (const data of fileContents(ctx, item.chunks ?? [], ahead)) {
       if (!await out.write(data)) { stopped = true; break; }

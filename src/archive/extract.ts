@@ -13,6 +13,7 @@ import { ChunkFetcher } from './chunk-fetch.js';
 import type { ArchiveContext } from './ports.js';
 import { safeParts } from './restore-fs.js';
 import { ItemRestorer } from './restore-item.js';
+import { DAMAGED_FILE } from './salvage.js';
 import type { Warning } from './walk.js';
 import { createXattrAccess } from './xattrs.js';
 
@@ -93,7 +94,8 @@ interface Settle { resolve(v: Uint8Array): void; reject(e: unknown): void }
  * `UnsafePathError`. An item that cannot take its place without replacing a folder or passing
  * through a non-folder is a warning (`ECONFLICT`, `EUNSAFE_PATH`) and is skipped. A file with a
  * damaged or missing chunk is a warning and is not written; once the rest is restored, the first
- * such error is thrown.
+ * such error is thrown. A file `check --repair` salvaged (marked damaged) is restored, zeros where its data
+ * was lost, with an `EDAMAGED_FILE` warning.
  */
 export async function extractArchive(ctx: ArchiveContext, name: string, options: ExtractOptions): Promise<ExtractResult> {
   const record = await readRecord(ctx, name);
@@ -122,6 +124,9 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
       for await (const item of readItems(ctx, record.items)) {
         const kept = select(pathText(item.path), safeParts(item.path));
         if (!kept) continue;
+        if (item.healthy) {
+          warn({ path: pathText(item.path), code: 'EDAMAGED_FILE', message: DAMAGED_FILE });
+        }
         // The writer may start on an item before all its fetches started: a big file needs more
         // chunks than the budget holds, and the writer frees budget as it consumes chunks.
         const refs = item.chunks ?? [];

@@ -15,6 +15,9 @@
  *   "hlid"   bin(16)     hard links: H(dev, inode); every link carries the full chunk list
  *   "xattrs" map         extended attributes: name str → value bin, names in byte order (see xattrs.ts)
  *   "sparse" true        the source file had holes; extraction leaves zero blocks unallocated
+ *   "healthy" array      damaged files only: the file's own chunk list, same shape and sizes as "chunks", kept by
+ *                        `check --repair` when it replaced lost chunks in "chunks" with runs of zeros; present
+ *                        only while the file is damaged (a later repair puts it back once the chunks exist again)
  *
  * Readers ignore keys they do not know, so later versions can add fields.
  */
@@ -46,6 +49,11 @@ export interface Item {
   hlid?: Uint8Array;
   xattrs?: Map<string, Uint8Array>;
   sparse?: boolean;
+  /**
+   * Set only on a damaged file: its original chunk list, kept when `check --repair` replaced lost chunks of
+   * `chunks` with chunks of zeros of the same size (same length and sizes as `chunks`). See salvage.ts.
+   */
+  healthy?: ChunkRef[];
 }
 
 export const S_IFMT = 0o170000;
@@ -161,6 +169,7 @@ function toWire(item: Item): Record<string, unknown> {
     hlid: item.hlid,
     xattrs: item.xattrs === undefined || item.xattrs.size === 0 ? undefined : Object.fromEntries(sortedXattrs(item.xattrs)),
     sparse: item.sparse ? true : undefined,
+    healthy: item.healthy?.map((c) => [c.id, c.size]),
   };
   return wire;
 }
@@ -189,6 +198,14 @@ function time(value: unknown, field: string): bigint {
   return value;
 }
 
+function chunkList(value: unknown, field: string): ChunkRef[] {
+  if (!Array.isArray(value)) throw new TypeError(`item field ${field} must be an array`);
+  return value.map((c: unknown) => {
+    if (!Array.isArray(c) || !(c[0] instanceof Uint8Array) || c[0].length !== 32) throw new TypeError('item chunk must be [id, size]');
+    return { id: c[0], size: num(c[1], 'chunk size') };
+  });
+}
+
 /** Validates a decoded msgpack map and builds the item; malformed input throws `TypeError`. */
 export function itemFromWire(wire: unknown): Item {
   if (typeof wire !== 'object' || wire === null || Array.isArray(wire)) throw new TypeError('item must be a map');
@@ -205,12 +222,14 @@ export function itemFromWire(wire: unknown): Item {
   if (w.atime !== undefined) item.atime = time(w.atime, 'atime');
   if (w.ctime !== undefined) item.ctime = time(w.ctime, 'ctime');
   if (w.size !== undefined) item.size = num(w.size, 'size');
-  if (w.chunks !== undefined) {
-    if (!Array.isArray(w.chunks)) throw new TypeError('item field chunks must be an array');
-    item.chunks = w.chunks.map((c: unknown) => {
-      if (!Array.isArray(c) || !(c[0] instanceof Uint8Array) || c[0].length !== 32) throw new TypeError('item chunk must be [id, size]');
-      return { id: c[0], size: num(c[1], 'chunk size') };
-    });
+  if (w.chunks !== undefined) item.chunks = chunkList(w.chunks, 'chunks');
+  if (w.healthy !== undefined) {
+    const healthy = chunkList(w.healthy, 'healthy');
+    // Repair replaces chunk for chunk: any other shape was written by no cairn.
+    if (!item.chunks || healthy.length !== item.chunks.length || healthy.some((c, i) => c.size !== item.chunks![i]!.size)) {
+      throw new TypeError('item field healthy must match chunks in length and sizes');
+    }
+    item.healthy = healthy;
   }
   if (w.target !== undefined) item.target = toBytes(w.target, 'target');
   if (w.rdev !== undefined) item.rdev = num(w.rdev, 'rdev');

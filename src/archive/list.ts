@@ -67,6 +67,8 @@ export function itemJson(item: Item): Record<string, unknown> {
   if (item.target) json.target = pathText(item.target);
   if (item.hlid) json.hlid = Buffer.from(item.hlid).toString('hex');
   if (item.rdev !== undefined) json.rdev = item.rdev;
+  // A file salvaged by `check --repair`: zeros stand in for lost chunks (see salvage.ts).
+  if (item.healthy) json.damaged = true;
   return json;
 }
 
@@ -75,14 +77,16 @@ export const DEFAULT_ITEM_FORMAT = '{mode} {user:<8} {group:<8} {size:>10} {mtim
 
 /**
  * Fills a Borg-style template: `{key}` or `{key:<N}` / `{key:>N}` (pad to N), keys: mode, type, user,
- * group, uid, gid, size, mtime, path, target, extra (" -> target"), NL, TAB. Unknown keys stay as written.
+ * group, uid, gid, size, mtime, path, target, health ("healthy" or "damaged"), extra (" -> target", and
+ * " [damaged]" for a file salvaged with zeros), NL, TAB. Unknown keys stay as written.
  */
 export function formatItem(item: Item, template: string = DEFAULT_ITEM_FORMAT): string {
   const j = itemJson(item);
   const values: Record<string, string> = {
     mode: String(j.mode), type: String(j.type), user: String(item.user ?? item.uid), group: String(item.group ?? item.gid),
     uid: String(item.uid), gid: String(item.gid), size: String(item.size ?? 0), mtime: String(j.mtime), path: String(j.path),
-    target: item.target ? pathText(item.target) : '', extra: item.target ? ` -> ${pathText(item.target)}` : '', NL: '\n', TAB: '\t',
+    target: item.target ? pathText(item.target) : '', extra: `${item.target ? ` -> ${pathText(item.target)}` : ''}${item.healthy ? ' [damaged]' : ''}`,
+    health: item.healthy ? 'damaged' : 'healthy', NL: '\n', TAB: '\t',
   };
   return template.replace(/\{(\w+)(?::([<>])(\d+))?\}/g, (whole, key: string, align?: string, width?: string) => {
     const v = values[key];

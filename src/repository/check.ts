@@ -17,7 +17,7 @@
 import { IntegrityError } from './errors.js';
 import { ChunkIndex, IndexBuilder } from './index-table.js';
 import { decodeIndex, type Txn } from './index-format.js';
-import { deleteAll, mapLimit, SegmentTable } from './index-load.js';
+import { deleteAll, mapLimit, SegmentTable, type LoadedIndex } from './index-load.js';
 import { DATA_PREFIX, INDEX_PREFIX, newSessionId, parseSegment, QUARANTINE_PREFIX, segmentKey, segmentName } from './layout.js';
 import { scanSegment, type ScannedEntry } from './segment-scan.js';
 import { decodeCommit, encodeCommit, equalIds, MAX_COMMIT_SIZE, MIN_HEADER_SIZE, PUT_HEADER_SIZE, readHeader, TAG_COMMIT, TAG_DELETE, TAG_PUT2 } from './segment-format.js';
@@ -72,6 +72,57 @@ export interface CheckReport {
 interface SegmentScan { name: string; entries: ScannedEntry[]; damaged: boolean }
 
 export async function checkRepository(ctx: RepositoryContext, options: CheckOptions): Promise<CheckReport> {
+  const scanned = await scanRepository(ctx, options);
+  if (options.repair) scanned.report.repaired = await applyRepair(ctx, planFrom(ctx, scanned));
+  return scanned.report;
+}
+
+/**
+ * What `check --repair` will change at the repository level, worked out before anything is written
+ * (`planRepositoryRepair`): shown to the user, and with `--dry-run` all that happens.
+ */
+export interface RepositoryRepairPlan {
+  /** Entries the rebuilt index will hold. */
+  indexed: number;
+  /** Index objects replaced by the one full index the repair writes. */
+  indexObjects: number;
+  /** Damaged segments and index objects that move to `quarantine/` (their keys now). */
+  quarantine: string[];
+  /** Good entries of damaged segments copied into a repair transaction before their segment moves. */
+  rewriteEntries: number;
+}
+
+/** A planned repair: the check's report, the plan, the index as it will be, and `apply()` to carry it out. */
+export interface PlannedRepair {
+  report: CheckReport;
+  plan: RepositoryRepairPlan;
+  /** The rebuilt index (not stored until `apply`): reads can go through it to plan the archive repair. */
+  preview: LoadedIndex;
+  apply(): Promise<NonNullable<CheckReport['repaired']>>;
+}
+
+/** Checks as for a repair and plans it without writing a byte (see `PlannedRepair`). */
+export async function planRepositoryRepair(ctx: RepositoryContext, options: Omit<CheckOptions, 'repair'>): Promise<PlannedRepair> {
+  const scanned = await scanRepository(ctx, { ...options, repair: true });
+  const prepared = planFrom(ctx, scanned);
+  const { index, segments, txns } = prepared;
+  const preview: LoadedIndex = { index, segments, txns: [...txns], deltaKeys: [], deltaInfo: new Map(), fullKey: undefined, fullSize: 0, generation: prepared.generation, covers: [], obsoleteKeys: [] };
+  return {
+    report: scanned.report, preview,
+    plan: { indexed: index.count, indexObjects: scanned.indexKeys.length, quarantine: [...prepared.damagedSegments.map((s) => segmentKey(s.name)), ...scanned.badIndexKeys], rewriteEntries: prepared.moves.length },
+    apply: async () => (scanned.report.repaired = await applyRepair(ctx, prepared)),
+  };
+}
+
+interface Scanned {
+  report: CheckReport;
+  scans: Map<string, SegmentScan>;
+  commits: Map<string, { txn: Txn; time: number }>;
+  indexKeys: string[];
+  badIndexKeys: string[];
+}
+
+async function scanRepository(ctx: RepositoryContext, options: CheckOptions): Promise<Scanned> {
   const { backend, state } = ctx;
   const damage: Damage[] = [];
   const hex = (id?: Uint8Array) => (id ? Buffer.from(id).toString('hex') : undefined);
@@ -140,8 +191,7 @@ export async function checkRepository(ctx: RepositoryContext, options: CheckOpti
   }
 
   const report: CheckReport = { ok: damage.length === 0, segments: names.length, entries: entryCount, indexObjects: indexKeys.length, damage, uncommitted, read: whole ? 'data' : 'structure' };
-  if (options.repair) report.repaired = await repair(ctx, scans, commits, indexKeys, badIndexKeys);
-  return report;
+  return { report, scans, commits, indexKeys, badIndexKeys };
 }
 
 /**
@@ -222,10 +272,21 @@ function findCommit(tail: Uint8Array, base: number): ScannedEntry | undefined {
   return undefined;
 }
 
-async function repair(ctx: RepositoryContext, scans: Map<string, SegmentScan>, commits: Map<string, { txn: Txn; time: number }>,
-  indexKeys: string[], badIndexKeys: string[]): Promise<NonNullable<CheckReport['repaired']>> {
-  const { backend } = ctx;
-  await ctx.lock?.check();
+interface PreparedRepair {
+  index: ChunkIndex;
+  segments: SegmentTable;
+  txns: Txn[];
+  damagedSegments: SegmentScan[];
+  /** Live entries of damaged segments, to be copied out before their segment moves. */
+  moves: { scan: SegmentScan; entry: ScannedEntry }[];
+  badIndexKeys: string[];
+  indexKeys: string[];
+  generation: number;
+}
+
+/** The index rebuilt from the scans (committed transactions in COMMIT-time order), and what repair must move. */
+function planFrom(ctx: RepositoryContext, scanned: Scanned): PreparedRepair {
+  const { scans, commits, indexKeys, badIndexKeys } = scanned;
   const segments = new SegmentTable();
   const builder = new IndexBuilder();
   const order = [...commits.values()].sort((a, b) => a.time - b.time || (a.txn[0] < b.txn[0] ? -1 : a.txn[0] > b.txn[0] ? 1 : a.txn[2] - b.txn[2]));
@@ -248,26 +309,41 @@ async function repair(ctx: RepositoryContext, scans: Map<string, SegmentScan>, c
   }
   for (const scan of scans.values()) if (scan.damaged && !damagedSegments.includes(scan) && !txns.some(([se, f, l]) => covers(se, f, l, scan.name))) damagedSegments.push(scan);
   const index = ChunkIndex.from(builder);
+  const moves: PreparedRepair['moves'] = [];
+  for (const scan of damagedSegments) {
+    const ref = segments.ref(scan.name);
+    for (const e of scan.entries) {
+      if (e.tag !== TAG_PUT2 || index.get(e.id!)?.segment !== ref || index.get(e.id!)?.offset !== e.offset) continue;
+      moves.push({ scan, entry: e });
+    }
+  }
+  const generation = Math.max(ctx.state.generation, ...indexKeys.map((k) => /full-([0-9a-f]{16})$/.exec(k)).map((m) => (m ? parseInt(m[1], 16) : 0))) + 1;
+  return { index, segments, txns, damagedSegments, moves, badIndexKeys, indexKeys, generation };
+}
+
+/** Carries out a prepared repair: good entries of damaged segments rewritten, damage to quarantine/, one full index. */
+async function applyRepair(ctx: RepositoryContext, prepared: PreparedRepair): Promise<NonNullable<CheckReport['repaired']>> {
+  const { backend } = ctx;
+  const { index, segments, txns, damagedSegments, moves, badIndexKeys, indexKeys, generation } = prepared;
+  await ctx.lock?.check();
   const quarantined: string[] = [];
   // Good entries of damaged segments move to a repair transaction; the segments go to quarantine/.
   const session = newSessionId();
   const writer = new SegmentWriter(backend, session, { segmentSize: ctx.config.segmentSize });
-  let moved = 0;
   for (const scan of damagedSegments) {
+    const mine = moves.filter((m) => m.scan === scan);
+    if (mine.length === 0) continue;
     const bytes = await backend.get(segmentKey(scan.name));
-    const ref = segments.ref(scan.name);
-    for (const e of scan.entries) {
-      if (e.tag !== TAG_PUT2 || index.get(e.id!)?.segment !== ref || index.get(e.id!)?.offset !== e.offset) continue;
+    for (const { entry: e } of mine) {
       const to = writer.append([bytes.subarray(e.offset, e.offset + e.size)]);
       index.set(e.id!, segments.ref(to.name), to.offset, to.size);
-      moved++;
     }
     await writer.backpressure();
   }
-  if (moved > 0) {
+  if (moves.length > 0) {
     writer.ensureRoom(128);
     const last = writer.seq;
-    writer.append([encodeCommit({ session, first: 0, last, entries: moved, time: Date.now() })]);
+    writer.append([encodeCommit({ session, first: 0, last, entries: moves.length, time: Date.now() })]);
     await writer.finishTransaction();
     txns.push([session, 0, last]);
   }
@@ -281,11 +357,10 @@ async function repair(ctx: RepositoryContext, scans: Map<string, SegmentScan>, c
     await backend.put(key, await backend.get(k));
     quarantined.push(key);
   }
-  const generation = Math.max(ctx.state.generation, ...indexKeys.map((k) => /full-([0-9a-f]{16})$/.exec(k)).map((m) => (m ? parseInt(m[1], 16) : 0))) + 1;
   await writeFullIndex(backend, index, segments, txns, generation, indexKeys);
   await deleteAll(backend, indexKeys);
   await deleteAll(backend, damagedSegments.map((scan) => segmentKey(scan.name)));
-  return { indexed: index.count, quarantined, rewrittenEntries: moved };
+  return { indexed: index.count, quarantined, rewrittenEntries: moves.length };
 }
 
 function covers(session: string, first: number, last: number, name: string): boolean {

@@ -8,7 +8,7 @@ export { MAX_CACHE_BYTES, type IndexCache, type IndexCacheStorage } from './inde
 export type { RepositoryConfig } from './config.js';
 export { FORMAT_VERSION, DEFAULT_SEGMENT_SIZE } from './config.js';
 export type { CompactOptions, CompactReport } from './compaction.js';
-export type { CheckOptions, CheckReport, Damage } from './check.js';
+export type { CheckOptions, CheckReport, Damage, RepositoryRepairPlan } from './check.js';
 export { lockOwner, listLocks, breakLocks, type LockOptions, type LockInfo } from './locks.js';
 export type { DestroyReport } from './ownership.js';
 export type { Postponed } from './index-load.js';

@@ -17,7 +17,7 @@ import { RepositoryLock, type LockOptions } from './locks.js';
 import { SegmentWriter } from './segment-writer.js';
 import { encodeCommit, encodeDelete, encodePutHeader, ID_SIZE, openPut, PUT_HEADER_SIZE } from './segment-format.js';
 import { compactRepository, type CompactOptions, type CompactReport } from './compaction.js';
-import { checkRepository, type CheckOptions, type CheckReport } from './check.js';
+import { checkRepository, planRepositoryRepair, type CheckOptions, type CheckReport, type RepositoryRepairPlan } from './check.js';
 import { planRuns, type WantedEntry } from './read-plan.js';
 import * as records from './records.js';
 import { assertConditionalWrites, assertEmptyStore, destroyStore, type DestroyReport } from './ownership.js';
@@ -395,6 +395,29 @@ export class Repository {
       this.#cacheStale = true;
     }
     return report;
+  }
+
+  /**
+   * Plans `check({ repair: true })` without writing anything (no lock needed: `check --repair --dry-run`): the
+   * check's report and what repair would change. Until `apply()` (exclusive lock, not read-only) or `close()`, this
+   * instance reads through the index as repair will rebuild it, so the archive repair can be planned on top; the
+   * rebuilt index is never written to the local index cache before `apply()` stored it.
+   */
+  async planRepair(options: Omit<CheckOptions, 'repair'> = {}): Promise<{ report: CheckReport; plan: RepositoryRepairPlan; apply(): Promise<CheckReport> }> {
+    this.#open();
+    const planned = await planRepositoryRepair({ backend: this.#backend, config: this.config, state: this.#state, lock: this.#lock }, options);
+    this.#state = planned.preview;
+    return {
+      report: planned.report, plan: planned.plan,
+      apply: async () => {
+        this.#needExclusive('check --repair');
+        if (this.#options.readOnly) throw new RepositoryStateError('the repository is open read-only: repair is refused');
+        await planned.apply();
+        this.#state = await loadIndex(this.#backend);
+        this.#cacheStale = true;
+        return planned.report;
+      },
+    };
   }
 
   /** The key blob (`keys/repokey`), or undefined when the repository keeps its key elsewhere. */

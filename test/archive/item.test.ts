@@ -38,3 +38,16 @@ test('valid UTF-8 paths are msgpack str, invalid ones bin', () => {
 test('a malformed item is refused with TypeError', () => {
   assert.throws(() => decodeItems(encodeItem({ path: Buffer.from('x'), mode: 0o644, uid: 0, gid: 0, mtime: 0n })), TypeError);
 });
+
+test('a damaged file keeps its own chunk list in "healthy"; items without the key read as before; a mismatched one is refused', () => {
+  const file: Item = { path: Buffer.from('f'), mode: S_IFREG | 0o644, uid: 0, gid: 0, mtime: 1n, size: 7, chunks: [{ id: id(7), size: 3 }, { id: id(2), size: 4 }] };
+  const damaged: Item = { ...file, healthy: [{ id: id(1), size: 3 }, { id: id(2), size: 4 }] };
+  assert.deepEqual(decodeItems(encodeItem(damaged)).map(canon), [canon(damaged)]);
+  // The encoding of an item without the mark is the one older versions wrote: no key, and none read back.
+  assert.equal('healthy' in (decode(encodeItem(file)) as Record<string, unknown>), false);
+  assert.equal(decodeItems(encodeItem(file))[0]!.healthy, undefined);
+  // Repair replaces chunk for chunk: another length or size was written by no cairn.
+  assert.throws(() => decodeItems(encodeItem({ ...file, healthy: [{ id: id(1), size: 3 }] })), TypeError);
+  assert.throws(() => decodeItems(encodeItem({ ...file, healthy: [{ id: id(1), size: 4 }, { id: id(2), size: 3 }] })), TypeError);
+  assert.throws(() => decodeItems(encodeItem({ ...file, chunks: undefined, size: undefined, healthy: [{ id: id(1), size: 3 }] })), TypeError);
+});

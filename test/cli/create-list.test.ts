@@ -100,7 +100,7 @@ test('create --dry-run lists what would be stored, writes nothing to the reposit
     assert.equal(json.stats.files, 6);
 
     // While another command holds the exclusive lock, a dry run still runs: it takes no lock.
-    const holder = startCairn(['-r', ws.repo, '--limit-download', '1', 'check', '--repair', '--verify-data'], { stdin: 'pipe' });
+    const holder = startCairn(['-r', ws.repo, '--limit-download', '1', 'check', '--repair', '--yes', '--verify-data'], { stdin: 'pipe' });
     const closed = new Promise((r) => holder.on('close', r));
     let held = '';
     holder.stderr!.on('data', (d: Buffer) => { held += d.toString(); });

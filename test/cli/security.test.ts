@@ -65,7 +65,7 @@ test('an archive record deleted without the key: rlist warns (exit 1), check fai
     assert.equal(checked.code, 2, checked.stderr);
     const report = JSON.parse(checked.stdout) as { journal: { findings: { kind: string; archive: string }[] } };
     assert.deepEqual(report.journal.findings.map((f) => [f.kind, f.archive]), [['vanished', 'a1']]);
-    assert.equal((await cairn(['-r', ws.repo, 'check', '--repair'])).code, 0);
+    assert.equal((await cairn(['-r', ws.repo, 'check', '--repair', '--yes'])).code, 0);
     assert.equal((await cairn(['-r', ws.repo, 'rlist'])).code, 0);
     assert.equal((await cairn(['-r', ws.repo, 'check'])).code, 0);
   } finally {
@@ -90,7 +90,7 @@ test('a rollback of the bucket (an archive and its journal gone) is refused; che
     const checked = await cairn(['-r', ws.repo, '--json', 'check']);
     assert.equal(checked.code, 2);
     assert.equal((JSON.parse(checked.stdout) as { journal: { rolledBack: string[] } }).journal.rolledBack.length, 1);
-    assert.equal((await cairn(['-r', ws.repo, 'check', '--repair'])).code, 0);
+    assert.equal((await cairn(['-r', ws.repo, 'check', '--repair', '--yes'])).code, 0);
     assert.equal((await cairn(['-r', ws.repo, 'rlist'])).code, 0);
   } finally {
     await ws.cleanup();

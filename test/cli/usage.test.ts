@@ -47,6 +47,8 @@ test('usage errors exit 2 with one line and touch nothing', async () => {
     [['create', 'x-{nosuch}', '/tmp'], { CAIRN_REPO: '/nonexistent' }],
     [['-r', '/nonexistent', 'check', '--repository-only', '--archives-only'], {}],
     [['-r', '/nonexistent', 'check', '--verify-data-subset', '150%'], {}],
+    [['-r', '/nonexistent', 'check', '--dry-run'], {}],
+    [['-r', '/nonexistent', 'check', '--repair'], {}],
     [['-r', '/nonexistent', 'create', '-C', 'brotli', 'a', '/tmp'], {}],
     [['-r', '/nonexistent', 'delete'], {}],
     [['-r', '/nonexistent', 'rdelete'], {}],

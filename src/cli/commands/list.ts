@@ -36,11 +36,11 @@ export async function runList(options: ListOptions, io: CliIO): Promise<number> 
 
 export function registerList(program: Command, io: CliIO): void {
   program.command('list')
-    .description('list the contents of archive NAME')
+    .description('list the contents of archive NAME; a file that check --repair salvaged with zeros is marked "[damaged]" (and "damaged": true with --json-lines)')
     .argument('<name>', 'archive name, "latest" (the newest archive) or with placeholders')
     .argument('[patterns...]', 'only paths matching these patterns (and what is below them)')
     .option('-e, --exclude <pattern>', 'leave out paths matching the pattern (repeatable)', collect)
-    .option('--format <template>', `one line per item from {mode} {type} {user} {group} {uid} {gid} {size} {mtime} {path} {target} {extra} {NL} {TAB}, {key:<N} / {key:>N} pad (default "${DEFAULT_ITEM_FORMAT.replace('{NL}', '\\n')}")`)
+    .option('--format <template>', `one line per item from {mode} {type} {user} {group} {uid} {gid} {size} {mtime} {path} {target} {health} {extra} {NL} {TAB}, {key:<N} / {key:>N} pad (default "${DEFAULT_ITEM_FORMAT.replace('{NL}', '\\n')}")`)
     .option('--json-lines', 'one JSON object per item')
     .action(async (name: string, patterns: string[], opts: Omit<ListOptions, 'repo' | 'name' | 'patterns'>, cmd: Command) => {
       const g = globalsOf(cmd);
