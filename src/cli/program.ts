@@ -30,6 +30,7 @@ import { registerImportTar } from './commands/import-tar.js';
 import { registerFind } from './commands/find.js';
 import { registerStats } from './commands/stats.js';
 import { registerTransfer } from './commands/transfer.js';
+import { registerServe } from './commands/serve.js';
 import { registerCompletion } from './commands/completion.js';
 
 export const VERSION = '0.1.0';
@@ -138,6 +139,7 @@ export function createProgram(io: CliIO, options: { jsonErrors?: boolean } = {})
   registerFind(program, io);
   registerStats(program, io);
   registerTransfer(program, io);
+  registerServe(program, io);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(output(io));
   return program;
 }

@@ -42,6 +42,8 @@ const RUNS: [command: string, args: string[] | null][] = [
   ['import-tar', ['import-tar', 'a1-imported', '../a1.tar']],
   ['rename', ['rename', 'a2', 'a2-renamed']],
   ['completion', null],
+  // Runs until stopped; with --json its one line is {"url", "readOnly"} (test/cli/serve.test.ts).
+  ['serve', null],
   // `@other`: a repository related to this one (made by rcreate --other-repo before the runs).
   ['transfer', ['transfer', '--other-repo', '@other', '--dry-run']],
   ['transfer', ['transfer', '--other-repo', '@other']],
