@@ -82,7 +82,8 @@ export function listRow(archive: string, e: TreeEntry): Record<string, string> {
 export function looksLikeText(bytes: Uint8Array): boolean {
   if (bytes.includes(0)) return false;
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, Math.max(0, bytes.length - 4)));
+    // `stream`: a character cut at the end (the preview stops mid-file) waits for more instead of failing.
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
     return true;
   } catch {
     return false;
@@ -201,7 +202,7 @@ export async function versionsPage({ view, repo, params }: PageContext): Promise
     const lines = texts[i];
     if (!lines) return `${title}<p class="muted">No preview: binary contents.</p>`;
     const other = texts[1 - i] ?? [];
-    return `${title}<pre class="preview">${lines.map((l, n) => (other[n] === l ? esc(l) : `<span class="changed">${esc(l) || ' '}</span>`)).join('\n')}</pre>`;
+    return `${title}<pre class="preview">${lines.map((l, n) => (other[n] === l ? `${esc(l)}\n` : `<span class="changed">${esc(l)}\n</span>`)).join('')}</pre>`;
   };
   const body = `<h1>${esc(path)}</h1><p class="muted">Two versions side by side; lines that differ from the other side at the same line number are marked.</p>
 <div class="side"><div class="card">${column(0)}</div><div class="card">${column(1)}</div></div>`;

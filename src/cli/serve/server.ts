@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { dumpArchive } from '../../index.js';
+import { dumpArchive, type ArchiveTree, type TreeEntry } from '../../index.js';
 import { SCRIPT, STYLE } from './assets.js';
 import { esc } from './html.js';
 import { archivesPage, browsePage, diffPage, factsPage, filePage, listRow, NotFound, searchPage, versionsPage, type PageContext } from './pages.js';
@@ -141,6 +141,16 @@ export function createServeServer(options: ServeOptions): Server {
     }
   }
 
+  /** The tree of `archive` and its entry at `path` (404 when missing), the repository reopened once if it changed. */
+  async function entryOf(archive: string, path: string): Promise<{ tree: ArchiveTree; e: TreeEntry }> {
+    return view.retrying(async () => {
+      const tree = await view.tree(archive);
+      const e = await tree.stat(path);
+      if (!e) throw new NotFound(`"${path}" is not in archive ${archive}`);
+      return { tree, e };
+    });
+  }
+
   /** A page of a folder's entries: `{ path, total, offset, entries }`. */
   async function list(params: URLSearchParams, res: ServerResponse): Promise<void> {
     const archive = params.get('archive') ?? '';
@@ -156,9 +166,7 @@ export function createServeServer(options: ServeOptions): Server {
   async function raw(req: IncomingMessage, params: URLSearchParams, res: ServerResponse): Promise<void> {
     const archive = params.get('archive') ?? '';
     const path = (params.get('path') ?? '').replace(/^\/+|\/+$/g, '');
-    const tree = await view.retrying(() => view.tree(archive));
-    const e = await tree.stat(path);
-    if (!e) throw new NotFound(`"${path}" is not in archive ${archive}`);
+    const { tree, e } = await entryOf(archive, path);
     if (e.type !== 'file') throw new NotFound(`"${path}" is not a regular file`);
     const etag = `"${createHash('sha256').update(`${tree.record.name}\0${path}\0${e.size}\0${e.mtimeNs}`).digest('hex').slice(0, 32)}"`;
     const ifRange = req.headers['if-range'];
@@ -188,9 +196,7 @@ export function createServeServer(options: ServeOptions): Server {
   async function tar(params: URLSearchParams, res: ServerResponse): Promise<void> {
     const archive = params.get('archive') ?? '';
     const path = (params.get('path') ?? '').replace(/^\/+|\/+$/g, '');
-    const tree = await view.retrying(() => view.tree(archive));
-    const e = await tree.stat(path);
-    if (!e) throw new NotFound(`"${path}" is not in archive ${archive}`);
+    await entryOf(archive, path);
     const name = `${path === '' ? archive : path.slice(path.lastIndexOf('/') + 1)}.tar`;
     let started = false;
     const start = (): void => {
