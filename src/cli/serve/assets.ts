@@ -40,6 +40,7 @@ button.primary, .button.primary { background: var(--accent); border-color: var(-
 .crumbs a { text-decoration: none; }
 .vhead, .row { display: grid; grid-template-columns: minmax(200px, 1fr) 110px 110px 150px 190px; gap: 10px; align-items: center; padding: 0 10px; }
 .vhead { height: 30px; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; border-bottom: 1px solid var(--line); }
+.vhead .num { text-align: right; }
 .vlist { position: relative; height: calc(100vh - 250px); min-height: 260px; overflow-y: auto; contain: strict; }
 .vlist .spacer { width: 1px; }
 .row { position: absolute; left: 0; right: 0; height: 28px; border-bottom: 1px solid #f0f2f5; font-variant-numeric: tabular-nums; }

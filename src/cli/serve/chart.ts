@@ -31,7 +31,9 @@ export function archiveChart(points: readonly ChartPoint[], size: (n: number) =>
   const x = (i: number): number => PAD.left + step * (i + 0.5);
   const yBar = (v: number): number => PAD.top + plotH - (v / maxAdded) * plotH;
   const yLine = (v: number): number => PAD.top + plotH - (v / maxTotal) * plotH;
-  const date = (t: bigint): string => new Date(Number(t / 1_000_000n)).toISOString().slice(0, 10);
+  // Dates, or dates and times (UTC) when the archives span less than three days.
+  const short = Number(points[points.length - 1].time - points[0].time) < 3 * 86_400e9;
+  const date = (t: bigint): string => new Date(Number(t / 1_000_000n)).toISOString().slice(short ? 5 : 0, short ? 16 : 10).replace('T', ' ');
   const out: string[] = [`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Repository size and data added per archive">`];
   for (const f of [0, 0.5, 1]) {
     const y = PAD.top + plotH - f * plotH;
