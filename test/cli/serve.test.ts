@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { ok, root, startCairn, workspace } from './helpers.js';
+import { cairn, ok, root, startCairn, workspace } from './helpers.js';
 import { startServe } from '../../src/cli/commands/serve.js';
 import { createMemoryIO } from '../../src/cli/io.js';
 import { ReadOnlyError } from '../../src/store/errors.js';
@@ -119,6 +119,16 @@ test('the server prints a loopback URL with a token and refuses requests without
   assert.equal((await fetch(`${base}/`, { headers: { Cookie: cookie.split(';')[0] } })).status, 200);
   // Read-only: no method that could change anything.
   assert.equal((await fetch(`${base}/`, { method: 'POST', headers: auth() })).status, 405);
+});
+
+test('a bad --listen (found before anything is opened) and a port in use are one-line usage errors, exit 2', async () => {
+  const bad = await cairn(['serve', '-r', ws.repo, '--listen', 'nowhere'], { cwd: ws.dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^cairn: --listen takes HOST:PORT/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  const taken = await cairn(['serve', '-r', ws.repo, '--listen', `127.0.0.1:${new URL(base).port}`], { cwd: ws.dir });
+  assert.equal(taken.code, 2);
+  assert.match(taken.stderr, /is in use: choose another port with --listen/);
 });
 
 test('a file downloads with HTTP ranges: 206 with Content-Range, suffix and open ranges, 416 past the end', async () => {

@@ -42,6 +42,11 @@ export function configureRun(io: CliIO, run: RunSettings): void {
   settings.set(io, run);
 }
 
+/** Whether the run on `io` was given the global `--no-cache` (for commands that open the repository themselves). */
+export function noCacheOf(io: CliIO): boolean {
+  return settings.get(io)?.noCache === true;
+}
+
 /** The store of the current run on `io`, and the result waiting for it to close. */
 interface Session {
   store: Store;

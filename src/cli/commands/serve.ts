@@ -15,7 +15,7 @@ import type { CliIO } from '../io.js';
 import { globalsOf, repoUrl } from '../options.js';
 import { createServeServer } from '../serve/server.js';
 import { ServeView } from '../serve/view.js';
-import { openCliStore, type RepoCommandOptions } from './context.js';
+import { noCacheOf, openCliStore, type RepoCommandOptions } from './context.js';
 
 export interface ServeCommandOptions extends RepoCommandOptions {
   /** `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`; default `127.0.0.1:0` (a free port). */
@@ -56,6 +56,7 @@ export async function startServe(options: ServeCommandOptions, io: CliIO): Promi
       lock: false,
       keyFile: io.env.CAIRN_KEY_FILE || undefined,
       env: io.env,
+      indexCache: !noCacheOf(io),
       warn: (message) => io.warn(message),
       workers: 0,
     }));
