@@ -13,6 +13,9 @@ import {
 /** Trees (folder indexes) kept in memory at once; each holds its archive's items' metadata. */
 const TREES = 4;
 
+/** How long a repository replaced by a reopen stays open for the requests still using it. */
+const RETIRE_MS = 60_000;
+
 /** Errors that mean "the repository changed under us": reopen and try again once. */
 const STALE = new Set(['ENOT_FOUND_ID', 'ENOTFOUND_KEY', 'EARCHIVE_NOT_FOUND']);
 
@@ -33,6 +36,8 @@ export class ServeView {
   /** Unreadable archive records found by the last listing (name → reason). */
   unreadable = new Map<string, string>();
   #reopening: Promise<void> | undefined;
+  /** Repositories replaced by a reopen, closed once the requests using them had time to finish. */
+  readonly #retired = new Map<OpenedRepository, ReturnType<typeof setTimeout>>();
 
   private constructor(store: Store, open: () => Promise<OpenedRepository>, opened: OpenedRepository) {
     this.store = store;
@@ -101,13 +106,21 @@ export class ServeView {
       this.#records = undefined;
       this.#trees.clear();
       this.#stats = undefined;
-      await old.close();
+      // Requests still reading through the old one (a download) finish first: it is closed a minute later.
+      const timer = setTimeout(() => { this.#retired.delete(old); void old.close().catch(() => undefined); }, RETIRE_MS);
+      timer.unref();
+      this.#retired.set(old, timer);
     })().finally(() => { this.#reopening = undefined; });
     return this.#reopening;
   }
 
   async close(): Promise<void> {
     await this.#reopening?.catch(() => undefined);
+    for (const [old, timer] of this.#retired) {
+      clearTimeout(timer);
+      await old.close().catch(() => undefined);
+    }
+    this.#retired.clear();
     await this.#opened.close();
   }
 }
