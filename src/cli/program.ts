@@ -31,6 +31,7 @@ import { registerFind } from './commands/find.js';
 import { registerStats } from './commands/stats.js';
 import { registerTransfer } from './commands/transfer.js';
 import { registerMount } from './commands/mount.js';
+import { registerServe } from './commands/serve.js';
 import { registerCompletion } from './commands/completion.js';
 
 export const VERSION = '0.1.0';
@@ -140,6 +141,7 @@ export function createProgram(io: CliIO, options: { jsonErrors?: boolean } = {})
   registerStats(program, io);
   registerTransfer(program, io);
   registerMount(program, io);
+  registerServe(program, io);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(output(io));
   return program;
 }

@@ -44,6 +44,8 @@ const RUNS: [command: string, args: string[] | null][] = [
   ['completion', null],
   // Runs until unmounted; its --json line is checked by test/cli/mount.test.ts.
   ['mount', null],
+  // Runs until stopped; with --json its one line is {"url", "readOnly"} (test/cli/serve.test.ts).
+  ['serve', null],
   // `@other`: a repository related to this one (made by rcreate --other-repo before the runs).
   ['transfer', ['transfer', '--other-repo', '@other', '--dry-run']],
   ['transfer', ['transfer', '--other-repo', '@other']],

@@ -42,6 +42,11 @@ export function configureRun(io: CliIO, run: RunSettings): void {
   settings.set(io, run);
 }
 
+/** Whether the run on `io` was given the global `--no-cache` (for commands that open the repository themselves). */
+export function noCacheOf(io: CliIO): boolean {
+  return settings.get(io)?.noCache === true;
+}
+
 /** The store of the current run on `io`, and the result waiting for it to close. */
 interface Session {
   store: Store;
@@ -58,11 +63,12 @@ const sessions = new WeakMap<CliIO, Session>();
 /**
  * Opens the repository's store through `openStore`, with the global options' limits, and makes it
  * the run's store: results `emit`ted while it is open are printed when it closes, with its counts.
- * Every command opens its store here and nowhere else.
+ * Every command opens its store here and nowhere else. `readOnly` wraps it in the store's `readOnly()` (every
+ * write refused before it leaves the process): for commands that take no lock (`serve`).
  */
-export async function openCliStore(location: string, io: CliIO): Promise<Store> {
+export async function openCliStore(location: string, io: CliIO, options: { readOnly?: boolean } = {}): Promise<Store> {
   const run = settings.get(io);
-  const store = await openStore(location, { env: io.env, ...run?.limits, ...noticesOf(io) });
+  const store = await openStore(location, { env: io.env, ...run?.limits, ...noticesOf(io), readOnly: options.readOnly });
   const session: Session = { store, location, open: true, emitted: false };
   sessions.set(io, session);
   const close = store.close.bind(store);
