@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBackend, openRepository } from '../../src/index.js';
-import { buildTree, cairn, describeTree, ok, PASSPHRASE, startCairn, workspace } from './helpers.js';
+import { buildTree, cairn, command, describeTree, ok, PASSPHRASE, startCairn, workspace } from './helpers.js';
 import { file, forgeArchive } from '../archive/helpers/forge.js';
 
 /** Runs cairn and keeps standard output as bytes. */
@@ -74,7 +74,7 @@ test('a reader that stops early (| head -c 10): dump ends quietly, no stack trac
     await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
     await ok(['-r', ws.repo, 'create', 'a', '.'], { cwd: src });
     for (const path of ['big.bin', '/']) {
-      const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/main.ts'), '-r', ws.repo, 'dump', 'a', path]
+      const cmd = [process.execPath, ...command(), '-r', ws.repo, 'dump', 'a', path]
         .map((s) => `'${s}'`).join(' ');
       const run = spawnSync('bash', ['-c', `set -o pipefail; ${cmd} | head -c 10 | wc -c`], { env: { ...process.env, CAIRN_PASSPHRASE: PASSPHRASE, XDG_CONFIG_HOME: join(ws.dir, 'config'), XDG_CACHE_HOME: join(ws.dir, 'cache') }, encoding: 'utf8' });
       assert.equal(run.stdout.trim(), '10');

@@ -15,8 +15,8 @@ export const PASSPHRASE = 'correct horse battery staple';
 
 export interface Run { code: number; stdout: string; stderr: string }
 
-/** argv for the executable: the built one when CAIRN_TEST_BUILT=1, else the TypeScript source through tsx. */
-function command(): string[] {
+/** Node arguments that run the executable: the built one when CAIRN_TEST_BUILT=1, else the TypeScript source through tsx. */
+export function command(): string[] {
   return process.env.CAIRN_TEST_BUILT === '1' ? [join(root, 'dist/src/cli/main.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')];
 }
 
