@@ -100,6 +100,21 @@ export async function buildTree(dir: string): Promise<void> {
   await utimes(join(dir, 'text.txt'), new Date('2020-02-29T12:34:56.789Z'), new Date('2021-03-04T05:06:07.891Z'));
 }
 
+/**
+ * The common start of an archive test in workspace `ws`: a source folder `ws.dir/src` filled by
+ * `fill` (default: buildTree's every item type), a repository `ws.repo` (`--encryption`, default
+ * repokey) and one archive `name` (default `one`) of it made from inside the folder (paths `./…`).
+ * Returns the source folder.
+ */
+export async function repoWithArchive(ws: { dir: string; repo: string }, options: { encryption?: string; name?: string; fill?: (src: string) => Promise<void> } = {}): Promise<string> {
+  const src = join(ws.dir, 'src');
+  await mkdir(src);
+  await (options.fill ?? buildTree)(src);
+  await ok(['-r', ws.repo, 'rcreate', '--encryption', options.encryption ?? 'repokey']);
+  await ok(['-r', ws.repo, 'create', options.name ?? 'one', '.'], { cwd: src });
+  return src;
+}
+
 export interface Entry { type: string; mode: number; uid: number; gid: number; size: number; mtimeNs: bigint; sha?: string; target?: string; rdev?: number; inodeGroup?: string }
 
 /**
