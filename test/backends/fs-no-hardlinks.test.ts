@@ -1,8 +1,8 @@
 /**
  * The fs backend on a real file system without hard links (a FAT32 image mounted by the test,
  * test/helpers/no-hardlink-fs.ts): create-only puts publish through an O_EXCL claim instead of
- * link(2). The conformance suite, a race of create-only writers and a backup and restore through
- * the cairn executable all run there. Skipped outside CI when the mount is impossible (not root,
+ * link(2). The conformance suite (but its 1 530-key listing, see below), a race of create-only
+ * writers and a backup and restore through the cairn executable all run there. Skipped outside CI when the mount is impossible (not root,
  * no tools); in CI (CI=true) that is a failure.
  */
 import assert from 'node:assert/strict';
@@ -29,7 +29,15 @@ if (mount instanceof Error) {
   });
 
   // FAT32 keeps no modes and folds case (two cases use keys that differ only in case).
-  conformanceSuite('fs on FAT32 (no hard links)', async (root) => createFsBackend(at(root)), { caseInsensitive: true, timeResolutionMs: 2000 });
+  // What the disk changes: without hard links only put({ ifAbsent }) takes another path
+  // (backends/fs/atomic-write.ts: the O_EXCL claim instead of link(2)); being FAT, every call
+  // meets another file system (2 s times, folded case, vfat rename, unlink and rmdir), so every
+  // case runs here but one: the listing of 1 530 keys. Listing is readdir, a sort and lstat
+  // (backends/fs/walk.ts), the same code whatever the disk, and fs.test.ts proves it on ext4,
+  // whose readdir order is as arbitrary as FAT's; writing 1 530 files through fusefat takes
+  // about three minutes of CI time, twice per CI run. The small listings of the other cases
+  // (times, half-written objects, destroy) still run on FAT.
+  conformanceSuite('fs on FAT32 (no hard links)', async (root) => createFsBackend(at(root)), { caseInsensitive: true, timeResolutionMs: 2000, except: ['list over 1 500 keys'] });
 
   describe('fs on FAT32 specifics', () => {
     test('create-only puts racing from separate clients: exactly one wins, with all its bytes', async () => {

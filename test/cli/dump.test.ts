@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBackend, openRepository } from '../../src/index.js';
-import { buildTree, cairn, describeTree, ok, PASSPHRASE, startCairn, workspace } from './helpers.js';
+import { cairn, command, describeTree, ok, PASSPHRASE, repoWithArchive, startCairn, workspace } from './helpers.js';
 import { file, forgeArchive } from '../archive/helpers/forge.js';
 
 /** Runs cairn and keeps standard output as bytes. */
@@ -27,11 +27,7 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 test('dump and extract --stdout: one file as its bytes, by every path form; a folder as a tar the system tar unpacks exactly', async () => {
   const ws = await workspace();
   try {
-    const src = join(ws.dir, 'src');
-    await mkdir(src);
-    await buildTree(src);
-    await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
-    await ok(['-r', ws.repo, 'create', 'one', '.'], { cwd: src });
+    const src = await repoWithArchive(ws);
     const original = await readFile(join(src, 'random.bin'));
     for (const args of [['dump', 'one', 'random.bin'], ['dump', 'latest', './random.bin'], ['extract', '--stdout', 'latest', '/random.bin']]) {
       const run = await cairnBytes(['-r', ws.repo, ...args]);
@@ -68,13 +64,9 @@ test('dump and extract --stdout: one file as its bytes, by every path form; a fo
 test('a reader that stops early (| head -c 10): dump ends quietly, no stack trace', async () => {
   const ws = await workspace();
   try {
-    const src = join(ws.dir, 'src');
-    await mkdir(src);
-    await writeFile(join(src, 'big.bin'), randomBytes(12 * 1024 * 1024));
-    await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
-    await ok(['-r', ws.repo, 'create', 'a', '.'], { cwd: src });
+    await repoWithArchive(ws, { name: 'a', fill: (src) => writeFile(join(src, 'big.bin'), randomBytes(12 * 1024 * 1024)) });
     for (const path of ['big.bin', '/']) {
-      const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/main.ts'), '-r', ws.repo, 'dump', 'a', path]
+      const cmd = [process.execPath, ...command(), '-r', ws.repo, 'dump', 'a', path]
         .map((s) => `'${s}'`).join(' ');
       const run = spawnSync('bash', ['-c', `set -o pipefail; ${cmd} | head -c 10 | wc -c`], { env: { ...process.env, CAIRN_PASSPHRASE: PASSPHRASE, XDG_CONFIG_HOME: join(ws.dir, 'config'), XDG_CACHE_HOME: join(ws.dir, 'cache') }, encoding: 'utf8' });
       assert.equal(run.stdout.trim(), '10');

@@ -6,16 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { cairn, ok, workspace } from './helpers.js';
+import { cairn, ok, repoWithArchive, workspace } from './helpers.js';
 
 async function twoArchives() {
   const ws = await workspace();
-  const src = join(ws.dir, 'src');
-  await mkdir(join(src, 'docs'), { recursive: true });
-  await writeFile(join(src, 'docs', 'notes.txt'), 'notes\n');
-  await writeFile(join(src, 'random.bin'), randomBytes(1024 * 1024));
-  await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
-  await ok(['-r', ws.repo, 'create', 'first', '.'], { cwd: src });
+  const src = await repoWithArchive(ws, { name: 'first', fill: async (dir) => {
+    await mkdir(join(dir, 'docs'));
+    await writeFile(join(dir, 'docs', 'notes.txt'), 'notes\n');
+    await writeFile(join(dir, 'random.bin'), randomBytes(1024 * 1024));
+  } });
   await writeFile(join(src, 'docs', 'later.txt'), 'later\n'.repeat(1000));
   await ok(['-r', ws.repo, 'create', 'second', '.'], { cwd: src });
   return { ws, src };

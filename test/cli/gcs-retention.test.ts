@@ -7,19 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { assertSameTree, cairn, describeTree, ok, oneLine } from './helpers.js';
 import { gcsEnv, gcsUrl, startFactory } from '../backends/factories/gcs.js';
 import { createGcsBackend } from '../../backends/gcs/index.js';
 import { translateError } from '../../backends/gcs/translate-error.js';
 import { RetainedObjectError } from '../../src/store/errors.js';
+import { TEST_RETENTION_SECONDS, compactOnceRetentionEnds, waitUntilPast } from '../helpers/retention.js';
 
 const factory = await startFactory();
-
-async function waitUntil(until: string): Promise<void> {
-  const ms = Date.parse(until) - Date.now() + 300;
-  if (ms > 0) await sleep(ms);
-}
 
 test('a 403 retentionPolicyNotMet (bucket retention policy, object retention) is ERETAINED, not a credentials problem', () => {
   const err = Object.assign(new Error('Object is subject to bucket\'s retention policy'), { code: 403, errors: [{ reason: 'retentionPolicyNotMet' }] });
@@ -69,7 +64,7 @@ if (factory instanceof Error) {
     await mkdir(src, { recursive: true });
     await writeFile(join(src, 'a.txt'), 'kept under retention\n');
     const url = urlIn(`${factory.env.GCS_BUCKET}-retained`, 'repo/');
-    await ok(['-r', url, 'rcreate', '-e', 'repokey', '--retention-mode', 'governance', '--retention-period', '40s'], { env });
+    await ok(['-r', url, 'rcreate', '-e', 'repokey', '--retention-mode', 'governance', '--retention-period', `${TEST_RETENTION_SECONDS}s`], { env });
     await ok(['-r', url, 'create', 'one', src], { env });
     await writeFile(join(src, 'b.txt'), 'only in two\n');
     await ok(['-r', url, 'create', 'two', src], { env });
@@ -77,19 +72,13 @@ if (factory instanceof Error) {
     const del = JSON.parse(await ok(['-r', url, '--json', 'delete', 'one'], { env }));
     assert.deepEqual(del.deleted, []);
     assert.equal(del.postponed[0].name, 'one');
-    await waitUntil(del.postponed[0].until);
+    await waitUntilPast(del.postponed[0].until);
     const again = JSON.parse(await ok(['-r', url, '--json', 'delete', 'one'], { env }));
     assert.deepEqual(again.deleted, ['one']);
 
     const first = JSON.parse(await ok(['-r', url, '--json', 'compact', '--threshold', '100'], { env }));
     assert.ok(first.repository.postponed.objects > 0, JSON.stringify(first.repository));
-    await waitUntil(first.repository.postponed.until);
-    let last = JSON.parse(await ok(['-r', url, '--json', 'compact'], { env }));
-    if (last.repository.postponed.objects > 0) {
-      await waitUntil(last.repository.postponed.until);
-      last = JSON.parse(await ok(['-r', url, '--json', 'compact'], { env }));
-    }
-    assert.equal(last.repository.postponed.objects, 0);
+    await compactOnceRetentionEnds(url, env, first.repository.postponed.until);
     await ok(['-r', url, 'check', '--verify-data'], { env });
     const target = join(dir, 'restored');
     await mkdir(target);

@@ -15,8 +15,8 @@ export const PASSPHRASE = 'correct horse battery staple';
 
 export interface Run { code: number; stdout: string; stderr: string }
 
-/** argv for the executable: the built one when CAIRN_TEST_BUILT=1, else the TypeScript source through tsx. */
-function command(): string[] {
+/** Node arguments that run the executable: the built one when CAIRN_TEST_BUILT=1, else the TypeScript source through tsx. */
+export function command(): string[] {
   return process.env.CAIRN_TEST_BUILT === '1' ? [join(root, 'dist/src/cli/main.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')];
 }
 
@@ -98,6 +98,21 @@ export async function buildTree(dir: string): Promise<void> {
   await sparse.truncate(16 * 1024 * 1024);
   await sparse.close();
   await utimes(join(dir, 'text.txt'), new Date('2020-02-29T12:34:56.789Z'), new Date('2021-03-04T05:06:07.891Z'));
+}
+
+/**
+ * The common start of an archive test in workspace `ws`: a source folder `ws.dir/src` filled by
+ * `fill` (default: buildTree's every item type), a repository `ws.repo` (`--encryption`, default
+ * repokey) and one archive `name` (default `one`) of it made from inside the folder (paths `./…`).
+ * Returns the source folder.
+ */
+export async function repoWithArchive(ws: { dir: string; repo: string }, options: { encryption?: string; name?: string; fill?: (src: string) => Promise<void> } = {}): Promise<string> {
+  const src = join(ws.dir, 'src');
+  await mkdir(src);
+  await (options.fill ?? buildTree)(src);
+  await ok(['-r', ws.repo, 'rcreate', '--encryption', options.encryption ?? 'repokey']);
+  await ok(['-r', ws.repo, 'create', options.name ?? 'one', '.'], { cwd: src });
+  return src;
 }
 
 export interface Entry { type: string; mode: number; uid: number; gid: number; size: number; mtimeNs: bigint; sha?: string; target?: string; rdev?: number; inodeGroup?: string }

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chown, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tarEnd, tarHeader } from '../../src/index.js';
-import { assertSameTree, buildTree, cairn, cairnWithInput, describeTree, isRoot, ok, oneLine, startCairn, workspace, type Entry } from './helpers.js';
+import { assertSameTree, buildTree, cairn, cairnWithInput, describeTree, isRoot, ok, oneLine, repoWithArchive, startCairn, workspace, type Entry } from './helpers.js';
 
 /** Runs cairn and keeps standard output as bytes. */
 async function cairnBytes(args: string[], options: { cwd?: string } = {}): Promise<{ code: number; stdout: Buffer; stderr: string }> {
@@ -53,17 +53,13 @@ async function listing(repo: string, name: string): Promise<Map<string, unknown>
 test('export-tar: GNU tar and bsdtar unpack what cairn extract restores; import-tar of it is identical by diff; stdout/stdin and gzip/zstd', async () => {
   const ws = await workspace();
   try {
-    const src = join(ws.dir, 'src');
-    await mkdir(src);
-    await buildTree(src);
-    // A name too long for ustar's fields, and an extended attribute.
-    const long = join(src, 'l'.repeat(120), 'n'.repeat(150));
-    await mkdir(join(src, 'l'.repeat(120)));
-    await writeFile(long, 'long name\n');
-    const xattr = await xattrAddon();
-    xattr.setAttributeSync(join(src, 'text.txt'), 'user.cairn', Buffer.from([0, 1, 2, 0xff]));
-    await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
-    await ok(['-r', ws.repo, 'create', 'one', '.'], { cwd: src });
+    const src = await repoWithArchive(ws, { fill: async (dir) => {
+      await buildTree(dir);
+      // A name too long for ustar's fields, and an extended attribute.
+      await mkdir(join(dir, 'l'.repeat(120)));
+      await writeFile(join(dir, 'l'.repeat(120), 'n'.repeat(150)), 'long name\n');
+      (await xattrAddon()).setAttributeSync(join(dir, 'text.txt'), 'user.cairn', Buffer.from([0, 1, 2, 0xff]));
+    } });
     const expected = await describeTree(src);
 
     const extracted = join(ws.dir, 'extracted');
@@ -87,7 +83,7 @@ test('export-tar: GNU tar and bsdtar unpack what cairn extract restores; import-
       assert.ok(r.status === 0 || (tool === 'bsdtar' && r.status === 1), `${tool}: ${r.stderr}`);
       // Same bytes and metadata as cairn extract (mtimes to the nanosecond from the source; helpers' rounding rule).
       assertSameTree(await describeTree(target), expected);
-      assert.deepEqual(xattr.getAttributeSync(join(target, 'text.txt'), 'user.cairn'), Buffer.from([0, 1, 2, 0xff]), tool);
+      assert.deepEqual((await xattrAddon()).getAttributeSync(join(target, 'text.txt'), 'user.cairn'), Buffer.from([0, 1, 2, 0xff]), tool);
     }
 
     // import-tar of the export: diff finds nothing, times included; list shows the same items (ns mtimes, xattrs, targets).
@@ -151,11 +147,7 @@ test('export-tar: GNU tar and bsdtar unpack what cairn extract restores; import-
 test('export-tar takes extract\'s patterns, --exclude and --strip-components', async () => {
   const ws = await workspace();
   try {
-    const src = join(ws.dir, 'src');
-    await mkdir(src);
-    await buildTree(src);
-    await ok(['-r', ws.repo, 'rcreate', '--encryption', 'none']);
-    await ok(['-r', ws.repo, 'create', 'one', '.'], { cwd: src });
+    await repoWithArchive(ws, { encryption: 'none' });
     const viaExtract = join(ws.dir, 'extracted');
     await ok(['-r', ws.repo, 'extract', 'one', 'sub', '--exclude', '*.md', '--strip-components', '1', '--target', viaExtract]);
     const tarFile = join(ws.dir, 'sub.tar');

@@ -1,9 +1,8 @@
 /** Conformance cases on conditional writes: ifAbsent refusal and a 20-client race with one winner. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import type { Backend } from '../../src/store/backend.js';
 import { AlreadyExistsError } from '../../src/store/errors.js';
-import { assertBytes, assertRejects, collect, patternBytes, withStore, type MakeBackend } from './helpers.js';
+import { assertBytes, assertRejects, collect, patternBytes, withStore, test, type MakeBackend } from './helpers.js';
 
 export const RACERS = 20;
 

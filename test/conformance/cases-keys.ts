@@ -1,9 +1,8 @@
 /** Conformance cases on the key grammar: every allowed character works, every invalid key is rejected. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import { InvalidKeyError } from '../../src/store/errors.js';
 import { KEY_ALPHABET, MAX_KEY_LENGTH } from '../../src/store/keys.js';
-import { assertBytes, assertRejects, collect, patternBytes, withStore, type MakeBackend } from './helpers.js';
+import { assertBytes, assertRejects, collect, patternBytes, withStore, test, type MakeBackend } from './helpers.js';
 
 const seg = (c: string, n: number) => c.repeat(n);
 

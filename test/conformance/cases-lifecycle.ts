@@ -1,8 +1,7 @@
 /** Conformance cases on the store's life: create and destroy are idempotent; destroy removes everything. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import { NotFoundError, StoreMissingError } from '../../src/store/errors.js';
-import { assertBytes, collect, patternBytes, uniqueRoot, type MakeBackend } from './helpers.js';
+import { assertBytes, collect, patternBytes, uniqueRoot, test, type MakeBackend } from './helpers.js';
 
 export function registerLifecycleCases(make: MakeBackend): void {
   test('create and destroy are idempotent; destroy removes every object', async () => {

@@ -1,9 +1,8 @@
 /** Conformance cases on listings: prefixes, byte order across nesting, pagination, no half-written objects. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import { compareKeys } from '../../src/store/keys.js';
 import { NotFoundError } from '../../src/store/errors.js';
-import { assertBytes, collect, forEachLimited, patternBytes, withStore, type MakeBackend } from './helpers.js';
+import { assertBytes, collect, forEachLimited, patternBytes, withStore, test, type MakeBackend } from './helpers.js';
 
 /** 1 500+ keys over several "folders", with characters that sort differently from folder order. */
 function manyKeys(): string[] {

@@ -1,8 +1,7 @@
 /** Conformance cases on single objects: round trips, ranges, missing keys, overwrite, delete, stat (size and store time). */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import { InvalidRangeError, NotFoundError } from '../../src/store/errors.js';
-import { assertBytes, assertRejects, collect, patternBytes, withStore, type MakeBackend } from './helpers.js';
+import { assertBytes, assertRejects, collect, patternBytes, withStore, test, type MakeBackend } from './helpers.js';
 
 export function registerObjectCases(make: MakeBackend, settings: { largeBytes: number; timeResolutionMs: number }): void {
   test('round trip of an empty value', () => withStore(make, async (b) => {

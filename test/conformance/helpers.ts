@@ -1,6 +1,7 @@
 /** Small helpers of the conformance suite: store lifecycle per test, byte checks, error checks. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { test as nodeTest } from 'node:test';
 import pLimit from 'p-limit';
 import type { Backend, ListEntry } from '../../src/store/backend.js';
 import { BackendError } from '../../src/store/errors.js';
@@ -86,3 +87,26 @@ export function patternBytes(size: number, seed = 1): Uint8Array {
 export async function forEachLimited<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
   await pLimit(n).map(items, fn);
 }
+
+/**
+ * Which cases the suite being registered keeps (conformanceSuite's `only`); undefined: all. Set
+ * only while a suite registers its cases, which node:test does synchronously.
+ */
+let selected: ((title: string) => boolean) | undefined;
+
+/** Runs `register` with only the cases whose title `keep` accepts registered (all when undefined). */
+export function registerSelected(keep: ((title: string) => boolean) | undefined, register: () => void): void {
+  const previous = selected;
+  selected = keep;
+  try {
+    register();
+  } finally {
+    selected = previous;
+  }
+}
+
+/** node:test's `test`, for the case files: a case the current selection leaves out is not registered at all. */
+export const test = ((title: string, ...rest: unknown[]) => {
+  if (selected && !selected(title)) return undefined;
+  return (nodeTest as (...args: unknown[]) => unknown)(title, ...rest);
+}) as typeof nodeTest;
