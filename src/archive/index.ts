@@ -35,6 +35,7 @@ export {
   transferArchives, checkRelated, type TransferOptions, type TransferResult, type TransferredArchive, type TransferProgress, type TransferStatus,
 } from './transfer.js';
 export { checkArchives, type CheckArchivesOptions, type CheckArchivesReport, type ArchiveProblem } from './check.js';
+export { scanOpener, type ScannedChunks } from './check-scan.js';
 export { sweepUnreferenced, compactArchives, type CompactResult } from './compact.js';
 export { readSettings, writeSettings, SETTINGS_RECORD, type ArchiveSettings } from './settings.js';
 export { createEngineCodec, ITEMS_CHUNKER, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';

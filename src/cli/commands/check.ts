@@ -4,7 +4,7 @@ import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, parsePercent, repoUrl } from '../options.js';
 import {
-  auditArchiveSet, checkArchives, hasSelection, repairArchiveSet, TAMPER_KINDS, type ArchiveSetFinding, type CheckArchivesReport, type CheckReport,
+  auditArchiveSet, checkArchives, scanOpener, hasSelection, repairArchiveSet, TAMPER_KINDS, type ArchiveSetFinding, type CheckArchivesReport, type CheckReport,
 } from '../../index.js';
 import { addSelectionOptions, selectArchivesFor, selectionOf, type SelectionFlags } from '../archive-name.js';
 import { emit, withRepository, type RepoCommandOptions } from './context.js';
@@ -47,8 +47,11 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
   const open = { exclusive: options.repair === true, readOnly: options.repair !== true, skipIndex: rebuild, rollback: options.repair ? 'accept' as const : 'report' as const };
   const summary = await withRepository(options, io, open, async (opened, progress) => {
     const result: CheckSummary = { errors: 0 };
+    // --verify-data reads every segment once: the repository scan opens each chunk as it goes.
+    const chunkProgress = (done: number, total: number): void => progress.update({ unit: 'chunks', count: done, totalCount: total });
+    const scan = options.verifyData && !options.archivesOnly ? scanOpener(opened, chunkProgress) : undefined;
     if (!options.archivesOnly) {
-      result.repository = await opened.repository.check({ repair: options.repair, readData: options.verifyData });
+      result.repository = await opened.repository.check({ repair: options.repair, readData: options.verifyData, onValue: scan?.onValue });
       if (!options.repair) result.errors += result.repository.damage.length;
     }
     if (!options.repositoryOnly) {
@@ -56,8 +59,9 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
         archives: selecting ? (await selectArchivesFor(opened, options, io)).map((a) => a.name) : undefined,
         verifyData: options.verifyData || options.verifyDataSubset !== undefined,
         subsetPercent: options.verifyDataSubset,
+        scanned: scan?.scanned,
         repair: options.repair,
-        onProgress: (done, total) => progress.update({ unit: 'chunks', count: done, totalCount: total }),
+        onProgress: chunkProgress,
       });
       // A record moved to quarantine is repaired; every other archive problem stays (see --help).
       result.errors += result.archives.problems.filter((p) => p.quarantined === undefined).length;
@@ -110,7 +114,7 @@ export function registerCheck(program: Command, io: CliIO): void {
     + 'unjournaled ones as added, finishes interrupted deletions and accepts a rollback')
     .option('--repository-only', 'only check the log\'s structure (entry headers, COMMITs) and the index, with ranged reads')
     .option('--archives-only', 'only check the archives and item streams')
-    .option('--verify-data', 'also read every segment whole and decrypt and authenticate every chunk (reads all data)')
+    .option('--verify-data', 'also read every segment whole and decrypt and authenticate every chunk (reads all data, once)')
     .option('--verify-data-subset <percent>', 'decrypt and authenticate a random sample of the chunks (the segments are checked as without it)', parsePercent)
     .option('--repair', 'rebuild the index from the segments without reading it; move damaged segments (their good entries are kept), index objects and unreadable archive records to quarantine/; archives with missing chunks are not changed; takes the exclusive lock')
     .option('-a, --glob-archives <glob>', 'only check archives whose name matches the glob');
