@@ -8,6 +8,8 @@ import { isUnreadableRecord, listArchiveRecords, readRecord, recordName } from '
 import { readItems } from './item-stream.js';
 import { pathText, type Item } from './item.js';
 import { fetchChunks } from './chunk-fetch.js';
+import type { ScannedChunks } from './check-scan.js';
+import { ArchiveCorruptError } from './errors.js';
 import type { ArchiveContext } from './ports.js';
 
 export interface CheckArchivesOptions {
@@ -17,6 +19,11 @@ export interface CheckArchivesOptions {
   verifyData?: boolean;
   /** With verifyData: a random sample of this percentage of referenced chunks (0 < N ≤ 100). */
   subsetPercent?: number;
+  /**
+   * With verifyData: chunks the repository's whole-segment scan already opened (check-scan.ts);
+   * they are judged from it, not downloaded again. Chunks it does not hold are fetched.
+   */
+  scanned?: ScannedChunks;
   /**
    * Move each archive record that cannot be read (does not authenticate or decode, or bears a name
    * no archive can have) to `quarantine/` (needs the exclusive lock). Nothing else is changed:
@@ -111,7 +118,18 @@ export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesO
     // One chunk-fetch path (chunk-fetch.ts): batches read with one getMany each, several at once;
     // a bad chunk is reported against its own id and the others are still verified.
     let done = 0;
-    for await (const { ref, error } of fetchChunks(ctx, sample.map(([hex, r]) => ({ ...r, hex })))) {
+    const fetch: typeof sample = [];
+    for (const entry of sample) {
+      const [hex, ref] = entry;
+      const opened = options.scanned?.get(hex);
+      if (opened === undefined) { fetch.push(entry); continue; }
+      const error = typeof opened !== 'number' ? opened
+        : opened !== ref.size ? new ArchiveCorruptError(`chunk ${hex} has ${opened} bytes, its item says ${ref.size}`) : undefined;
+      if (error === undefined) report.verifiedChunks += 1;
+      else report.problems.push({ archive: ref.archive, id: hex, kind: 'corrupt-chunk', reason: reason(error) });
+      options.onProgress?.(++done, sample.length);
+    }
+    for await (const { ref, error } of fetchChunks(ctx, fetch.map(([hex, r]) => ({ ...r, hex })))) {
       if (error === undefined) report.verifiedChunks += 1;
       else report.problems.push({ archive: ref.archive, id: ref.hex, kind: 'corrupt-chunk', reason: reason(error) });
       options.onProgress?.(++done, sample.length);

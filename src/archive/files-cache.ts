@@ -68,13 +68,21 @@ export class FilesCache {
     return new FilesCache(file, entries, options.maxAge ?? 20);
   }
 
-  static #key(path: Uint8Array): string {
-    return createHash('sha256').update(path).digest().subarray(0, 16).toString('hex');
+  /** The last path keyed and its key: `create` asks lookup, knows and remember of one path in a row. */
+  #lastPath: Uint8Array | undefined;
+  #lastKey = '';
+
+  #key(path: Uint8Array): string {
+    if (path !== this.#lastPath) {
+      this.#lastKey = createHash('sha256').update(path).digest().subarray(0, 16).toString('hex');
+      this.#lastPath = path;
+    }
+    return this.#lastKey;
   }
 
   /** The chunk list stored for `path` when size, mtime and inode all match `stat`, else undefined. */
   lookup(path: Uint8Array, stat: BigIntStats): ChunkRef[] | undefined {
-    const entry = this.#entries.get(FilesCache.#key(path));
+    const entry = this.#entries.get(this.#key(path));
     if (!entry || entry.size !== Number(stat.size) || entry.mtime !== stat.mtimeNs || entry.inode !== stat.ino) return undefined;
     entry.age = 0;
     return entry.chunks;
@@ -82,12 +90,12 @@ export class FilesCache {
 
   /** True when the cache has an entry for `path`, matching or not (`create --list`: M rather than A). */
   knows(path: Uint8Array): boolean {
-    return this.#entries.has(FilesCache.#key(path));
+    return this.#entries.has(this.#key(path));
   }
 
   /** Records the chunks of a file just stored (or confirmed unchanged). */
   remember(path: Uint8Array, stat: BigIntStats, chunks: ChunkRef[]): void {
-    this.#entries.set(FilesCache.#key(path), { size: Number(stat.size), mtime: stat.mtimeNs, inode: stat.ino, age: 0, chunks });
+    this.#entries.set(this.#key(path), { size: Number(stat.size), mtime: stat.mtimeNs, inode: stat.ino, age: 0, chunks });
   }
 
   /** Number of entries. */

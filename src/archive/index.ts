@@ -39,6 +39,7 @@ export { checkArchives, type CheckArchivesOptions, type CheckArchivesReport, typ
 export {
   planArchiveRepair, applyArchiveRepair, type ArchiveRepairPlan, type ArchiveRepairOptions, type ArchiveRepairResult, type SalvagedFile,
 } from './salvage.js';
+export { scanOpener, type ScannedChunks } from './check-scan.js';
 export { sweepUnreferenced, compactArchives, type CompactResult } from './compact.js';
 export { readSettings, writeSettings, SETTINGS_RECORD, type ArchiveSettings } from './settings.js';
 export { createEngineCodec, ITEMS_CHUNKER, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';

@@ -8,7 +8,9 @@
  *   (`HEADER_GAP`), so the egress is a small fraction of the repository. Values are not read: a
  *   damaged value is found by `readData` (and by the archive check's `--verify-data`, which reads
  *   and authenticates each chunk);
- * - with it, and always for repair, every segment whole: every entry's header and value digest.
+ * - with it, and always for repair, every segment whole: every entry's header and value digest;
+ *   `onValue` sees the value of each entry the index points at while the segment is held, so
+ *   `check --verify-data` opens every chunk from this one read (src/archive/check-scan.ts).
  * Repair (exclusive lock) rebuilds the index from segment headers alone: committed
  * transactions (a COMMIT entry, or a transaction the readable index lists) in COMMIT-time order,
  * without damaged entries; damaged segments and index objects are copied whole to `quarantine/`
@@ -32,6 +34,12 @@ export interface CheckOptions {
   repair?: boolean;
   /** Read every segment whole and verify every entry (implied by `repair`); default: structure only. */
   readData?: boolean;
+  /**
+   * With a whole read: called with the stored value of every good PUT2 entry the index points at
+   * (the entry a `get` of its id would read), while its segment is held, and awaited before the
+   * segment is let go. `check --verify-data` opens each chunk here, so every byte is read once.
+   */
+  onValue?(id: Uint8Array, value: Uint8Array): void | Promise<void>;
 }
 
 /**
@@ -150,10 +158,19 @@ async function scanRepository(ctx: RepositoryContext, options: CheckOptions): Pr
   if (whole) {
     await mapLimit(names, 4, async (name) => {
       const key = segmentKey(name);
-      const { entries, damage: found } = scanSegment(await backend.get(key));
+      const bytes = await backend.get(key);
+      const { entries, damage: found } = scanSegment(bytes);
       for (const d of found) damage.push({ kind: 'segment', key, offset: d.offset, id: hex(d.id), reason: d.reason });
       entryCount += entries.length;
       scans.set(name, { name, entries, damaged: found.length > 0 });
+      if (options.onValue) {
+        for (const e of entries) {
+          if (e.tag !== TAG_PUT2) continue;
+          const at = state.index.get(e.id!);
+          if (at === undefined || at.offset !== e.offset || at.size !== e.size || state.segments.names[at.segment] !== name) continue;
+          await options.onValue(e.id!, bytes.subarray(e.offset + PUT_HEADER_SIZE, e.offset + e.size));
+        }
+      }
     });
   } else {
     for (const scan of await scanStructure(ctx, listed, damage)) {

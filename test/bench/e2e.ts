@@ -257,19 +257,22 @@ async function runCase(label: string, work: string, source: string, marker: stri
     }
   };
   const recordSize = async (t: Tool, r: Results) => { r[t.name]!.repoBytes!.push(await treeBytes(t.dir)); };
+  // CAIRN_BENCH_PHASES (day-2,unchanged,restore,check; default all): the first backup always runs.
+  const wanted = (process.env.CAIRN_BENCH_PHASES ?? 'day-2,unchanged,restore,check').split(',');
   await phase('first backup', 0, (t) => t.backup('day1'), recordSize);
-  if (mutate) {
+  if (mutate && wanted.includes('day-2')) {
     await mutate();
     await phase('day-2 backup', 1, (t) => t.backup('day2'), recordSize);
   }
-  await phase('unchanged backup', 2, (t) => t.backup('again'), recordSize);
+  if (wanted.includes('unchanged')) await phase('unchanged backup', 2, (t) => t.backup('again'), recordSize);
+  const snapshot = wanted.includes('unchanged') ? 'again' : mutate && wanted.includes('day-2') ? 'day2' : 'day1';
   const expected = await treeDigest(source);
   const shm = '/dev/shm';
   const useShm = existsSync(shm) && statfsSync(shm).bavail * statfsSync(shm).bsize > (await treeBytes(source)) * 2;
-  await phase('restore', 0, async (t) => {
+  if (wanted.includes('restore')) await phase('restore', 0, async (t) => {
     const target = await mkdtemp(join(useShm ? shm : work, `restore-${t.name}-`));
     try {
-      const m = await t.restore('again', target);
+      const m = await t.restore(snapshot, target);
       const restored = await findRestoredRoot(target, marker);
       const got = restored ? await treeDigest(restored) : new Map();
       const same = got.size === expected.size && [...expected].every(([k, v]) => got.get(k) === v);
@@ -279,7 +282,7 @@ async function runCase(label: string, work: string, source: string, marker: stri
       await rm(target, { recursive: true, force: true });
     }
   });
-  if (mutate) await phase('check --verify-data', 1, (t) => t.check());
+  if (mutate && wanted.includes('check')) await phase('check --verify-data', 1, (t) => t.check());
   console.log(`  (restore target: ${useShm ? 'tmpfs /dev/shm' : 'disk'})`);
   return Object.fromEntries(Object.entries(byPlace).map(([k, v]) => [k, v.results]));
 }
@@ -288,7 +291,8 @@ async function runCase(label: string, work: string, source: string, marker: stri
  * Runs the benchmark; `args` may name the tools (default borg,restic,cairn). Environment:
  * CAIRN_BENCH_SIZE (1G), CAIRN_BENCH_PLACES (local,sftp), CAIRN_BENCH_SMALL (files of the
  * many-small-files case, 200000; 0 skips it), CAIRN_BENCH_SMALL_PLACES (local), CAIRN_BENCH_SMALL_TOOLS,
- * CAIRN_BENCH_CASES (mixed,small).
+ * CAIRN_BENCH_CASES (mixed,small), CAIRN_BENCH_PHASES (day-2,unchanged,restore,check: which steps
+ * run after the first backup).
  */
 export async function main(args: string[] = []): Promise<void> {
   const size = parseSize(process.env.CAIRN_BENCH_SIZE ?? '1G');

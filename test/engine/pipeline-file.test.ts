@@ -5,7 +5,9 @@ import { lstat, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCodec, createKey, createPipeline, type PipelineChunk } from '../../src/engine/index.js';
-import { FileSource } from '../../src/engine/pipeline/index.js';
+import { FileSource, WorkerPool } from '../../src/engine/pipeline/index.js';
+import type { FileResult } from '../../src/engine/pipeline/protocol.js';
+import { parseCompression } from '../../src/engine/compress/index.js';
 import { randomish } from './data.js';
 
 const SIZES = { min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 };
@@ -58,6 +60,39 @@ test('FileSource: small, empty, larger-than-one-chunk and known files; a replace
     await assert.rejects(collect(pipeline.run(gone)), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
   } finally {
     await pipeline.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('small-file tasks of one turn travel to the workers in one message each, and every answer is its own file\'s', async () => {
+  const { key } = await createKey('repokey-aes-ocb', 'pw', FAST);
+  const codec = await createCodec(key);
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-pipeline-batch-'));
+  const pool = await WorkerPool.start(2, { key, compression: parseCompression('lz4') });
+  try {
+    const files: { path: Buffer; data: Uint8Array; ino: bigint; dev: bigint }[] = [];
+    for (let i = 0; i < 100; i++) {
+      const path = join(dir, `s${i}`);
+      const data = randomish(`s${i}`, 20 + i * 7);
+      await writeFile(path, data);
+      const st = await lstat(path, { bigint: true });
+      files.push({ path: Buffer.from(path), data, ino: st.ino, dev: st.dev });
+    }
+    const before = pool.messages;
+    const results = (await Promise.all(files.map((f) => pool.request({ type: 'file', path: f.path, dev: f.dev, ino: f.ino, size: f.data.length, limit: SIZES.min, seal: true })))) as FileResult[];
+    assert.ok(pool.messages - before <= 2, `${pool.messages - before} messages for 100 files on 2 workers`);
+    results.forEach((r, i) => {
+      assert.equal(r.size, files[i].data.length);
+      assert.deepEqual(r.id, codec.id(files[i].data));
+      assert.deepEqual(codec.open(r.id!, r.stored!), files[i].data);
+    });
+    // A failing task in a batch fails alone.
+    const missing = pool.request({ type: 'file', path: Buffer.from(join(dir, 'nope')), dev: 0n, ino: 0n, size: 1, limit: SIZES.min, seal: true }) as Promise<FileResult>;
+    const fine = pool.request({ type: 'file', path: files[0].path, dev: files[0].dev, ino: files[0].ino, size: files[0].data.length, limit: SIZES.min, seal: true }) as Promise<FileResult>;
+    assert.equal((await missing).error, 'ENOENT');
+    assert.deepEqual((await fine).id, codec.id(files[0].data));
+  } finally {
+    await pool.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

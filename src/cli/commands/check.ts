@@ -4,7 +4,7 @@ import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, parsePercent, repoUrl } from '../options.js';
 import {
-  applyArchiveRepair, auditArchiveSet, checkArchives, hasSelection, planArchiveRepair, repairArchiveSet, TAMPER_KINDS,
+  applyArchiveRepair, auditArchiveSet, checkArchives, hasSelection, planArchiveRepair, repairArchiveSet, scanOpener, TAMPER_KINDS,
   type ArchiveRepairPlan, type ArchiveSetFinding, type CheckArchivesReport, type CheckReport, type RepositoryRepairPlan, type SalvagedFile,
 } from '../../index.js';
 import { addSelectionOptions, selectArchivesFor, selectionOf, type SelectionFlags } from '../archive-name.js';
@@ -79,13 +79,17 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
     : { exclusive: repair, readOnly: !repair, skipIndex: rebuild, rollback: repair ? 'accept' as const : 'report' as const };
   const summary = await withRepository(options, io, open, async (opened, progress) => {
     const result: CheckSummary = { errors: 0, damagedFiles: 0 };
+    // --verify-data reads every segment once: the repository scan opens each chunk as it goes. A repair
+    // plans from its own whole-segment scan, and the archive check then fetches the chunks itself.
+    const chunkProgress = (done: number, total: number): void => progress.update({ unit: 'chunks', count: done, totalCount: total });
+    const scan = options.verifyData && !options.archivesOnly && !repair ? scanOpener(opened, chunkProgress) : undefined;
     let repositoryRepair: Awaited<ReturnType<typeof opened.repository.planRepair>> | undefined;
     if (!options.archivesOnly) {
       if (repair) {
         repositoryRepair = await opened.repository.planRepair({ readData: options.verifyData });
         result.repository = repositoryRepair.report;
       } else {
-        result.repository = await opened.repository.check({ readData: options.verifyData });
+        result.repository = await opened.repository.check({ readData: options.verifyData, onValue: scan?.onValue });
       }
       result.errors += result.repository.damage.length;
     }
@@ -103,7 +107,8 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
         archives: selection,
         verifyData: options.verifyData || options.verifyDataSubset !== undefined,
         subsetPercent: options.verifyDataSubset,
-        onProgress: (done, total) => progress.update({ unit: 'chunks', count: done, totalCount: total }),
+        scanned: scan?.scanned,
+        onProgress: chunkProgress,
       });
       const problems = result.archives.problems;
       result.damagedFiles = problems.filter((p) => p.kind === 'damaged-file').length;
@@ -229,7 +234,7 @@ export function registerCheck(program: Command, io: CliIO): void {
     + 'unreadable archives move to quarantine/; it also journals vanished archives as deleted and unjournaled ones as added, finishes interrupted deletions and accepts a rollback')
     .option('--repository-only', 'only check the log\'s structure (entry headers, COMMITs) and the index, with ranged reads')
     .option('--archives-only', 'only check the archives and item streams')
-    .option('--verify-data', 'also read every segment whole and decrypt and authenticate every chunk (reads all data); with --repair, corrupt chunks are deleted and replaced by zeros')
+    .option('--verify-data', 'also read every segment whole and decrypt and authenticate every chunk (reads all data, once); with --repair, corrupt chunks are deleted and replaced by zeros')
     .option('--verify-data-subset <percent>', 'decrypt and authenticate a random sample of the chunks (the segments are checked as without it)', parsePercent)
     .option('--repair', 'rebuild the index from the segments without reading it; move damaged segments (their good entries are kept), index objects and unreadable archives to quarantine/; replace lost chunks of files by zeros and mark the files damaged; heal marked files whose chunks are back; takes the exclusive lock')
     .option('--dry-run', 'with --repair: show what it would change, change nothing (takes no lock)')

@@ -165,7 +165,8 @@ export async function createPipeline(key: KeyMaterial, options: PipelineOptions 
     const oneChunk = 'fixed' in chunking ? chunking.fixed : chunking.min;
     if (source instanceof FileSource && source.identity.size <= BigInt(oneChunk)) {
       const { path, identity } = source;
-      const r = (await pool.request({ type: 'file', path, dev: identity.dev, ino: identity.ino, size: Number(identity.size), limit: oneChunk, seal: true })) as FileResult;
+      // The path in a buffer of its own: a view into Buffer's 8 KiB pool would clone the whole pool slab.
+      const r = (await pool.request({ type: 'file', path: new Uint8Array(path), dev: identity.dev, ino: identity.ino, size: Number(identity.size), limit: oneChunk, seal: true })) as FileResult;
       if (r.error === 'ECHANGED') throw changedError();
       if (r.error) throw Object.assign(new Error(`cannot read file: ${r.error}`), { code: r.error });
       if (!r.tooBig) {

@@ -1,7 +1,9 @@
 /** A fixed pool of worker threads answering pipeline tasks; a dead worker fails the pool, so no error is lost. */
 import { Worker } from 'node:worker_threads';
 import { EngineError, WorkerFailedError } from '../errors.js';
-import { transferables, type ReadyMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
+import {
+  transferables, type BatchRequestMessage, type BatchResponseMessage, type ReadyMessage, type RequestMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup,
+} from './protocol.js';
 
 /**
  * V8's young generation of each worker, in MiB. Node 24's default is 4× Node 20's and each worker
@@ -18,6 +20,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** `file` tasks of this turn of the event loop, sent together by `#flush` (BatchRequestMessage). */
+  outbox: RequestMessage[];
 }
 
 /**
@@ -40,6 +44,8 @@ export class WorkerPool {
   #seq = 0;
   #failure: Error | undefined;
   #closed = false;
+  #flushing = false;
+  #messages = 0;
 
   private constructor(size: number) {
     this.size = size;
@@ -68,8 +74,36 @@ export class WorkerPool {
     const seq = ++this.#seq;
     return new Promise<TaskResult>((resolve, reject) => {
       slot.pending.set(seq, { resolve, reject });
-      slot.worker.postMessage({ seq, task }, transferables(task));
+      if (task.type !== 'file') {
+        this.#messages += 1;
+        slot.worker.postMessage({ seq, task }, transferables(task));
+        return;
+      }
+      // A small file: batched with the others of this turn (one message per worker, not per file).
+      slot.outbox.push({ seq, task });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => this.#flush());
+      }
     });
+  }
+
+  /** Sends each worker the `file` tasks collected for it, as one message. */
+  #flush(): void {
+    this.#flushing = false;
+    if (this.#closed || this.#failure) return;
+    for (const slot of this.#slots) {
+      if (slot.outbox.length === 0) continue;
+      const batch = slot.outbox;
+      slot.outbox = [];
+      this.#messages += 1;
+      slot.worker.postMessage({ batch } satisfies BatchRequestMessage);
+    }
+  }
+
+  /** Messages posted to the workers so far (small-file tasks travel in batches, see `#flush`). */
+  get messages(): number {
+    return this.#messages;
   }
 
   /** The V8 heap limits each worker runs under (Node's `Worker.resourceLimits`). */
@@ -88,22 +122,26 @@ export class WorkerPool {
 
   #spawn(setup: WorkerSetup): Promise<void> {
     const worker = new Worker(workerEntry(), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, pending: new Map(), outbox: [] };
     this.#slots.push(slot);
     return new Promise<void>((resolveReady, rejectReady) => {
       let isReady = false;
-      worker.on('message', (msg: ResponseMessage | ReadyMessage) => {
+      const answer = (msg: ResponseMessage): void => {
+        const p = slot.pending.get(msg.seq);
+        if (!p) return;
+        slot.pending.delete(msg.seq);
+        if (msg.ok) p.resolve(msg.result);
+        else p.reject(rebuild(msg.error));
+      };
+      worker.on('message', (msg: ResponseMessage | BatchResponseMessage | ReadyMessage) => {
         if ('ready' in msg) {
           isReady = true;
           if (msg.ready) resolveReady();
           else rejectReady(rebuild(msg.error));
           return;
         }
-        const p = slot.pending.get(msg.seq);
-        if (!p) return;
-        slot.pending.delete(msg.seq);
-        if (msg.ok) p.resolve(msg.result);
-        else p.reject(rebuild(msg.error));
+        if ('batch' in msg) for (const one of msg.batch) answer(one);
+        else answer(msg);
       });
       worker.on('error', (err) => this.#fail(new WorkerFailedError(err.message, { cause: err }), isReady ? undefined : rejectReady));
       worker.on('exit', (code) => {

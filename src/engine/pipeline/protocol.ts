@@ -57,6 +57,18 @@ export type ResponseMessage =
   | { seq: number; ok: true; result: TaskResult }
   | { seq: number; ok: false; error: { code?: string; message: string } };
 
+/**
+ * Small-file (`file`) tasks posted during one turn of the event loop go to a worker in one message,
+ * and their answers come back in one: a message per file cost the main thread more than the work.
+ */
+export interface BatchRequestMessage {
+  batch: RequestMessage[];
+}
+
+export interface BatchResponseMessage {
+  batch: ResponseMessage[];
+}
+
 /** Ready signal a worker sends once its codec is built (or the error that stopped it). */
 export type ReadyMessage = { ready: true } | { ready: false; error: { code?: string; message: string } };
 

@@ -6,7 +6,7 @@ import { scanCandidates } from '../chunker/scan.js';
 import { createCodec, type Codec } from '../codec.js';
 import { concat } from '../crypto/suites.js';
 import { EngineError } from '../errors.js';
-import { transferables, type FileResult, type ReadyMessage, type RequestMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
+import { transferables, type BatchRequestMessage, type BatchResponseMessage, type FileResult, type ReadyMessage, type RequestMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
 
 /** Serves tasks on `port` until the port closes; never throws (errors go back as messages) unless told to by a fault. */
 export function serveWorker(port: MessagePort, setup: WorkerSetup): void {
@@ -17,17 +17,37 @@ export function serveWorker(port: MessagePort, setup: WorkerSetup): void {
     () => port.postMessage({ ready: true } satisfies ReadyMessage),
     (err: unknown) => port.postMessage({ ready: false, error: describe(err) } satisfies ReadyMessage),
   );
-  port.on('message', (msg: RequestMessage) => {
-    void codecReady.then((codec) => {
+  /** Runs one task; its answer, and the buffers the answer may move. */
+  const answer = (codec: Codec, msg: RequestMessage): { response: ResponseMessage; moved: ArrayBuffer[] } => {
+    try {
       tasks++;
       if (setup.fault && tasks > setup.fault.afterTasks) {
         if (setup.fault.kind === 'crash') setImmediate(() => { throw new Error('injected worker crash'); });
         else throw new Error('injected task failure');
       }
       const result = run(codec, gear, setup, msg.task);
-      port.postMessage({ seq: msg.seq, ok: true, result } satisfies ResponseMessage, transferables(result));
-    }).catch((err: unknown) => {
-      port.postMessage({ seq: msg.seq, ok: false, error: describe(err) } satisfies ResponseMessage);
+      return { response: { seq: msg.seq, ok: true, result }, moved: transferables(result) };
+    } catch (err) {
+      return { response: { seq: msg.seq, ok: false, error: describe(err) }, moved: [] };
+    }
+  };
+  port.on('message', (msg: RequestMessage | BatchRequestMessage) => {
+    void codecReady.then((codec) => {
+      if (!('batch' in msg)) {
+        const { response, moved } = answer(codec, msg);
+        port.postMessage(response, moved);
+        return;
+      }
+      const batch: ResponseMessage[] = [];
+      const moved: ArrayBuffer[] = [];
+      for (const one of msg.batch) {
+        const done = answer(codec, one);
+        batch.push(done.response);
+        moved.push(...done.moved);
+      }
+      port.postMessage({ batch } satisfies BatchResponseMessage, moved);
+    }, (err: unknown) => {
+      for (const one of 'batch' in msg ? msg.batch : [msg]) port.postMessage({ seq: one.seq, ok: false, error: describe(err) } satisfies ResponseMessage);
     });
   });
 }
