@@ -1,10 +1,10 @@
 /**
- * `npm run test:kill -- --runs N [--backend fs|s3] [--op create|prune-compact|repair|passphrase|transfer|all] [--seed S] [--verbose]`:
+ * `npm run test:kill -- --runs N [--backend fs|s3] [--op create|prune-compact|repair|passphrase|transfer|all] [--seed S] [--minutes M] [--verbose]`:
  * SIGKILLs the real `cairn` executable N times at random moments of the chosen operations (all of
  * them in turn by default) and prints, per op and backend,
  * `OP on BACKEND: N kills, D damaged, L archives lost, K keys unusable`.
  * `s3` starts the local s3 server of localstack/ for the run. Exit 0 only when every figure but
- * the kills is 0. Long runs: `nice -n 10 npm run test:kill -- --runs 200 --backend s3`.
+ * the kills is 0. `--minutes M` stops after M minutes with the figures so far. Long runs: `nice -n 10 npm run test:kill -- --runs 200 --backend s3`.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '20' },
     op: { type: 'string', default: 'all' },
     seed: { type: 'string' },
+    minutes: { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -46,7 +47,7 @@ const started = Date.now();
 let shown = 0; // problems printed so far (with the progress lines, so a stopped run still shows them)
 try {
   const result = await runKillCampaign({
-    kills, seed, ops: op === 'all' ? OPS : [op as Op],
+    kills, seed, budgetMs: values.minutes === undefined ? undefined : Number(values.minutes) * 60_000, ops: op === 'all' ? OPS : [op as Op],
     stores: store ? { main: store.location, other: store.at(`${tag}-other`), env: store.env } : undefined,
     log: values.verbose ? (line) => console.log(line) : undefined,
     progress: (r, ms) => {

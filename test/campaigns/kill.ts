@@ -30,6 +30,8 @@ export interface KillOptions {
    * is not killed but measured (a short CI run passes them to spare those runs).
    */
   durations?: Partial<Record<Op, number>>;
+  /** Stop after this long (ms) even before `kills`, with the figures so far (a long run within a deadline). */
+  budgetMs?: number;
   /** Every `twoWritersEvery`-th create run starts two writers at once (default 3). */
   twoWritersEvery?: number;
   log?: (line: string) => void;
@@ -188,7 +190,8 @@ export async function runKillCampaign(options: KillOptions): Promise<KillResult>
     };
     let attempt = 0;
     const total = () => Object.values(result.byOp).reduce((n, f) => n + f.kills, 0);
-    while (total() < options.kills && attempt < options.kills * 3) {
+    let reported = 0, reportedAt = Date.now();
+    while (total() < options.kills && attempt < options.kills * 3 && Date.now() - started < (options.budgetMs ?? Infinity)) {
       const op = options.ops[attempt % options.ops.length]!;
       const figures = result.byOp[op]!;
       const label = `run ${++attempt} (${op})`;
@@ -304,7 +307,12 @@ export async function runKillCampaign(options: KillOptions): Promise<KillResult>
         await verify('other', fresh, figures, label);
       }
       figures.kills += killed;
-      if (total() % 10 === 0 && killed) options.progress?.(result, Date.now() - started);
+      // A progress line every 10 kills or every minute, so a run stopped part-way still yields its figures.
+      if (Math.floor(total() / 10) > Math.floor(reported / 10) || Date.now() - reportedAt > 60_000) {
+        reported = total();
+        reportedAt = Date.now();
+        options.progress?.(result, Date.now() - started);
+      }
     }
     // The end: every committed archive of both repositories restores exactly.
     const last = { kills: 0, damaged: 0, lost: 0, keysUnusable: 0 };
