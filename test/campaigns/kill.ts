@@ -121,12 +121,13 @@ export async function runKillCampaign(options: KillOptions): Promise<KillResult>
     }
   };
 
-  /** The archive names of a repository (checkpoints left out), or a problem text. */
+  /** The archive names of a repository (checkpoints left out), oldest first, or a problem text. */
   const archives = async (repo: string[], env: NodeJS.ProcessEnv): Promise<string[] | string> => {
     const e = await run([...repo, '--json', 'rlist'], env);
     if (e.code !== 0) return `rlist: ${brief(e)}`;
-    const parsed = JSON.parse(e.stdout) as { archives: { name: string }[] };
-    return parsed.archives.map((a) => a.name).filter((n) => !n.endsWith('.checkpoint'));
+    // Oldest first, as prune orders them (two writers at once may finish out of name order).
+    const parsed = JSON.parse(e.stdout) as { archives: { name: string; time: string }[] };
+    return parsed.archives.filter((a) => !a.name.endsWith('.checkpoint')).sort((a, b) => a.time.localeCompare(b.time)).map((a) => a.name);
   };
 
   /**
@@ -219,7 +220,7 @@ export async function runKillCampaign(options: KillOptions): Promise<KillResult>
         const before = await archives(mainArgs, envMain());
         if (typeof before === 'string') throw new Error(before);
         // The newest three are kept by --keep-last 3; only older ones may go.
-        const keep = new Set([...committed.main].sort((a, b) => Number(a.slice(2)) - Number(b.slice(2))).slice(-3));
+        const keep = new Set(before.slice(-3));
         const at = delay(op);
         const t0 = Date.now();
         const prune = launch([...mainArgs, 'prune', '--keep-last', '3'], envMain());
