@@ -240,6 +240,19 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     }
   };
 
+  // The cache is a hint: one that cannot be saved (a full or read-only cache folder) is a warning, the archive stands.
+  let cacheWarned = false;
+  const saveCache = async (): Promise<void> => {
+    try {
+      await cache.save();
+    } catch (error) {
+      if (cacheWarned) return;
+      cacheWarned = true;
+      const code = (error as { code?: unknown })?.code;
+      const why = typeof code === 'string' ? code : String(error).split('\n')[0];
+      warn({ path: cache.file, code: 'ECACHE_UNWRITABLE', message: `the files cache cannot be saved (${why}): the archive is stored, but the next create reads every file again; free space there, or set XDG_CACHE_HOME to another folder` });
+    }
+  };
   const queue: Promise<Built>[] = [];
   let lastCheckpoint = performance.now();
   let bytesAtCheckpoint = 0;
@@ -252,7 +265,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     // An append-only repository cannot overwrite the checkpoint record: the commit alone then
     // keeps the stored chunks for the next run (which finds them through `has`).
     if (!ctx.repository.config.appendOnly) await writeRecord(ctx, record(true, items), { ifAbsent: false });
-    await cache.save();
+    await saveCache();
     lastCheckpoint = performance.now();
     bytesAtCheckpoint = stats.deduplicated;
   };
@@ -360,7 +373,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   const final = record(false, items);
   await publishArchive(ctx, final);
   if (!ctx.repository.config.appendOnly) await ctx.repository.deleteRecord(recordName(`${options.name}.checkpoint`));
-  await cache.save();
+  await saveCache();
   stats.durationMs = Math.round(performance.now() - started);
   return { archive: final, stats, warnings };
 }

@@ -19,6 +19,7 @@ export type ArchiveErrorCode =
   | 'EZSTD_UNAVAILABLE'
   | 'EUNRELATED_REPOSITORY'
   | 'ESAME_REPOSITORY'
+  | 'ETARGET_FULL'
   | SecurityErrorCode;
 
 /** Codes of `RepositorySecurityError`: what the local security state or the key checks refused. */

@@ -98,6 +98,11 @@ export class FilesCache {
     this.#entries.set(this.#key(path), { size: Number(stat.size), mtime: stat.mtimeNs, inode: stat.ino, age: 0, chunks });
   }
 
+  /** The cache file (named in the warning when it cannot be saved). */
+  get file(): string {
+    return this.#file;
+  }
+
   /** Number of entries. */
   get size(): number {
     return this.#entries.size;

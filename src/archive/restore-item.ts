@@ -7,6 +7,7 @@
  * is not written (a warning), the rest goes on, and `finish` then throws the first such error.
  */
 import { link, lstat, mkdir, symlink } from 'node:fs/promises';
+import { ArchiveError } from './errors.js';
 import { itemKind, pathText, type Item } from './item.js';
 import { makeSpecial, RefusedItemError, SafeTree, type Identity } from './restore-fs.js';
 import { writeLargeFile, writeSmallFile } from './restore-file.js';
@@ -76,7 +77,7 @@ export class ItemRestorer {
       await this.#restore(item, parts, owed, shown);
     } catch (error) {
       if (error instanceof RefusedItemError) this.#hooks.warn({ path: shown, code: error.code, message: error.message });
-      else if (!this.#lost(shown, error)) throw error;
+      else if (!this.#lost(shown, error)) throw targetFull(shown, error);
     }
     if (owed.data) await this.#drain(owed.data);
   }
@@ -156,7 +157,7 @@ export class ItemRestorer {
       return written.identity;
     }, (error: unknown) => {
       if (this.#lost(shown, error)) return undefined;
-      throw error;
+      throw targetFull(shown, error);
     });
     if (hl) this.#links.set(hl, { dest, done });
     await this.#track(dest, done);
@@ -232,6 +233,16 @@ export class ItemRestorer {
   #rethrow(): void {
     if (this.#failure) throw this.#failure.error;
   }
+}
+
+/**
+ * A full restore target (`ENOSPC`, `EDQUOT`) ends the run as `ETARGET_FULL`, naming the item that
+ * did not fit: its temporary file is already removed, so what the run left is complete.
+ */
+function targetFull(shown: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
+  return new ArchiveError('ETARGET_FULL', `${shown}: not restored, the restore target is full (${code}): free space there (or restore elsewhere with --target), then run extract again into an empty folder; the files restored before it are complete`, { cause: error });
 }
 
 /** True when the first file of a hard-link group is still the regular file this run wrote there. */

@@ -35,6 +35,7 @@ const HINTS: Record<string, string> = {
   EPERMISSION: 'check the credentials and access rights for the repository',
   ETIMEOUT: 'the storage did not answer in time; check the network and run the command again',
   ETRANSIENT: 'the storage failed temporarily; run the command again',
+  ENO_SPACE: 'free space where the repository is stored, then run the command again (what this run had not committed is dropped; the archives stored before are intact)',
   ERETAINED: 'the store keeps this object under retention (Object Lock, an immutability policy); it can be deleted once that ends',
   ESECURITY_RETENTION: 'the plaintext config was changed by a store writer; restore it (docs/backends/s3.md, "Object Lock")',
 };
@@ -47,6 +48,7 @@ const ERRNO: Record<string, string> = {
   ENOTDIR: 'not a folder',
   EISDIR: 'is a folder',
   ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
   EEXIST: 'already exists',
   EROFS: 'read-only file system',
 };
@@ -70,7 +72,8 @@ export function describeError(err: unknown): string {
   const firstLine = (err.message.split('\n')[0] ?? '').trim();
   if (typeof code === 'string' && code in ERRNO && typeof (err as NodeJS.ErrnoException).path === 'string') {
     const path = (err as NodeJS.ErrnoException).path!;
-    return redactSecrets(`${path}: ${ERRNO[code]}`);
+    const full = code === 'ENOSPC' || code === 'EDQUOT' ? ': free space there, then run the command again' : '';
+    return redactSecrets(`${path}: ${ERRNO[code]}${full}`);
   }
   if (typeof code === 'string') {
     const hint = HINTS[code];

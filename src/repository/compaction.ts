@@ -47,6 +47,8 @@ export interface CompactReport {
   indexObjectsMerged: number;
   /** Objects (segments, index objects) to delete that the store still keeps under retention: left for a later compaction. */
   postponed: Postponed;
+  /** Temporary files of writers killed mid-write, over an hour old, that the store removed (fs; 0 elsewhere). */
+  staleTempFiles?: number;
 }
 
 export async function compactRepository(ctx: RepositoryContext, options: CompactOptions): Promise<CompactReport> {

@@ -70,7 +70,7 @@ export async function saveIndexCache(cache: IndexCache, repositoryId: string, st
   try {
     await cache.storage.write(encodeCache({ header, ids, locs }, cache.key));
   } catch (err) {
-    cache.warn?.(`the local index cache cannot be written (${(err as Error).message}): the next open loads the whole index again`);
+    cache.warn?.(`the local index cache cannot be written (${(err as Error).message}): the next open loads the whole index again; free space in the local cache folder, or set XDG_CACHE_HOME to another folder`);
   }
 }
 

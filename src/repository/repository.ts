@@ -366,6 +366,8 @@ export class Repository {
     const report = await compactRepository({ backend: this.#backend, config: this.config, state: this.#state, lock: this.#lock }, options);
     this.#state = await loadIndex(this.#backend);
     this.#cacheStale = true;
+    // A writer killed mid-put leaves its temporary file (fs): nothing else ever removes it.
+    if (this.#backend.removeStaleTempFiles) report.staleTempFiles = await this.#backend.removeStaleTempFiles();
     return report;
   }
 

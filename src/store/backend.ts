@@ -156,4 +156,12 @@ export interface Backend {
 
   /** Releases connections and handles. The backend is unusable afterwards. Idempotent. */
   close(): Promise<void>;
+
+  /**
+   * Optional, for stores whose writes leave a temporary file behind when the writer is killed
+   * (fs): removes those older than `olderThanMs` (default one hour) and resolves to how many.
+   * They are never listed or read, so this only reclaims space. `openStore` forwards it past the
+   * wrappers; `Repository.compact` calls it.
+   */
+  removeStaleTempFiles?(olderThanMs?: number): Promise<number>;
 }

@@ -88,7 +88,10 @@ export async function openStore(location: string, options: StoreOptions = {}): P
     counter,
     http: speaksHttp(location),
   });
-  return Object.assign(composed, { counter, limits });
+  // The wrappers forward requests only; the fs store's cleanup of killed writers' temp files is
+  // handed through here (never through a read-only store).
+  const sweep = backend.removeStaleTempFiles?.bind(backend);
+  return Object.assign(composed, { counter, limits }, sweep && !options.readOnly ? { removeStaleTempFiles: sweep } : {});
 }
 
 /** The `StoreLimits` fields of `options` that are set. */

@@ -9,6 +9,7 @@ import { runMain } from '../../src/cli/run.js';
 import { createMemoryIO } from '../../src/cli/io.js';
 import { expandPlaceholders } from '../../src/cli/placeholders.js';
 import { describeError, redactSecrets, UsageError } from '../../src/cli/errors.js';
+import { NoSpaceError } from '../../src/store/errors.js';
 import { runPrune } from '../../src/cli/commands/prune.js';
 import { PruneRulesError } from '../../src/archive/prune-policy.js';
 
@@ -81,6 +82,17 @@ test('error lines mask credentials and name files for errno failures', () => {
   const enoent = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', path: '/data/x' });
   assert.equal(describeError(enoent), '/data/x: no such file or folder');
   assert.doesNotMatch(describeError(new TypeError('boom')), /\n/);
+});
+
+test('a full disk (store ENO_SPACE, errno ENOSPC/EDQUOT) reads as one line that says what to do, beyond what failed', () => {
+  const store = new NoSpaceError('fs put data/x: the disk or quota is full (ENOSPC)', { backend: 'fs' });
+  const line = describeError(store);
+  assert.ok(line.startsWith(store.message) && line.length > store.message.length + 20, line);
+  for (const code of ['ENOSPC', 'EDQUOT']) {
+    const errno = Object.assign(new Error(`${code}: write`), { code, path: '/data/x' });
+    assert.ok(describeError(errno).startsWith('/data/x: ') && describeError(errno).length > '/data/x: no space left on the device'.length, describeError(errno));
+    assert.doesNotMatch(describeError(errno), /\n/);
+  }
 });
 
 test('the executable exits 2 with one line when no repository is given', () => {

@@ -20,7 +20,8 @@ export async function runCompact(options: CompactOptions, io: CliIO): Promise<Co
     const summary: CompactSummary = { ...swept, repository, dryRun: options.dryRun === true };
     emit(io, options, summary, () => {
       const freed = repository ? `, ${formatBytes(repository.bytesBefore - repository.bytesAfter)} freed` : '';
-      const line = `${options.dryRun ? 'would delete' : 'deleted'} ${swept.deletedChunks} unreferenced chunks (${swept.liveChunks} in use)${freed}`;
+      const temps = repository?.staleTempFiles ? `; removed ${repository.staleTempFiles} temporary file(s) of killed writers` : '';
+      const line = `${options.dryRun ? 'would delete' : 'deleted'} ${swept.deletedChunks} unreferenced chunks (${swept.liveChunks} in use)${freed}${temps}`;
       return repository && repository.postponed.objects > 0 ? `${line}\n${postponedLine(repository.postponed)}` : line;
     });
     return summary;

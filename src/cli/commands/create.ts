@@ -112,7 +112,7 @@ export async function runCreate(options: CreateCommandOptions, io: CliIO): Promi
 
 export function registerCreate(program: Command, io: CliIO): void {
   program.command('create')
-    .description('back up PATHs into a new archive NAME ({hostname}, {now}, {user} are expanded); "-" backs up standard input as one file; Ctrl-C keeps what was stored as NAME.checkpoint (exit 130)')
+    .description('back up PATHs into a new archive NAME ({hostname}, {now}, {user} are expanded); "-" backs up standard input as one file; Ctrl-C keeps what was stored as NAME.checkpoint (exit 130); a cache folder that is full is a warning (exit 1), the archive is stored')
     .argument('<name>', 'archive name, e.g. "{hostname}-{now}"')
     .argument('[paths...]', 'files and folders to back up, or "-" alone for standard input (pg_dump db | cairn create db -); when none can be read, no archive is written (exit 2)')
     .option('-e, --exclude <pattern>', 'exclude paths matching the pattern (fm:, sh:, re:, pp: styles; repeatable)', collect)

@@ -48,7 +48,7 @@ export async function runExtract(options: ExtractOptions, io: CliIO): Promise<{ 
 
 export function registerExtract(program: Command, io: CliIO): void {
   program.command('extract')
-    .description('restore archive NAME (or the paths matching PATTERNs) into the current folder; nothing outside it is written or followed, an item that clashes is skipped with a warning (exit 1), a file check --repair marked damaged is restored with zeros where data was lost and a warning (exit 1), a file with a missing or corrupt chunk fails alone (exit 2)')
+    .description('restore archive NAME (or the paths matching PATTERNs) into the current folder; nothing outside it is written or followed, an item that clashes is skipped with a warning (exit 1), a file check --repair marked damaged is restored with zeros where data was lost and a warning (exit 1), a file with a missing or corrupt chunk fails alone (exit 2); a full target stops the run (exit 2) with no partial file left')
     .argument('<name>', 'archive name, "latest" (the newest archive) or with placeholders ({hostname}, {now:%Y-%m-%d}, ...)')
     .argument('[patterns...]', 'only paths matching these patterns (and what is below them)')
     .option('-e, --exclude <pattern>', 'leave out paths matching the pattern (repeatable)', collect)
