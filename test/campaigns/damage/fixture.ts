@@ -20,9 +20,10 @@ import { describeWithXattrs, keepContents, setXattr, type TreeDescription } from
 const KDF = { memoryKiB: 256, iterations: 1, parallelism: 1 };
 
 export interface Fixture {
-  /** The pristine repository (copied per trial), and this machine's config folder (security state) for it. */
+  /** The pristine repository (copied per trial), and this machine's config folder (security state) and cache folder (index cache) for it. */
   repo: string;
   config: string;
+  cache: string;
   /** Archive name → the tree its extraction must reproduce. */
   archives: Map<string, TreeDescription>;
   /** Archive name → every chunk id it reads (item stream and file contents), hex. */
@@ -42,7 +43,8 @@ export async function buildFixture(dir: string): Promise<Fixture> {
   const src = join(dir, 'src');
   const repo = join(dir, 'repo');
   const config = join(dir, 'config');
-  const env = { XDG_CONFIG_HOME: config, XDG_CACHE_HOME: join(dir, 'cache') };
+  const cache = join(dir, 'cache');
+  const env = { XDG_CONFIG_HOME: config, XDG_CACHE_HOME: cache };
   const run = (args: string[], cwd = src) => ok(['-r', repo, ...args], { cwd, env });
   const blobs = join(dir, 'blobs');
   const archives = new Map<string, TreeDescription>();
@@ -111,7 +113,7 @@ export async function buildFixture(dir: string): Promise<Fixture> {
   const fulls = [...older.keys()].filter((k) => k.startsWith('index/full-')).sort();
   const current = (await readdir(join(repo, 'index'))).map((n) => `index/${n}`).filter((k) => k.startsWith('index/full-'));
   for (const k of current) if (!older.has(k) && fulls.length) older.set(k, fulls.map((f) => older.get(f)![0]!));
-  return { repo, config, archives, chunks, blobs, itemChunks, older };
+  return { repo, config, cache, archives, chunks, blobs, itemChunks, older };
 }
 
 /** The entries under `top` of a tree description. */

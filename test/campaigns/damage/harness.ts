@@ -93,6 +93,9 @@ async function trial(seed: number, turn: number, fixture: Fixture, entries: Segm
   await cp(fixture.repo, repo, { recursive: true });
   await cp(fixture.config, join(dir, 'config'), { recursive: true });
   const applied = await applyDamage(repo, target, damage, fixture, entries, random);
+  // Half the trials start with this machine's index cache as it was before the damage, half without one (another machine).
+  const warm = random() < 0.5;
+  if (warm) await cp(fixture.cache, join(dir, 'cache'), { recursive: true });
   const env = { XDG_CONFIG_HOME: join(dir, 'config'), XDG_CACHE_HOME: join(dir, 'cache') };
   const limitMs = options.limitMs ?? 60_000;
   const run = (args: string[]) => cairn(['-r', repo, ...args], { env, limitMs, cwd: dir });
@@ -136,7 +139,7 @@ async function trial(seed: number, turn: number, fixture: Fixture, entries: Segm
   if (detected) row.detected++;
   if (harmless) row.harmless++;
   result.breakdown.set(cell, row);
-  const line = `trial ${turn} (seed ${seed}): ${kind}, ${applied.what}: ${detected ? 'detected' : 'not detected'}, ${harmless ? 'harmless' : `harmed ${harmed.join(' ')}`}, salvaged ${salvaged}`;
+  const line = `trial ${turn} (seed ${seed}): ${kind}, ${applied.what}, ${warm ? 'warm' : 'cold'} cache: ${detected ? 'detected' : 'not detected'}, ${harmless ? 'harmless' : `harmed ${harmed.join(' ')}`}, salvaged ${salvaged}`;
   log(line);
   for (const f of failures) result.failures.push(`${line}\n  FAILED: ${f}\n  replay: npm run test:damage -- --seed ${seed} --flips 1`);
 }
