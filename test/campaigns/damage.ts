@@ -28,18 +28,25 @@ if (!Number.isInteger(flips) || flips < 1 || !Number.isInteger(seed) || seed < 0
 process.env.CAIRN_TEST_BUILT ??= '1';
 console.log(`damage test: ${flips} trials, seed ${seed}`);
 const started = Date.now();
+let shown = 0;
 const result = await runDamageCampaign({
   flips, seed, jobs: Number(values.jobs),
   log: values.verbose ? (line) => console.log(line) : undefined,
-  progress: (r) => { if (r.trials % 25 === 0) console.log(`progress: ${summary(r)}, ${((Date.now() - started) / 1000).toFixed(0)} s`); },
+  // Failures as they happen and a line every 5 trials: a long run stopped part-way (Ctrl-C, a deadline) still yields its figures.
+  progress: (r) => {
+    for (const f of r.failures.slice(shown)) console.log(f);
+    shown = r.failures.length;
+    if (r.trials % 5 === 0) console.log(`progress: ${summary(r)}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  },
 });
-console.log('\nobject kind × damage kind: trials, detected, harmless');
-for (const [cell, row] of [...result.breakdown].sort()) console.log(`  ${cell.padEnd(34)} ${String(row.trials).padStart(4)} ${String(row.detected).padStart(4)} ${String(row.harmless).padStart(4)}`);
+console.log('\nobject kind × damage kind          trials detected (by check) harmless');
+const cell = (n: number, width: number) => String(n).padStart(width);
+for (const [name, row] of [...result.breakdown].sort()) console.log(`  ${name.padEnd(34)} ${cell(row.trials, 4)} ${cell(row.detected, 8)} ${cell(row.byCheck, 10)} ${cell(row.harmless, 8)}`);
 if (values.verbose) {
   console.log('\nwhat a failed extract said, by object kind:');
   for (const [kind, set] of result.messages) for (const m of set) console.log(`  ${kind}: ${m}`);
 }
-for (const f of result.failures) console.log(`\n${f}`);
+if (result.failures.length) console.log(`\n${result.failures.length} failures (each printed above as it happened)`);
 console.log(`\n${summary(result)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 process.exitCode = result.failures.length === 0 && result.wrongBytes === 0 ? 0 : 1;
 

@@ -34,8 +34,8 @@ export interface DamageResult {
   /** Archives an extraction could not restore exactly before repair, and of those, the ones restored after it. */
   harmedArchives: number;
   salvaged: number;
-  /** "object kind × damage kind" → trials, detected, harmless. */
-  breakdown: Map<string, { trials: number; detected: number; harmless: number }>;
+  /** "object kind × damage kind" → trials, detected (by `check` alone, or only by `check --verify-data`), harmless. */
+  breakdown: Map<string, { trials: number; detected: number; byCheck: number; harmless: number }>;
   /** One line per failure, with the seed that replays its trial. */
   failures: string[];
   /** Distinct first lines of failed extractions, by object kind (for the docs and a reader's eye). */
@@ -108,8 +108,8 @@ async function trial(seed: number, turn: number, fixture: Fixture, entries: Segm
     return r;
   };
 
-  let detected = (await checked(['check'])).code !== 0;
-  if (!detected) detected = (await checked(['check', '--verify-data'])).code !== 0;
+  const byCheck = (await checked(['check'])).code !== 0;
+  const detected = byCheck || (await checked(['check', '--verify-data'])).code !== 0;
   const dependent = dependents(applied, fixture);
   const before = await extractAll(run, fixture, dir, 'before', fail, result, kind, new Set());
   const harmed = [...before].filter(([, exact]) => !exact).map(([name]) => name);
@@ -134,12 +134,13 @@ async function trial(seed: number, turn: number, fixture: Fixture, entries: Segm
   result.harmedArchives += harmed.length;
   result.salvaged += salvaged;
   const cell = `${kind} × ${damage}`;
-  const row = result.breakdown.get(cell) ?? { trials: 0, detected: 0, harmless: 0 };
+  const row = result.breakdown.get(cell) ?? { trials: 0, detected: 0, byCheck: 0, harmless: 0 };
   row.trials++;
   if (detected) row.detected++;
+  if (byCheck) row.byCheck++;
   if (harmless) row.harmless++;
   result.breakdown.set(cell, row);
-  const line = `trial ${turn} (seed ${seed}): ${kind}, ${applied.what}, ${warm ? 'warm' : 'cold'} cache: ${detected ? 'detected' : 'not detected'}, ${harmless ? 'harmless' : `harmed ${harmed.join(' ')}`}, salvaged ${salvaged}`;
+  const line = `trial ${turn} (seed ${seed}): ${kind}, ${applied.what}, ${warm ? 'warm' : 'cold'} cache: ${byCheck ? 'detected by check' : detected ? 'detected by check --verify-data' : 'not detected'}, ${harmless ? 'harmless' : `harmed ${harmed.join(' ')}`}, salvaged ${salvaged}`;
   log(line);
   for (const f of failures) result.failures.push(`${line}\n  FAILED: ${f}\n  replay: npm run test:damage -- --seed ${seed} --flips 1`);
 }
