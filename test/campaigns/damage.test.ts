@@ -8,7 +8,8 @@ import { OBJECT_KINDS } from './damage/objects.js';
 test('damage campaign: one damaged object per trial is detected or harmless, never a wrong byte, a crash or a hang; repair keeps the rest', async () => {
   const seed = 9000;
   const flips = 2 * OBJECT_KINDS.length;
-  const result = await runDamageCampaign({ flips, seed, jobs: 2 });
+  // A run still going after 2 minutes is a hang (the campaign's default is 60 s; CI machines run two suites at once).
+  const result = await runDamageCampaign({ flips, seed, jobs: 2, limitMs: 120_000 });
   const summary = `${result.trials} trials, ${result.detected} detected, ${result.wrongBytes} wrong bytes restored, ${result.salvaged} archives salvaged of ${result.harmedArchives}`;
   console.log(summary);
   assert.deepEqual(result.failures, [], summary);
