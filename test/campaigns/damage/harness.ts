@@ -1,8 +1,8 @@
 /**
  * The damage campaign: builds the fixture repository once, then per trial copies it, damages one
  * object (objects.ts) and runs the real `cairn` on it: `check` (then `check --verify-data` if that
- * saw nothing), `extract` of every archive, and when anything was found `check --repair`, `check`
- * and every `extract` again. Each run is bounded (a hang is a failure). Trial `t` of seed `s` uses
+ * saw nothing), `extract` of every archive, then `check --repair`, `check` and every `extract`
+ * again. Each run is bounded (a hang is a failure). Trial `t` of seed `s` uses
  * seed `s + t` alone, so `--seed s+t --flips 1` replays it; its object kind is `t`'s turn in
  * OBJECT_KINDS, so any 9 consecutive trials cover every kind.
  */
@@ -116,7 +116,8 @@ async function trial(seed: number, turn: number, fixture: Fixture, entries: Segm
   const harmless = harmed.length === 0;
   if (!detected && !harmless) fail(`undetected: check and check --verify-data exit 0, but ${harmed.join(', ')} did not restore exactly`);
   let salvaged = 0;
-  if (detected || !harmless) {
+  {
+    // Repair runs in every trial: after harmless damage too it must leave every archive as it was.
     const repair = await checked(['check', '--repair', ...(repairHasYes ? ['--yes'] : [])]);
     const after = await checked(['--json', 'check']);
     const left = after.code === 0 ? [] : unrepaired(after, dependent);
