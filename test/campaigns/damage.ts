@@ -1,10 +1,12 @@
 /**
- * `npm run test:damage -- --flips N [--seed S] [--jobs J] [--verbose]`: the damage campaign (docs/reliability.md,
- * "Damaged objects"). Builds a small repository through the built `cairn`, then N times damages one
- * object of it (a copy) and checks what `check`, `extract` and `check --repair` make of it. Prints
- * `N trials, D detected, W wrong bytes restored, S archives salvaged of H`, a breakdown by object kind
- * and damage kind, and each failure with the seed that replays its trial. Exit code 0 only when no
- * wrong byte was restored and nothing crashed, hung or went undetected while harmful.
+ * `npm run test:damage -- --flips N [--seed S] [--jobs J] [--limit SECONDS] [--verbose]`: the damage
+ * campaign (docs/reliability.md, "Damaged objects"). Builds a small repository through the built
+ * `cairn`, then N times damages one object of it (a copy) and checks what `check`, `extract` and
+ * `check --repair` make of it, J trials at once. A cairn run still going after `--limit` seconds
+ * (default 60) is killed and counted as a hang. Prints `N trials, D detected, W wrong bytes restored,
+ * S archives salvaged of H`, a breakdown by object kind and damage kind, and each failure with the
+ * seed that replays its trial. Exit code 0 only when no wrong byte was restored and nothing crashed,
+ * hung or went undetected while harmful.
  */
 import { parseArgs } from 'node:util';
 import { runDamageCampaign, type DamageResult } from './damage/harness.js';
@@ -15,6 +17,7 @@ const { values } = parseArgs({
     flips: { type: 'string', default: '100' },
     seed: { type: 'string' },
     jobs: { type: 'string', default: '1' },
+    limit: { type: 'string', default: '60' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -30,7 +33,7 @@ console.log(`damage test: ${flips} trials, seed ${seed}`);
 const started = Date.now();
 let shown = 0;
 const result = await runDamageCampaign({
-  flips, seed, jobs: Number(values.jobs),
+  flips, seed, jobs: Number(values.jobs), limitMs: Number(values.limit) * 1000,
   log: values.verbose ? (line) => console.log(line) : undefined,
   // Failures as they happen and a line every 5 trials: a long run stopped part-way (Ctrl-C, a deadline) still yields its figures.
   progress: (r) => {
