@@ -115,19 +115,17 @@ async function trial(seed: number, turn: number, fixture: Fixture, entries: Segm
   const harmed = [...before].filter(([, exact]) => !exact).map(([name]) => name);
   const harmless = harmed.length === 0;
   if (!detected && !harmless) fail(`undetected: check and check --verify-data exit 0, but ${harmed.join(', ')} did not restore exactly`);
+  // Repair runs in every trial: after harmless damage too it must leave every archive as it was.
   let salvaged = 0;
-  {
-    // Repair runs in every trial: after harmless damage too it must leave every archive as it was.
-    const repair = await checked(['check', '--repair', ...(repairHasYes ? ['--yes'] : [])]);
-    const after = await checked(['--json', 'check']);
-    const left = after.code === 0 ? [] : unrepaired(after, dependent);
-    // A lost key, config or settings record cannot be rebuilt from the rest: check keeps saying so.
-    if (left.length && dependent.size < fixture.archives.size) fail(`check --repair (exit ${repair.code}: ${firstLine(repair.stderr)}), then check: ${left.join('; ')}`);
-    const restored = await extractAll(run, fixture, dir, 'after', fail, result, kind, dependent);
-    for (const [name, exact] of restored) {
-      if (!exact && !dependent.has(name)) fail(`after repair, ${name} (not depending on the damaged object) does not restore exactly`);
-      if (harmed.includes(name) && exact) salvaged++;
-    }
+  const repair = await checked(['check', '--repair', ...(repairHasYes ? ['--yes'] : [])]);
+  const after = await checked(['--json', 'check']);
+  const left = after.code === 0 ? [] : unrepaired(after, dependent);
+  // A lost key, config or settings record cannot be rebuilt from the rest: check keeps saying so.
+  if (left.length && dependent.size < fixture.archives.size) fail(`check --repair (exit ${repair.code}: ${firstLine(repair.stderr)}), then check: ${left.join('; ')}`);
+  const restored = await extractAll(run, fixture, dir, 'after', fail, result, kind, dependent);
+  for (const [name, exact] of restored) {
+    if (!exact && !dependent.has(name)) fail(`after repair, ${name} (not depending on the damaged object) does not restore exactly`);
+    if (harmed.includes(name) && exact) salvaged++;
   }
 
   result.trials++;
