@@ -167,9 +167,12 @@ export async function auditArchiveSet(ctx: Omit<ArchiveContext, 'journal'>): Pro
   const liveByName = new Map<string, string>();
   for (const [id, name] of added) if (!removed.has(id)) liveByName.set(name, id);
   for (const [name, id] of present) {
-    if (removed.has(id)) findings.push({ kind: 'undeleted', archive: name, id, reason: 'deleted with the key, but its record is still or again there' });
-    else if (added.has(id)) continue;
-    else if (liveByName.has(name)) findings.push({ kind: 'replaced', archive: name, id, reason: 'its record is not the one the journal names: an older record was put back' });
+    // A deleted record put back over a live archive of the same name hides that archive: `replaced`, not `undeleted`
+    // (whose repair, deleting the record, would lose the live archive without a word).
+    const hidesLive = liveByName.has(name) && liveByName.get(name) !== id;
+    if (removed.has(id) && !hidesLive) findings.push({ kind: 'undeleted', archive: name, id, reason: 'deleted with the key, but its record is still or again there' });
+    else if (added.has(id) && !removed.has(id)) continue;
+    else if (hidesLive) findings.push({ kind: 'replaced', archive: name, id, reason: 'its record is not the one the journal names: an older record was put back' });
     else findings.push({ kind: 'unjournaled', archive: name, id, reason: 'no journal names this archive (its writer stopped before journaling it)' });
   }
   for (const [name, id] of liveByName) {

@@ -25,6 +25,7 @@ const HINTS: Record<string, string> = {
   ELOCK_LOST: 'the repository lock was broken by another client; run the command again',
   EAPPEND_ONLY: 'the repository is append-only; this operation would remove data',
   EINTEGRITY: 'run "cairn check" to see the damage; "cairn check --repair" quarantines damaged segments and rebuilds the index',
+  ENOT_FOUND_ID: 'the index has no such chunk (a damaged, missing or rolled-back index object, or a lost segment entry): run "cairn check" to see the damage; "cairn check --repair" rebuilds the index from the segments',
   EINDEX_DAMAGED: 'the index is a cache of the segments: "cairn check --repair" rebuilds it from them without reading it',
   ECONFIG_INVALID: 'the repository config is damaged; restore the config object from a copy of the repository',
   ECHUNK_INTEGRITY: 'run "cairn check --verify-data" to find damaged chunks',

@@ -31,7 +31,11 @@ export interface LockOptions {
  * `lockOwner`'s host id (not the host name), `pid` the holder's process id, so a later process on
  * that machine can tell a dead holder.
  */
-interface LockContent { session: string; exclusive: boolean; time: number; since?: number; host: string; pid: number }
+interface LockContent {
+  session: string; exclusive: boolean; time: number; since?: number; host: string; pid: number;
+  /** Set by `readLock` for an object that is not a lock as cairn writes it (damaged, or another program's): its fields are placeholders. */
+  damaged?: true;
+}
 
 /** A lock as `listLocks` reports it. */
 export interface LockInfo {
@@ -162,7 +166,7 @@ export class RepositoryLock {
       const written = times.get(key);
       if (written !== undefined && !isStale(written, clock.now(), staleMs)) {
         const holder = await readLock(backend, key);
-        if (holder) throw new LockedError(`repository is locked exclusively by ${describe(holder, written, staleMs, options.repositoryId)}`);
+        if (holder) throw new LockedError(`repository is locked exclusively by ${describe(holder, key, written, staleMs, options.repositoryId)}`);
       }
       await deleteAll(backend, [key]);
       await backend.put(key, body(), { ifAbsent: true }).catch((e: unknown) => {
@@ -183,7 +187,7 @@ export class RepositoryLock {
         if (!isStale(written, clock.now(), staleMs)) {
           const holder = await readLock(backend, other);
           if (!holder) continue; // released meanwhile
-          throw new LockedError(`repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${describe(holder, written, staleMs, options.repositoryId)}`);
+          throw new LockedError(`repository is locked ${holder.exclusive ? 'exclusively ' : ''}by ${describe(holder, other, written, staleMs, options.repositoryId)}`);
         }
         if (exclusive) await deleteAll(backend, [other]); // break the stale writer lock: its owner will see it gone
       }
@@ -252,17 +256,23 @@ export async function liveSessions(backend: Backend, staleMs = 30 * 60_000, stor
 async function readLock(backend: Backend, key: string): Promise<LockContent | undefined> {
   try {
     const parsed = JSON.parse(new TextDecoder().decode(await backend.get(key))) as LockContent;
-    return typeof parsed.session === 'string' && typeof parsed.time === 'number' ? parsed : { session: '?', exclusive: false, time: 0, host: '?', pid: 0 };
+    return parsed !== null && typeof parsed === 'object' && typeof parsed.session === 'string' && typeof parsed.time === 'number' ? parsed : DAMAGED_LOCK;
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;
-    if (err instanceof SyntaxError) return { session: '?', exclusive: false, time: 0, host: '?', pid: 0 };
+    if (err instanceof SyntaxError) return DAMAGED_LOCK;
     throw err;
   }
 }
 
-/** Who holds a lock, since when (the holder's clock), and when it expires (store time, `written` + `staleMs`). */
-function describe(lock: LockContent, written: number, staleMs: number, repositoryId?: string): string {
+const DAMAGED_LOCK: LockContent = Object.freeze({ session: '?', exclusive: false, time: 0, host: '?', pid: 0, damaged: true });
+
+/**
+ * Who holds a lock (`key`), since when (the holder's clock), and when it expires (store time, `written` + `staleMs`).
+ * A damaged lock says so and names its key, instead of a holder made of placeholders.
+ */
+function describe(lock: LockContent, key: string, written: number, staleMs: number, repositoryId?: string): string {
   const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z') : 'an unknown time');
+  if (lock.damaged) return `a damaged lock object ${key} (not a lock as cairn writes it, so its holder is unknown); it expires at ${iso(written + staleMs)} (the storage's time) unless it is rewritten`;
   const here = lockOwner(repositoryId).host === lock.host;
   return `cairn pid ${lock.pid} on ${here ? 'this host' : `another host (host id ${lock.host})`} (session ${lock.session}) since ${iso(lock.since ?? lock.time)}; `
     + `the lock expires at ${iso(written + staleMs)} (the storage's time) unless its holder refreshes it`;

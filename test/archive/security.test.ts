@@ -156,17 +156,23 @@ test('an archive record deleted without the key is reported; one deleted with th
   }
 });
 
-test('a deleted archive put back (or an interrupted delete) is reported as undeleted', async () => {
+test('a deleted archive put back (or an interrupted delete) is reported as undeleted; put back over a newer one of its name, as replaced', async () => {
   const t = await setup();
   try {
     const repo = await t.open();
     await createArchive(repo, { name: 'a', paths: [t.src], cacheDir: join(t.dir, 'cache') });
     const old = await readFile(join(t.url, 'records', recordName('a')));
     await deleteArchives(repo, { names: ['a'] });
-    await createArchive(repo, { name: 'a', paths: [t.src], cacheDir: join(t.dir, 'cache') });
-    assert.deepEqual((await auditArchiveSet(repo)).findings, []);
     await writeFile(join(t.url, 'records', recordName('a')), old);
     assert.deepEqual((await auditArchiveSet(repo)).findings.map((f) => [f.kind, f.archive]), [['undeleted', 'a']]);
+    await rm(join(t.url, 'records', recordName('a')));
+    await createArchive(repo, { name: 'a', paths: [t.src], cacheDir: join(t.dir, 'cache') });
+    assert.deepEqual((await auditArchiveSet(repo)).findings, []);
+    // The old record over the live `a` (the damage campaign's "older version" of a record): the live archive is
+    // hidden, a tamper finding that check reports as a problem and repair leaves to the user, not an undeleted one
+    // whose repair would delete the record and so lose the live archive.
+    await writeFile(join(t.url, 'records', recordName('a')), old);
+    assert.deepEqual((await auditArchiveSet(repo)).findings.map((f) => [f.kind, f.archive]), [['replaced', 'a']]);
     await repo.close();
   } finally {
     await t.cleanup();
