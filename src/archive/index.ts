@@ -36,6 +36,7 @@ export {
   transferArchives, checkRelated, type TransferOptions, type TransferResult, type TransferredArchive, type TransferProgress, type TransferStatus,
 } from './transfer.js';
 export { checkArchives, type CheckArchivesOptions, type CheckArchivesReport, type ArchiveProblem } from './check.js';
+export { writeCheckRecord, readCheckRecord, type CheckRecord } from './check-record.js';
 export {
   planArchiveRepair, applyArchiveRepair, type ArchiveRepairPlan, type ArchiveRepairOptions, type ArchiveRepairResult, type SalvagedFile,
 } from './salvage.js';

@@ -296,3 +296,16 @@ test('an archive made while the server runs is served without a restart (no lock
   const home = await (await fetch(`${base}/`, { headers: auth() })).text();
   assert.match(home, />three<\/a>/);
 });
+
+test('the repository page shows the last check this machine ran: none before, its result after', async () => {
+  const facts = async (): Promise<string> => {
+    const r = await fetch(`${base}/facts`, { headers: auth() });
+    assert.equal(r.status, 200);
+    return r.text();
+  };
+  assert.match(await facts(), /none recorded on this machine/);
+  await ok(['check', '-r', ws.repo, '--verify-data'], { cwd: ws.dir });
+  const after = await facts();
+  assert.match(after, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: no problems \(all data read\)/);
+  assert.doesNotMatch(after, /none recorded/);
+});

@@ -4,7 +4,7 @@ import type { CliIO } from '../io.js';
 import { UsageError } from '../errors.js';
 import { globalsOf, parsePercent, repoUrl } from '../options.js';
 import {
-  applyArchiveRepair, auditArchiveSet, checkArchives, hasSelection, planArchiveRepair, repairArchiveSet, scanOpener, TAMPER_KINDS,
+  applyArchiveRepair, auditArchiveSet, writeCheckRecord, checkArchives, hasSelection, planArchiveRepair, repairArchiveSet, scanOpener, TAMPER_KINDS,
   type ArchiveRepairPlan, type ArchiveSetFinding, type CheckArchivesReport, type CheckReport, type RepositoryRepairPlan, type SalvagedFile,
 } from '../../index.js';
 import { addSelectionOptions, selectArchivesFor, selectionOf, type SelectionFlags } from '../archive-name.js';
@@ -77,7 +77,9 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
   const open = dry
     ? { readOnly: true, lock: false, skipIndex: rebuild, rollback: 'report' as const }
     : { exclusive: repair, readOnly: !repair, skipIndex: rebuild, rollback: repair ? 'accept' as const : 'report' as const };
+  let repositoryId: string | undefined;
   const summary = await withRepository(options, io, open, async (opened, progress) => {
+    repositoryId = opened.repository.config.id;
     const result: CheckSummary = { errors: 0, damagedFiles: 0 };
     // --verify-data reads every segment once: the repository scan opens each chunk as it goes. A repair
     // plans from its own whole-segment scan, and the archive check then fetches the chunks itself.
@@ -151,6 +153,12 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
     result.repair.applied = true;
     return result;
   });
+  if (!dry && repositoryId !== undefined) {
+    // A note for `cairn serve` ("last check"), never an input to a decision: a cache folder that
+    // cannot take it does not change what the check found or its exit code.
+    const data = options.verifyData ? 'all' as const : options.verifyDataSubset !== undefined ? 'subset' as const : 'none' as const;
+    await writeCheckRecord(repositoryId, { time: new Date(), ok: summary.errors === 0 && summary.damagedFiles === 0, errors: summary.errors, damagedFiles: summary.damagedFiles, data, repair: summary.repair?.applied === true }, io.env).catch(() => undefined);
+  }
   emit(io, options, summary, () => humanText(summary, options));
   if (summary.damagedFiles > 0) io.warn(`${summary.damagedFiles} file${summary.damagedFiles === 1 ? ' is' : 's are'} marked damaged: zeros stand in for lost data ("cairn list" marks them); a backup of the same data followed by check --repair restores them`);
   if (summary.errors > 0) {

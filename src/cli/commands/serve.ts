@@ -61,7 +61,7 @@ export async function startServe(options: ServeCommandOptions, io: CliIO): Promi
       workers: 0,
     }));
     const token = randomBytes(24).toString('base64url');
-    server = createServeServer({ view, token, repo: redactUrl(options.repo) });
+    server = createServeServer({ view, token, repo: redactUrl(options.repo), env: io.env });
     const listening = server;
     await new Promise<void>((resolve, reject) => {
       listening.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'

@@ -3,7 +3,7 @@
  * script fills the long list), one file with its preview, search by name across archives, the versions of one path
  * side by side, the diff of two archives, and the repository's facts. Each returns HTML; nothing here writes.
  */
-import { diffArchives, idKeyFingerprint, listItems, modeText, pathText, redactUrl, type DiffChange, type Item, type TreeEntry } from '../../index.js';
+import { diffArchives, idKeyFingerprint, readCheckRecord, listItems, modeText, pathText, redactUrl, type DiffChange, type Item, type TreeEntry } from '../../index.js';
 import { formatBytes, formatSize } from '../format.js';
 import { archiveChart } from './chart.js';
 import { esc, href, page, timeText } from './html.js';
@@ -24,6 +24,8 @@ export interface PageContext {
   /** How the repository is named in the header (redacted URL). */
   repo: string;
   params: URLSearchParams;
+  /** The environment that locates this machine's cache (the last check recorded there). */
+  env: NodeJS.ProcessEnv;
 }
 
 const owner = (e: { user?: string; group?: string; uid: number; gid: number }): string => `${e.user ?? e.uid}:${e.group ?? e.gid}`;
@@ -49,13 +51,14 @@ ${unreadable ? `<div class="card error">Archive records that cannot be read (ski
   return page('Archives', '/', repo, body);
 }
 
-export async function browsePage({ view, repo, params }: PageContext): Promise<string> {
+export async function browsePage(ctx: PageContext): Promise<string> {
+  const { view, repo, params } = ctx;
   const archive = params.get('archive') ?? '';
   const path = (params.get('path') ?? '').replace(/^\/+|\/+$/g, '');
   const tree = await view.tree(archive);
   const entry = await tree.stat(path);
   if (!entry) throw new NotFound(`"${path}" is not in archive ${archive}`);
-  if (entry.type !== 'dir') return filePage({ view, repo, params });
+  if (entry.type !== 'dir') return filePage(ctx);
   const body = `<h1>${esc(archive)} <span class="muted">${esc(timeText(tree.record.start))} · ${esc(tree.record.host)}</span></h1>
 <div class="card" id="browser" data-archive="${esc(archive)}" data-path="${esc(path)}">
 <div class="toolbar"><div class="crumbs" id="crumbs"><a href="${esc(href('/browse', { archive }))}">${esc(archive)}</a>${esc(path ? ` / ${path.split('/').join(' / ')}` : '')}</div></div>
@@ -248,12 +251,16 @@ ${entries.length > DIFF_ROWS ? `<p class="muted">The first ${DIFF_ROWS} paths; "
   return page('Diff', '/diff', repo, body);
 }
 
-export async function factsPage({ view, repo }: PageContext): Promise<string> {
+export async function factsPage({ view, repo, env }: PageContext): Promise<string> {
   const { repository, key } = view.opened;
   const { config } = repository;
   const stats = await view.retrying(() => view.stats());
   const usage = view.store.counter.usage();
   const ratio = (r: number | null): string => (r === null ? '—' : `${r.toFixed(2)}×`);
+  const check = await readCheckRecord(config.id, env);
+  const lastCheck = !check ? 'none recorded on this machine (run "cairn check")'
+    : `${check.time.toISOString().replace('T', ' ').slice(0, 19)} UTC: ${check.ok ? 'no problems' : `${check.errors} error${check.errors === 1 ? '' : 's'}, ${check.damagedFiles} damaged file${check.damagedFiles === 1 ? '' : 's'}`}`
+      + ` (${check.data === 'all' ? 'all data read' : check.data === 'subset' ? 'a sample of the data read' : 'structure only'}${check.repair ? ', repaired' : ''})`;
   const rows: [string, string][] = [
     ['Location', redactUrl(repo)], ['Backend', view.store.name], ['Repository id', config.id], ['Format version', String(config.version)],
     ['Encryption', key.mode], ['Id key fingerprint', idKeyFingerprint(key)], ['Append-only', config.appendOnly ? 'yes' : 'no'],
@@ -262,7 +269,7 @@ export async function factsPage({ view, repo }: PageContext): Promise<string> {
     ['Repository size (segments)', `${formatSize(stats.size)} in ${stats.segments} segments`], ['Original size (all archives)', formatSize(stats.original)],
     ['Deduplicated', formatSize(stats.unique.size)], ['Compressed and encrypted', formatSize(stats.unique.stored)],
     ['Deduplication ratio', ratio(stats.dedupRatio)], ['Compression ratio', ratio(stats.compressionRatio)],
-    ['Last check', 'none recorded (cairn does not record check results; run "cairn check")'],
+    ['Last check', lastCheck],
   ];
   const requests: [string, string][] = [
     ...Object.entries(usage.requests).map(([k, n]): [string, string] => [k.toUpperCase(), n.toLocaleString('en')]),

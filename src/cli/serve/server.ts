@@ -18,6 +18,8 @@ export interface ServeOptions {
   token: string;
   /** How the repository is named in the pages (redacted). */
   repo: string;
+  /** Where this machine's cache is (the last check recorded there); default: the process's environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -120,7 +122,7 @@ export function createServeServer(options: ServeOptions): Server {
       return;
     }
     const params = url.searchParams;
-    const ctx: PageContext = { view, repo: options.repo, params };
+    const ctx: PageContext = { view, repo: options.repo, params, env: options.env ?? process.env };
     const html = (body: string) => send(res, 200, 'text/html; charset=utf-8', body, { 'Content-Security-Policy': CSP });
     switch (url.pathname) {
       case '/assets/app.css': return send(res, 200, 'text/css; charset=utf-8', STYLE);
