@@ -168,7 +168,12 @@ test('break-lock on a terminal lists the locks and asks; "no" keeps them (exit 2
       const removed = await cairnOnTerminal(['-r', ws.repo, 'break-lock'], 'yes\n');
       assert.equal(removed.code, 0, removed.stdout);
       assert.deepEqual(await lockNames(place.backend), []);
-    } finally { await live.stop(); }
+    } finally {
+      // Its lock is gone, so there is nothing for a clean stop to release: SIGKILL. (SIGTERM here did
+      // not end the holder within 30 s in two full CI runs on Node 24, never alone and never on Node 20;
+      // not reproduced by hand: an open doubt recorded in the session's closing note.)
+      await live.stop('SIGKILL');
+    }
     // Without a terminal and without --yes: a one-line usage error, exit 2.
     const noTty = await cairn(['-r', ws.repo, 'break-lock']);
     assert.equal(noTty.code, 2);
