@@ -113,7 +113,13 @@ async function scenarios(place: Place): Promise<void> {
       assert.match(r.stderr, new RegExp(`\\b${live.child.pid}\\b`), 'the message names the holder');
       assert.deepEqual(await lockNames(place.backend), [live.lock], `the fresh lock survives a clock ${offset}`);
     }
-  } finally { await live.stop(); }
+  } finally {
+    // SIGKILL and the lock removed by hand, not SIGTERM: how a writer stops is not this test's subject,
+    // and a `create -` holder sometimes outlived SIGTERM by 30 s in full CI runs (both Nodes; never
+    // alone, not reproduced by hand): an open doubt in the session's closing note.
+    await live.stop('SIGKILL');
+    await place.backend.delete(`locks/${live.lock}`);
+  }
 
   // 2. A stale lock (the store last wrote it 40 minutes ago) of a writer on another machine, whose own
   // clock said "now": a compaction whose clock is an hour behind or ahead breaks it and runs.
