@@ -192,7 +192,9 @@ export async function cairnWithInput(args: string[], input: AsyncIterable<Uint8A
 /** Starts `cairn ARGS` on a pseudo-terminal (util-linux `script`); write to its stdin to type, e.g. "\x03" for Ctrl-C. */
 export function startOnTerminal(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const line = [process.execPath, ...command(), ...args].map(quote).join(' ');
+  // `exec`: cairn is the shell's only child and gets the terminal's signals alone. Without it a non-interactive dash
+  // (script's shell when SHELL is unset, as in CI) dies of the Ctrl-C itself and script reports 130 whatever cairn did.
+  const line = ['exec', ...[process.execPath, ...command(), ...args].map(quote)].join(' ');
   return spawn('script', ['-qec', line, '/dev/null'], { cwd: options.cwd ?? root, env: { ...baseEnv(), ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
