@@ -174,6 +174,7 @@ export async function readRecordWhole(ctx: ArchiveContext, name: string): Promis
     throw new ArchiveCorruptError(`record of archive "${name}" does not authenticate`, { cause });
   }
   if (w.v !== 1 || w.name !== name || !wellTyped(w)) throw new ArchiveCorruptError(`record of archive "${name}" is not a valid archive record`);
+  await ctx.vouchRecord?.(name, id);
   const s = (w.stats ?? {}) as Record<string, number>;
   const record: ArchiveRecord = {
     name, start: w.start as bigint, end: w.end as bigint, host: String(w.host ?? ''), user: String(w.user ?? ''),

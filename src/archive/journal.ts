@@ -15,6 +15,7 @@
  * where id = chunkId(plaintext), checked after opening, and writer/seq must equal the record's name.
  */
 import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
 import { RECORD_PREFIX, nameOfRecord, recordName } from './archive-record.js';
 import { recordCodec } from './item.js';
 import { decodeBounded } from '../repository/index.js';
@@ -144,19 +145,17 @@ export const TAMPER_KINDS: ReadonlySet<ArchiveSetFinding['kind']> = new Set(['va
  */
 export async function auditArchiveSet(ctx: Omit<ArchiveContext, 'journal'>): Promise<ArchiveSetAudit> {
   const findings: ArchiveSetFinding[] = [];
-  const added = new Map<string, string>();
-  const removed = new Set<string>();
+  const entries: JournalEntry[] = [];
   let journals = 0;
   for await (const recordName of ctx.repository.listRecords(JOURNAL_PREFIX)) {
     journals += 1;
     try {
-      const entry = await readJournal(ctx, recordName);
-      for (const [name, id] of entry.added) added.set(id, name);
-      for (const [, id] of entry.removed) removed.add(id);
+      entries.push(await readJournal(ctx, recordName));
     } catch (error) {
       findings.push({ kind: 'journal', record: recordName, reason: `${recordName} ${(error as Error).message}` });
     }
   }
+  const { added, removed, liveByName } = replay(entries);
   const present = new Map<string, string>();
   for await (const recordName of ctx.repository.listRecords(RECORD_PREFIX)) {
     const name = nameOfRecord(recordName);
@@ -164,8 +163,6 @@ export async function auditArchiveSet(ctx: Omit<ArchiveContext, 'journal'>): Pro
     const bytes = await ctx.repository.getRecord(recordName);
     if (bytes && bytes.length >= 32) present.set(name, Buffer.from(bytes.subarray(0, 32)).toString('hex'));
   }
-  const liveByName = new Map<string, string>();
-  for (const [id, name] of added) if (!removed.has(id)) liveByName.set(name, id);
   for (const [name, id] of present) {
     // A deleted record put back over a live archive of the same name hides that archive: `replaced`, not `undeleted`
     // (whose repair, deleting the record, would lose the live archive without a word).
@@ -182,7 +179,42 @@ export async function auditArchiveSet(ctx: Omit<ArchiveContext, 'journal'>): Pro
   return { journals, findings };
 }
 
-interface JournalEntry { added: [string, string][]; removed: [string, string][] }
+/** What one journal record says: [archive name, record id (hex)] pairs added and removed. */
+export interface JournalEntry { added: [string, string][]; removed: [string, string][] }
+
+/** Replays journal entries (in any order: ids are unique): ids added (→ name), ids removed, and each live name's id. */
+function replay(entries: Iterable<JournalEntry>): { added: Map<string, string>; removed: Set<string>; liveByName: Map<string, string> } {
+  const added = new Map<string, string>();
+  const removed = new Set<string>();
+  for (const entry of entries) {
+    for (const [name, id] of entry.added) added.set(id, name);
+    for (const [, id] of entry.removed) removed.add(id);
+  }
+  const liveByName = new Map<string, string>();
+  for (const [id, name] of added) if (!removed.has(id)) liveByName.set(name, id);
+  return { added, removed, liveByName };
+}
+
+/**
+ * The live archives the journal names (name → record id, hex), from the journal records `names`. Entries in `known`
+ * (authenticated earlier, kept on this machine) are not read again; the others are read and authenticated, at most
+ * eight at a time, and added to `known`. A record that does not authenticate is left out and counted in `unreadable`
+ * (`check` reports it). Resolves to how many records were read.
+ */
+export async function journaledArchives(ctx: Omit<ArchiveContext, 'journal'>, names: readonly string[], known: Map<string, JournalEntry>): Promise<{ live: Map<string, string>; read: number; unreadable: number }> {
+  const missing = names.filter((name) => !known.has(name));
+  let unreadable = 0;
+  await pLimit(8).map(missing, async (name) => {
+    try {
+      known.set(name, await readJournal(ctx, name));
+    } catch (error) {
+      if ((error as { code?: string }).code !== undefined) throw error; // the store failed: not a verdict on the record
+      unreadable += 1;
+    }
+  });
+  const present = names.map((name) => known.get(name)).filter((e): e is JournalEntry => e !== undefined);
+  return { live: replay(present).liveByName, read: missing.length - unreadable, unreadable };
+}
 
 async function readJournal(ctx: Omit<ArchiveContext, 'journal'>, recordName: string): Promise<JournalEntry> {
   const parsed = parseJournalName(recordName);

@@ -24,8 +24,9 @@ export async function listArchives(ctx: ArchiveContext, options: ListArchivesOpt
     try {
       records.push(await readRecord(ctx, name));
     } catch (error) {
-      if (!options.onUnreadable || !isUnreadableRecord(error)) throw error;
-      options.onUnreadable(name, error);
+      // A record the journal does not vouch for is skipped like an unreadable one: the rest of the list stays usable.
+      if (!options.onUnreadable || !(isUnreadableRecord(error) || (error as ArchiveError).code === 'ESECURITY_REPLACED')) throw error;
+      options.onUnreadable(name, error as ArchiveError);
     }
   }
   return records.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.name < b.name ? -1 : 1));

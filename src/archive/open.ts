@@ -13,10 +13,10 @@ import { localIndexCache } from './index-cache.js';
 import { repositoryCacheDir } from './files-cache.js';
 import { createEngineCodec, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';
 import { RepositorySecurityError } from './errors.js';
-import { createArchiveJournal, journalView, listJournalNames, missingJournals, type ArchiveJournal } from './journal.js';
+import { createArchiveJournal, JOURNAL_PREFIX, journaledArchives, journalView, listJournalNames, missingJournals, parseJournalName, type ArchiveJournal } from './journal.js';
 import { writeKeyFile } from './key-file.js';
 import { checkKeyRepository, checkKnownKey, keyFilePath, locateKeyBlob, short } from './repository-key.js';
-import { loadSecurityState, saveSecurityState, securityStatePath } from './security-state.js';
+import { journalCachePath, loadJournalCache, loadSecurityState, saveJournalCache, saveSecurityState, securityStatePath } from './security-state.js';
 import { readSettings, writeSettings } from './settings.js';
 import type { RetentionPolicy } from '../repository/retention.js';
 
@@ -27,6 +27,8 @@ export interface OpenedRepository {
   key: KeyMaterial;
   /** This session's archive journal: `createArchive` and `deleteArchives` record what they add and remove. */
   journal: ArchiveJournal;
+  /** Refuses an archive record that the journal does not name (`ESECURITY_REPLACED`); see `ArchiveContext`. */
+  vouchRecord?(name: string, id: Uint8Array): Promise<void>;
   /** The local security state file and what the open found. */
   security: {
     statePath: string;
@@ -196,6 +198,7 @@ async function withCodec(repository: Repository, key: KeyMaterial, options: Engi
   });
   return {
     repository, codec, key, journal, security,
+    vouchRecord: recordVoucher({ repository, codec }, journalCachePath(security.statePath)),
     async close() {
       try {
         await codec.close();
@@ -203,5 +206,39 @@ async function withCodec(repository: Repository, key: KeyMaterial, options: Engi
         await repository.close();
       }
     },
+  };
+}
+
+/**
+ * The `vouchRecord` of an opened repository. The archives the journal names live are worked out at the first record
+ * read: journal entries this machine authenticated before come from its journal cache, new ones are read and cached.
+ * A record that does not match is looked at once more against a fresh listing (this session may have journaled a
+ * newer record meanwhile) before it is refused. A name the journal does not name live passes: a writer stopped before
+ * its journal entry leaves such a record, and `check` reports it.
+ */
+function recordVoucher(ctx: Pick<OpenedRepository, 'repository' | 'codec'>, cachePath: string): (name: string, id: Uint8Array) => Promise<void> {
+  let live: Promise<Map<string, string>> | undefined;
+  const load = async (): Promise<Map<string, string>> => {
+    const cache = await loadJournalCache(cachePath);
+    const names: string[] = [];
+    for await (const name of ctx.repository.listRecords(JOURNAL_PREFIX)) if (parseJournalName(name)) names.push(name);
+    const found = await journaledArchives(ctx, names, cache);
+    const present = new Set(names);
+    // A cache that cannot be written costs only the reads next time.
+    if (found.read > 0 || [...cache.keys()].some((n) => !present.has(n))) await saveJournalCache(cachePath, cache, names).catch(() => undefined);
+    return found.live;
+  };
+  const liveNow = (fresh: boolean): Promise<Map<string, string>> => {
+    if (fresh || !live) {
+      live = load();
+      live.catch(() => { live = undefined; });
+    }
+    return live;
+  };
+  return async (name, id) => {
+    const hex = Buffer.from(id).toString('hex');
+    const matches = (named: string | undefined): boolean => named === undefined || named === hex;
+    if (matches((await liveNow(false)).get(name)) || matches((await liveNow(true)).get(name))) return;
+    throw new RepositorySecurityError('ESECURITY_REPLACED', `archive "${name}": its record is not the one the archive journal names, so an older record was put back without the key: run "cairn check" to see what changed, and "cairn delete ${name}" to remove it`);
   };
 }

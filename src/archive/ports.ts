@@ -64,4 +64,10 @@ export interface ArchiveContext {
   codec: ChunkCodec;
   /** Where additions and deletions of archives are journaled (`openRepository` provides it); absent: not journaled. */
   journal?: ArchiveJournal;
+  /**
+   * Called with each archive record read by name, once authenticated: rejects (`ESECURITY_REPLACED`) a record that is
+   * not the one the journal names for that archive (an older record put back without the key). `openRepository`
+   * provides it; `check` leaves it out, as it reports such records itself.
+   */
+  vouchRecord?(name: string, id: Uint8Array): Promise<void>;
 }

@@ -8,10 +8,17 @@
  * (default `~/.config`), folders 0700, file 0600, written atomically (temp name, fsync, rename). JSON:
  *
  *   { "v": 1, "mode": KeyMode, "fingerprint": "<32 hex>", "journals": { "<writer id>": <highest sequence seen> } }
+ *
+ * Beside it, `<base>/<repository id>/journal`: what the archive journal records said, once authenticated, so that a
+ * reader checks an archive record against the journal without reading every journal record each time (journal
+ * records are never rewritten, but by a repair of a damaged one). Only a cache: a damaged file is read as empty. JSON:
+ *
+ *   { "v": 1, "records": { "<journal record name>": { "added": [[name, "<64 hex>"]...], "removed": [...] } } }
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { JournalEntry } from './journal.js';
 import { MODE_IDS, type KeyMode } from '../engine/index.js';
 import { RepositorySecurityError } from './errors.js';
 import { writeFileAtomic } from './local-file.js';
@@ -74,4 +81,37 @@ export async function saveSecurityState(path: string, state: SecurityState, opti
     for (const [writer, seq] of Object.entries(onDisk?.journals ?? {})) journals[writer] = Math.max(seq, journals[writer] ?? -1);
   }
   await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify({ v: 1, mode: state.mode, fingerprint: state.fingerprint, journals }) + '\n'));
+}
+
+/** The journal cache beside the state file `statePath`. */
+export function journalCachePath(statePath: string): string {
+  return join(dirname(statePath), 'journal');
+}
+
+/** The cached journal entries (record name → entry); empty when there is no cache or it is damaged. */
+export async function loadJournalCache(path: string): Promise<Map<string, JournalEntry>> {
+  const out = new Map<string, JournalEntry>();
+  let w: { v?: unknown; records?: unknown };
+  try {
+    w = JSON.parse(await readFile(path, 'utf8')) as typeof w;
+  } catch {
+    return out;
+  }
+  const pairs = (v: unknown): v is [string, string][] => Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string' && /^[0-9a-f]{64}$/.test(p[1]));
+  if (w?.v !== 1 || typeof w.records !== 'object' || w.records === null) return out;
+  for (const [name, e] of Object.entries(w.records as Record<string, { added?: unknown; removed?: unknown }>)) {
+    if (!pairs(e?.added) || !pairs(e?.removed)) return new Map();
+    out.set(name, { added: e.added, removed: e.removed });
+  }
+  return out;
+}
+
+/** Writes the journal cache (atomically, 0600), keeping only the records in `names` (those the store still has). */
+export async function saveJournalCache(path: string, cache: Map<string, JournalEntry>, names: readonly string[]): Promise<void> {
+  const records: Record<string, JournalEntry> = {};
+  for (const name of names) {
+    const entry = cache.get(name);
+    if (entry) records[name] = entry;
+  }
+  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify({ v: 1, records }) + '\n'));
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   auditArchiveSet, createArchive, createKey, deleteArchives, importRepositoryKey, initRepository, keyFilePath, openBackend,
-  openRepository, recordName, Repository, type OpenRepositoryOptions,
+  listArchives, openRepository, readArchive, recordName, Repository, type OpenRepositoryOptions,
 } from '../../src/index.js';
 
 const kdf = { memoryKiB: 64, iterations: 1, parallelism: 1 };
@@ -173,7 +173,13 @@ test('a deleted archive put back (or an interrupted delete) is reported as undel
     // whose repair would delete the record and so lose the live archive.
     await writeFile(join(t.url, 'records', recordName('a')), old);
     assert.deepEqual((await auditArchiveSet(repo)).findings.map((f) => [f.kind, f.archive]), [['replaced', 'a']]);
+    // Read by name, the replaced record is refused: in this session, and in a new one on a new machine.
+    await assert.rejects(readArchive(repo, 'a'), code('ESECURITY_REPLACED'));
     await repo.close();
+    const elsewhere = await t.open(t.newMachine);
+    await assert.rejects(readArchive(elsewhere, 'a'), code('ESECURITY_REPLACED'));
+    assert.deepEqual((await listArchives(elsewhere, { onUnreadable: () => undefined })).map((r) => r.name), []);
+    await elsewhere.close();
   } finally {
     await t.cleanup();
   }

@@ -97,6 +97,63 @@ test('a rollback of the bucket (an archive and its journal gone) is refused; che
   }
 });
 
+test('an older record of an archive put back over the live one: extract, dump, list and info refuse it (exit 2) here and on a new machine; rlist skips it; check reports it; delete removes it', async () => {
+  const ws = await workspace();
+  try {
+    const src = join(ws.dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'doc.txt'), 'the first version\n');
+    await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
+    await ok(['-r', ws.repo, 'create', 'daily', '.'], { cwd: src });
+    const old = await readFile(join(ws.repo, 'records', 'archive-daily'));
+    await ok(['-r', ws.repo, 'delete', 'daily']);
+    await writeFile(join(src, 'doc.txt'), 'the second version\n');
+    await ok(['-r', ws.repo, 'create', 'daily', '.'], { cwd: src });
+    await ok(['-r', ws.repo, 'create', 'other', '.'], { cwd: src });
+    // This machine read the journal once (its cache holds what each journal record said).
+    await ok(['-r', ws.repo, 'extract', 'daily'], { cwd: await mkdirIn(ws.dir, 'before') });
+    // A bucket writer without the key puts the first record back under the name.
+    await writeFile(join(ws.repo, 'records', 'archive-daily'), old);
+    for (const [where, env] of [['here', {}], ['a new machine', { XDG_CONFIG_HOME: join(ws.dir, 'new-machine') }]] as const) {
+      const target = await mkdirIn(ws.dir, `target-${where.replace(/ /g, '-')}`);
+      const extracted = await cairn(['-r', ws.repo, '--json', 'extract', 'daily'], { cwd: target, env });
+      assert.equal(extracted.code, 2, `${where}: ${extracted.stderr}`);
+      assert.equal(JSON.parse(oneLine(extracted.stderr)).error.code, 'ESECURITY_REPLACED', where);
+      assert.deepEqual(await readdir(target), [], `${where}: nothing restored`);
+      for (const args of [['dump', 'daily', 'doc.txt'], ['list', 'daily'], ['info', 'daily'], ['export-tar', 'daily', '-']]) {
+        const run = await cairn(['-r', ws.repo, '--json', ...args], { env });
+        assert.equal(run.code, 2, `${where} ${args[0]}: ${run.stderr}`);
+        assert.equal(JSON.parse(oneLine(run.stderr)).error.code, 'ESECURITY_REPLACED', `${where} ${args[0]}`);
+        assert.ok(!run.stdout.includes('first version'), `${where} ${args[0]}`);
+      }
+    }
+    const listed = await cairn(['-r', ws.repo, '--json', 'rlist']);
+    assert.equal(listed.code, 1, listed.stderr);
+    assert.deepEqual((JSON.parse(listed.stdout) as { archives: { name: string }[] }).archives.map((a) => a.name), ['other']);
+    const checked = await cairn(['-r', ws.repo, '--json', 'check']);
+    assert.notEqual(checked.code, 0);
+    assert.ok((JSON.parse(checked.stdout) as { journal: { findings: { kind: string; archive?: string }[] } }).journal.findings.some((f) => f.kind === 'replaced' && f.archive === 'daily'), checked.stdout);
+    // Every journal record damaged too: this machine's journal cache still knows what they said.
+    for (const name of (await readdir(join(ws.repo, 'records'))).filter((n) => n.startsWith('journal-'))) {
+      const bytes = await readFile(join(ws.repo, 'records', name));
+      bytes[bytes.length - 1] ^= 1;
+      await writeFile(join(ws.repo, 'records', name), bytes);
+    }
+    const cached = await cairn(['-r', ws.repo, '--json', 'dump', 'daily', 'doc.txt']);
+    assert.equal(cached.code, 2, cached.stderr);
+    assert.equal(JSON.parse(oneLine(cached.stderr)).error.code, 'ESECURITY_REPLACED');
+    await ok(['-r', ws.repo, 'delete', 'daily']);
+    assert.equal((await cairn(['-r', ws.repo, 'dump', 'other', 'doc.txt'])).stdout, 'the second version\n');
+  } finally {
+    await ws.cleanup();
+  }
+});
+
+async function mkdirIn(dir: string, name: string): Promise<string> {
+  await mkdir(join(dir, name));
+  return join(dir, name);
+}
+
 test('key import refuses another repository\'s key (one line, exit 2) and leaves the live key alone', async () => {
   const ws = await workspace();
   try {

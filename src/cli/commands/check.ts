@@ -78,7 +78,9 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
     ? { readOnly: true, lock: false, skipIndex: rebuild, rollback: 'report' as const }
     : { exclusive: repair, readOnly: !repair, skipIndex: rebuild, rollback: repair ? 'accept' as const : 'report' as const };
   let repositoryId: string | undefined;
-  const summary = await withRepository(options, io, open, async (opened, progress) => {
+  const summary = await withRepository(options, io, open, async (whole, progress) => {
+    // Check reads records the journal does not vouch for and reports them (the archive-set audit) instead of refusing.
+    const opened = { ...whole, vouchRecord: undefined };
     repositoryId = opened.repository.config.id;
     const result: CheckSummary = { errors: 0, damagedFiles: 0 };
     // --verify-data reads every segment once: the repository scan opens each chunk as it goes. A repair

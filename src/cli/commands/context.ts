@@ -232,9 +232,11 @@ export async function withRepository<T>(options: RepoCommandOptions, io: CliIO, 
   }
 }
 
-/** Warns about an archive record that cannot be read and is skipped (exit code 1 then). */
+/** Warns about an archive record that cannot be read, or that the journal does not vouch for, and is skipped (exit code 1 then). */
 export function warnUnreadable(io: CliIO): (name: string, error: Error) => void {
-  return (name, error) => io.warn(`skipping archive ${JSON.stringify(name)}: its record cannot be read (${error.message.split('\n')[0]}); "cairn check --repair" moves it to quarantine/`);
+  return (name, error) => io.warn((error as { code?: string }).code === 'ESECURITY_REPLACED'
+    ? `skipping ${error.message.split('\n')[0]}`
+    : `skipping archive ${JSON.stringify(name)}: its record cannot be read (${error.message.split('\n')[0]}); "cairn check --repair" moves it to quarantine/`);
 }
 
 /**
