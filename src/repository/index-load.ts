@@ -3,6 +3,7 @@
  * (time, key) order, folded into one `ChunkIndex`. Segments are referred to by small numbers
  * through a `SegmentTable` shared by the whole open repository.
  */
+import pLimit from 'p-limit';
 import type { Backend } from '../store/backend.js';
 import { NotFoundError, RetainedObjectError } from '../store/errors.js';
 import { ChunkIndex, IndexBuilder } from './index-table.js';
@@ -129,13 +130,7 @@ function apply(obj: IndexObject, segments: SegmentTable, builder: IndexBuilder, 
 
 /** `fn` over `items` with at most `limit` running at once, results in input order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) { const i = next++; out[i] = await fn(items[i]); }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+  return pLimit(limit).map(items, (item) => fn(item));
 }
 
 /**
