@@ -3,8 +3,8 @@
  * order (so two runs over the same tree yield the same item order), with exclusions applied
  * before descending. Files that vanish or cannot be read become warnings, never a crash.
  */
-import { lstatSync } from 'node:fs';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import type { PathMatcher } from './patterns.js';
@@ -170,7 +170,7 @@ async function* visit(
   if (!stat.isDirectory() || (isRoot && options.recursive === false)) return;
   let names: Buffer[];
   try {
-    names = options.excludeCaches && await isCacheDir(fsPath) ? [CACHEDIR_TAG] : await readdir(fsPath, { encoding: 'buffer' });
+    names = options.excludeCaches && await isCacheDir(fsPath) ? [CACHEDIR_TAG] : readdirSync(fsPath, { encoding: 'buffer' });
   } catch (error) {
     options.onWarning({ path: shown || '.', code: errorCode(error), message: `cannot list ${shown || '.'}: ${errorCode(error)}` });
     return;
