@@ -268,7 +268,9 @@ export function registerCheck(program: Command, io: CliIO): void {
     + '(archives deleted or put back without the key, rollbacks); files marked damaged by an earlier repair are a warning (exit 1). '
     + '--repair shows its plan, asks on a terminal (--yes otherwise), then repairs the repository (index, segments) and then the archives: '
     + 'lost chunks of a file are replaced by zeros of the same length and the file marked damaged, a file whose chunks a later backup stored again is healed, '
-    + 'unreadable archives move to quarantine/; it also journals vanished archives as deleted and unjournaled ones as added, finishes interrupted deletions and accepts a rollback')
+    + 'unreadable archives move to quarantine/; it also journals vanished archives as deleted and unjournaled ones as added, finishes interrupted deletions and accepts a rollback. '
+    + 'When nothing but the index (a cache, rebuilt every time) would change, it asks nothing and says nothing needs repair. '
+    + 'In an append-only repository archives are not rewritten: the plan says so before any change, the rest is done, and the command exits 2 naming them')
     .option('--repository-only', 'only check the log\'s structure (entry headers, COMMITs) and the index, with ranged reads')
     .option('--archives-only', 'only check the archives and item streams')
     .option('--verify-data', 'also read every segment whole and decrypt and authenticate every chunk (reads all data, once); with --repair, corrupt chunks are deleted and replaced by zeros')
