@@ -233,7 +233,8 @@ function humanText(summary: CheckSummary, options: CheckCommandOptions): string 
     const steps = planLines(summary.repair.plan);
     if (!changes(summary.repair.plan, summary)) {
       const postponed = steps.filter((l) => !l.startsWith('rebuild the index'));
-      if (postponed.length === 0) lines.push(`nothing needs repair${summary.repair.applied ? ' (the index was rebuilt from the segments)' : ''}`);
+      const rebuilt = summary.repair.applied ? ' (the index was rebuilt from the segments)' : '';
+      if (postponed.length === 0) lines.push(`${summary.errors > 0 ? 'nothing that repair can fix' : 'nothing needs repair'}${rebuilt}`);
       else lines.push(`check --repair ${summary.repair.applied ? 'did' : 'would do'} nothing but rebuild the index:`, ...postponed.map((l) => `  ${l}`));
     } else {
       lines.push(summary.repair.applied ? 'check --repair did:' : 'check --repair would (nothing was changed):');
