@@ -5,7 +5,9 @@
  * marked damaged by keeping its own chunk list in the item (`healthy`, see item.ts). A later repair that finds those
  * chunks present again (a `create` stored the same data) puts them back and removes the mark: chunk healing. An
  * archive whose record or item stream cannot be read is moved aside to `quarantine/`; every other archive is left as
- * it is. Planning reads and writes nothing but reads; `applyArchiveRepair` carries a plan out.
+ * it is. Planning reads and writes nothing but reads; `applyArchiveRepair` carries a plan out. In an append-only
+ * repository a record cannot be replaced, so the rewrites are decided against in the plan (`postponed`), before
+ * anything is written, and the rest of the repair goes ahead (docs/adr/0057-repair-that-salvages.md).
  */
 import { isUnreadableRecord, listArchiveRecords, readRecord, recordName, writeRecord, type ArchiveRecord } from './archive-record.js';
 import { ChunkWriter } from './chunk-writer.js';
@@ -35,6 +37,11 @@ export interface ArchiveRepairPlan {
   itemStreams: { archive: string; record: string; reason: string }[];
   /** Archives rewritten (same name, time and everything else; a new item stream), with the files that change. */
   rewrites: { archive: string; files: SalvagedFile[] }[];
+  /**
+   * Rewrites the repository refuses (append-only: a record cannot be replaced): not carried out, the files keep their
+   * lost chunks (`extract` fails them alone) until a backup of the same data stores the chunks again.
+   */
+  postponed: { archive: string; files: SalvagedFile[]; reason: string }[];
   /** Chunks found corrupt (hex ids): deleted, so that a later `create` stores them again. */
   deleteChunks: string[];
   /** Chunks of zeros to store: one per size of lost chunk not stored yet. */
@@ -124,7 +131,8 @@ class Salvager {
 /** Plans the archive repair (reads records and item streams; writes nothing). See the module header. */
 export async function planArchiveRepair(ctx: ArchiveContext, options: ArchiveRepairOptions = {}): Promise<ArchiveRepairPlan> {
   const salvager = new Salvager(ctx, options.corrupt ?? []);
-  const plan: ArchiveRepairPlan = { records: [], itemStreams: [], rewrites: [], deleteChunks: [], zeroChunks: 0, damagedFiles: 0 };
+  const plan: ArchiveRepairPlan = { records: [], itemStreams: [], rewrites: [], postponed: [], deleteChunks: [], zeroChunks: 0, damagedFiles: 0 };
+  const appendOnly = ctx.repository.config.appendOnly;
   const deleted = new Set<string>();
   for (const { name, record } of await selected(ctx, options.archives)) {
     let archive: ArchiveRecord;
@@ -136,24 +144,34 @@ export async function planArchiveRepair(ctx: ArchiveContext, options: ArchiveRep
       continue;
     }
     const files: SalvagedFile[] = [];
+    const corrupt = new Set<string>();
+    let marked = 0;
+    let markedAfter = 0;
     try {
       for await (const item of readItems(ctx, archive.items)) {
         const done = salvager.salvage(item);
-        const after = done?.item ?? item;
-        if (after.healthy) plan.damagedFiles += 1;
+        if (item.healthy) marked += 1;
+        if ((done?.item ?? item).healthy) markedAfter += 1;
         if (!done) continue;
         files.push(done.file);
-        for (const c of item.healthy ?? item.chunks ?? []) if (salvager.lost(c.id) && ctx.repository.has(c.id)) deleted.add(hexOf(c.id));
+        for (const c of item.healthy ?? item.chunks ?? []) if (salvager.lost(c.id) && ctx.repository.has(c.id)) corrupt.add(hexOf(c.id));
       }
     } catch (error) {
       if (!isDamage(error)) throw error;
       plan.itemStreams.push({ archive: name, record, reason: reason(error) });
       continue;
     }
+    if (files.length > 0 && appendOnly) {
+      plan.postponed.push({ archive: name, files, reason: 'the repository is append-only: an archive record cannot be replaced' });
+      plan.damagedFiles += marked;
+      continue;
+    }
+    plan.damagedFiles += markedAfter;
     if (files.length > 0) plan.rewrites.push({ archive: name, files });
+    for (const hex of corrupt) deleted.add(hex);
   }
   plan.deleteChunks = [...deleted].sort();
-  plan.zeroChunks = salvager.zeroSizes.filter((size) => salvager.lost(salvager.zeroId(size))).length;
+  plan.zeroChunks = plan.rewrites.length === 0 ? 0 : salvager.zeroSizes.filter((size) => salvager.lost(salvager.zeroId(size))).length;
   return plan;
 }
 
@@ -172,8 +190,7 @@ export interface ArchiveRepairResult {
 }
 
 /**
- * Carries out `plan` (exclusive lock). Corrupt chunks are deleted (not in an append-only repository: they stay,
- * stand in for nothing, and a later `create` cannot store them again), chunks of zeros stored, the new item streams
+ * Carries out `plan` (exclusive lock). Corrupt chunks are deleted, chunks of zeros stored, the new item streams
  * committed, and only then each archive's record replaced; the journal names the new record before the record is
  * replaced and drops the old one after, so an interruption leaves either record, journaled. Unreadable records move
  * to `quarantine/`, journaled as removed.
@@ -182,13 +199,16 @@ export async function applyArchiveRepair(ctx: ArchiveContext, plan: ArchiveRepai
   const result: ArchiveRepairResult = { quarantined: new Map(), rewritten: [] };
   const repository = ctx.repository;
   if (!repository.quarantineRecord) throw new Error('this repository cannot quarantine records');
+  // planArchiveRepair postpones rewrites in an append-only repository; a plan that still has some fails before any change.
+  if (repository.config.appendOnly && (plan.rewrites.length > 0 || plan.deleteChunks.length > 0)) {
+    throw new AppendOnlyError('the repository is append-only: archives with lost chunks cannot be rewritten');
+  }
   for (const { archive, record } of [...plan.records, ...plan.itemStreams]) {
     const bytes = await repository.getRecord(record);
     result.quarantined.set(archive, await repository.quarantineRecord(record));
     if (bytes && bytes.length >= 32) await ctx.journal?.append({ removed: [{ name: archive, id: bytes.slice(0, 32) }] });
   }
   if (plan.rewrites.length === 0) return result;
-  if (repository.config.appendOnly) throw new AppendOnlyError('the repository is append-only: archives with lost chunks cannot be rewritten');
   const salvager = new Salvager(ctx, plan.deleteChunks);
   for (const hex of plan.deleteChunks) await repository.delete(new Uint8Array(Buffer.from(hex, 'hex')));
   const stats = { files: 0, original: 0, compressed: 0, deduplicated: 0, chunks: 0 };

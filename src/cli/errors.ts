@@ -24,7 +24,7 @@ const HINTS: Record<string, string> = {
   ELOCKED: 'wait for it to finish; if it no longer runs (another machine, or killed), remove its lock with "cairn break-lock"',
   ELOCK_LOST: 'the repository lock was broken by another client; run the command again',
   EAPPEND_ONLY: 'the repository is append-only; this operation would remove data',
-  EINTEGRITY: 'run "cairn check" to see the damage; "cairn check --repair" quarantines damaged segments and rebuilds the index',
+  EINTEGRITY: 'run "cairn check --verify-data" to see the damage (a plain check reads no chunk values); "cairn check --repair" quarantines damaged segments, rebuilds the index and replaces lost chunks of files with zeros',
   ENOT_FOUND_ID: 'the index has no such chunk (a damaged, missing or rolled-back index object, or a lost segment entry): run "cairn check" to see the damage; "cairn check --repair" rebuilds the index from the segments',
   EINDEX_DAMAGED: 'the index is a cache of the segments: "cairn check --repair" rebuilds it from them without reading it',
   ECONFIG_INVALID: 'the repository config is damaged; restore the config object from a copy of the repository',

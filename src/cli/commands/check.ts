@@ -133,7 +133,9 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
     result.repair = { plan, applied: false };
     if (dry) return result;
     progress.stop();
-    if (ask) {
+    // Nothing to confirm when the plan changes nothing but the index, which is rebuilt from the segments every time
+    // (its objects are not read, so an old or incomplete one is not seen): a cache, the same data, no archive touched.
+    if (ask && changes(plan, result)) {
       io.err(`check --repair will:\n${planLines(plan).map((l) => `  ${l}`).join('\n') || '  change nothing but rewrite the index'}\n`);
       const answer = await io.readLine!('Carry out this repair? Type "yes" to confirm: ');
       if (answer?.trim() !== 'yes') throw new UsageError('not confirmed: nothing was changed');
@@ -147,7 +149,8 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
       const left = audit.findings.filter((f) => !repaired.includes(f));
       result.journal = { journals: audit.journals, findings: audit.findings, rolledBack: opened.security.rolledBack, repaired };
       // What repair cannot fix is left: an older record put back under a journaled name.
-      result.errors = left.filter((f) => TAMPER_KINDS.has(f.kind)).length;
+      // ... and the files of the archives an append-only repository does not let it rewrite.
+      result.errors = left.filter((f) => TAMPER_KINDS.has(f.kind)).length + archivesRepair.postponed.reduce((n, p) => n + p.files.length, 0);
       result.damagedFiles = archivesRepair.damagedFiles;
     } else {
       result.errors = 0;
@@ -165,9 +168,22 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
   if (summary.damagedFiles > 0) io.warn(`${summary.damagedFiles} file${summary.damagedFiles === 1 ? ' is' : 's are'} marked damaged: zeros stand in for lost data ("cairn list" marks them); a backup of the same data followed by check --repair restores them`);
   if (summary.errors > 0) {
     const repairable = (summary.repository?.damage.length ?? 0) > 0 || (summary.archives?.problems ?? []).some((p) => p.kind !== 'damaged-file');
-    throw new CheckFailedError(summary.errors, summary.repair?.applied === true, repairable, dry);
+    const postponed = summary.repair?.applied === true ? summary.repair.plan.archives?.postponed.map((p) => p.archive) ?? [] : [];
+    throw new CheckFailedError(summary.errors, summary.repair?.applied === true, repairable, dry, postponed);
   }
   return summary;
+}
+
+/**
+ * Whether the repair plan changes anything a user sees: moves something to quarantine/, copies entries, rewrites or
+ * deletes, journals; or repairs damage the check found. The index rebuild alone is not such a change.
+ */
+function changes(plan: RepairPlan, result: CheckSummary): boolean {
+  const r = plan.repository;
+  const a = plan.archives;
+  return (result.repository?.damage.length ?? 0) > 0 || (r !== undefined && (r.quarantine.length > 0 || r.rewriteEntries > 0))
+    || (a !== undefined && (a.records.length + a.itemStreams.length + a.rewrites.length + a.deleteChunks.length + a.zeroChunks) > 0)
+    || plan.journal.length > 0 || (result.journal?.rolledBack.length ?? 0) > 0;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -199,6 +215,10 @@ export function planLines(plan: RepairPlan): string[] {
       lines.push(`rewrite archive ${JSON.stringify(w.archive)} (same name and times), ${plural(w.files.length, 'file')}:`);
       for (const f of w.files) lines.push(`  ${fileLine(f)}`);
     }
+    for (const w of a.postponed) {
+      lines.push(`not rewrite archive ${JSON.stringify(w.archive)} (${w.reason}): ${plural(w.files.length, 'file')} keep lost chunks, and extract fails them alone until a backup of the same data stores those chunks again:`);
+      for (const f of w.files) lines.push(`  ${f.path}`);
+    }
   }
   for (const f of plan.journal) lines.push(`journal archive ${JSON.stringify(f.archive ?? f.record ?? '')} (${f.kind}): ${f.reason}`);
   return lines;
@@ -213,8 +233,15 @@ function humanText(summary: CheckSummary, options: CheckCommandOptions): string 
   ];
   if (summary.repair) {
     const steps = planLines(summary.repair.plan);
-    lines.push(summary.repair.applied ? 'check --repair did:' : 'check --repair would (nothing was changed):');
-    lines.push(...(steps.length ? steps : ['rewrite the index, nothing else']).map((l) => `  ${l}`));
+    if (!changes(summary.repair.plan, summary)) {
+      const postponed = steps.filter((l) => !l.startsWith('rebuild the index'));
+      const rebuilt = summary.repair.applied ? ' (the index was rebuilt from the segments)' : '';
+      if (postponed.length === 0) lines.push(`${summary.errors > 0 ? 'nothing that repair can fix' : 'nothing needs repair'}${rebuilt}`);
+      else lines.push(`check --repair ${summary.repair.applied ? 'did' : 'would do'} nothing but rebuild the index:`, ...postponed.map((l) => `  ${l}`));
+    } else {
+      lines.push(summary.repair.applied ? 'check --repair did:' : 'check --repair would (nothing was changed):');
+      lines.push(...steps.map((l) => `  ${l}`));
+    }
   }
   return lines.join('\n');
 }
@@ -226,11 +253,14 @@ function humanText(summary: CheckSummary, options: CheckCommandOptions): string 
  */
 export class CheckFailedError extends Error {
   readonly code = 'ECHECK_FAILED';
-  constructor(count: number, repaired: boolean, repairable: boolean, dryRun = false) {
+  constructor(count: number, repaired: boolean, repairable: boolean, dryRun = false, postponed: readonly string[] = []) {
     const problems = plural(count, 'problem');
     super(dryRun
       ? `check found ${problems}; nothing was changed: run "cairn check --repair --yes" to carry out the repair shown`
-      : repairable && !repaired
+      : postponed.length > 0
+        ? `check --repair left ${problems}: the repository is append-only, so ${postponed.map((n) => JSON.stringify(n)).join(', ')} cannot be rewritten with zeros for lost chunks; `
+          + 'back up the same data again to store those chunks (the archive then restores whole), or extract its other files now'
+        : repairable && !repaired
         ? `check found ${problems}; "cairn check --repair" rebuilds the index, moves damaged segments, index objects and unreadable archives to quarantine/ and replaces lost chunks with zeros (add --dry-run to see what it would change)`
         : `check${repaired ? ' --repair left' : ' found'} ${problems} that repair cannot fix (an archive record replaced without the key): delete such an archive ("cairn delete NAME")`);
   }
@@ -241,7 +271,9 @@ export function registerCheck(program: Command, io: CliIO): void {
     + '(archives deleted or put back without the key, rollbacks); files marked damaged by an earlier repair are a warning (exit 1). '
     + '--repair shows its plan, asks on a terminal (--yes otherwise), then repairs the repository (index, segments) and then the archives: '
     + 'lost chunks of a file are replaced by zeros of the same length and the file marked damaged, a file whose chunks a later backup stored again is healed, '
-    + 'unreadable archives move to quarantine/; it also journals vanished archives as deleted and unjournaled ones as added, finishes interrupted deletions and accepts a rollback')
+    + 'unreadable archives move to quarantine/; it also journals vanished archives as deleted and unjournaled ones as added, finishes interrupted deletions and accepts a rollback. '
+    + 'When nothing but the index (a cache, rebuilt every time) would change, it asks nothing and says nothing needs repair. '
+    + 'In an append-only repository archives are not rewritten: the plan says so before any change, the rest is done, and the command exits 2 naming them')
     .option('--repository-only', 'only check the log\'s structure (entry headers, COMMITs) and the index, with ranged reads')
     .option('--archives-only', 'only check the archives and item streams')
     .option('--verify-data', 'also read every segment whole and decrypt and authenticate every chunk (reads all data, once); with --repair, corrupt chunks are deleted and replaced by zeros')
