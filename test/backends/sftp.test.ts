@@ -9,5 +9,6 @@ if (factory instanceof Error) {
   test('sftp conformance: server unavailable outside CI', (t) => t.skip(factory.message.split('\n')[0]));
 } else {
   after(() => factory.stop());
-  conformanceSuite('sftp', (root: string): Promise<Backend> => factory.make(root));
+  // SFTP lists folder by folder, unpaged: 330 keys over two folders say as much as 1 530 over six.
+  conformanceSuite('sftp', (root: string): Promise<Backend> => factory.make(root), { listKeys: 330 });
 }

@@ -4,20 +4,20 @@ import { compareKeys } from '../../src/store/keys.js';
 import { NotFoundError } from '../../src/store/errors.js';
 import { assertBytes, collect, forEachLimited, patternBytes, withStore, test, type MakeBackend } from './helpers.js';
 
-/** 1 500+ keys over several "folders", with characters that sort differently from folder order. */
-function manyKeys(): string[] {
+/** `count` keys over several "folders", with characters that sort differently from folder order. */
+function manyKeys(count: number): string[] {
   const keys: string[] = [];
   const tails = ['', '-x', '.x', '0', '=', 'A', '_', 'a', '/z'];
-  for (let i = 0; i < 1_530; i++) {
+  for (let i = 0; i < count; i++) {
     const hex = i.toString(16).padStart(4, '0');
     keys.push(`many/${hex.slice(0, 2)}/${hex}${tails[i % tails.length]}`);
   }
   return keys;
 }
 
-export function registerListCases(make: MakeBackend, settings: { largeBytes: number; caseInsensitive?: boolean }): void {
-  test('list over 1 500 keys: every key once, with sizes, in byte order, by prefix', () => withStore(make, async (b) => {
-    const keys = manyKeys();
+export function registerListCases(make: MakeBackend, settings: { largeBytes: number; caseInsensitive?: boolean; listKeys: number }): void {
+  test('list over many keys (several pages): every key once, with sizes, in byte order, by prefix', () => withStore(make, async (b) => {
+    const keys = manyKeys(settings.listKeys);
     await forEachLimited(keys, 16, (key) => b.put(key, patternBytes(key.length, 1)));
     await b.put('manz', patternBytes(1));
     await b.put('man', patternBytes(2));
@@ -30,9 +30,11 @@ export function registerListCases(make: MakeBackend, settings: { largeBytes: num
     assert.deepEqual((await collect(b.list(''))).map((e) => e.key), [...expected, 'man', 'manz'].sort(compareKeys));
     assert.deepEqual((await collect(b.list('many'))).map((e) => e.key), expected);
     assert.deepEqual((await collect(b.list('man'))).map((e) => e.key), ['man', ...expected, 'manz'].sort(compareKeys));
-    const sub = expected.filter((k) => k.startsWith('many/05/05'));
+    const middle = Math.floor(settings.listKeys / 2).toString(16).padStart(4, '0');
+    const prefix = `many/${middle.slice(0, 2)}/${middle.slice(0, 3)}`;
+    const sub = expected.filter((k) => k.startsWith(prefix));
     assert.ok(sub.length > 1);
-    assert.deepEqual((await collect(b.list('many/05/05'))).map((e) => e.key), sub);
+    assert.deepEqual((await collect(b.list(prefix))).map((e) => e.key), sub);
     assert.deepEqual(await collect(b.list('many/zz')), []);
     assert.deepEqual(await collect(b.list('nothing/')), []);
   }));
