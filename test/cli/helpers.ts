@@ -219,3 +219,33 @@ export async function cairnOnTerminal(args: string[], typed: string, options: { 
   child.stdin!.destroy();
   return { code, stdout, stderr };
 }
+
+/** One PUT2 entry of a segment, read from the layout of docs/format/repository.md (src/repository/segment-format.ts). */
+export interface SegmentPut { segment: string; offset: number; size: number; id: string }
+
+/**
+ * Every PUT2 entry of every segment of the fs repository at `repo`, parsed by the test itself (not through the code
+ * under test): `crc32 u32 | size u32 | tag u8 | id [32] | xxh64 u64 | value`, tag 3 = PUT2.
+ */
+export async function segmentPuts(repo: string): Promise<SegmentPut[]> {
+  const out: SegmentPut[] = [];
+  for (const e of await readdir(join(repo, 'data'), { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || e.name.startsWith('.')) continue;
+    const segment = join(e.parentPath, e.name);
+    const bytes = await readFile(segment);
+    for (let offset = 0; offset + 9 <= bytes.length;) {
+      const size = bytes.readUInt32LE(offset + 4);
+      assert.ok(size >= 9 && offset + size <= bytes.length, `${segment}@${offset}: the test's segment parser lost its way`);
+      if (bytes[offset + 8] === 3) out.push({ segment, offset, size, id: bytes.subarray(offset + 9, offset + 41).toString('hex') });
+      offset += size;
+    }
+  }
+  return out;
+}
+
+/** Flips one byte in the middle of the value of `entry` (its 49-byte header stays intact). */
+export async function flipValueByte(entry: SegmentPut): Promise<void> {
+  const bytes = await readFile(entry.segment);
+  bytes[entry.offset + 49 + Math.floor((entry.size - 49) / 2)]! ^= 0x01;
+  await writeFile(entry.segment, bytes);
+}

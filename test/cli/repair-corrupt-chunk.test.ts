@@ -10,29 +10,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cairn, ok, oneLine, workspace } from './helpers.js';
+import { cairn, flipValueByte, ok, oneLine, segmentPuts, workspace } from './helpers.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** One PUT2 entry of a segment, read from the layout of docs/format/repository.md (src/repository/segment-format.ts). */
-interface Put { segment: string; offset: number; size: number; id: string }
-
-/** Every PUT2 entry of every segment: `crc32 u32 | size u32 | tag u8 | id [32] | xxh64 u64 | value`, tag 3 = PUT2. */
-async function puts(repo: string): Promise<Put[]> {
-  const out: Put[] = [];
-  for (const e of await readdir(join(repo, 'data'), { recursive: true, withFileTypes: true })) {
-    if (!e.isFile() || e.name.startsWith('.')) continue;
-    const segment = join(e.parentPath, e.name);
-    const bytes = await readFile(segment);
-    for (let offset = 0; offset + 9 <= bytes.length;) {
-      const size = bytes.readUInt32LE(offset + 4);
-      assert.ok(size >= 9 && offset + size <= bytes.length, `${segment}@${offset}: the test's segment parser lost its way`);
-      if (bytes[offset + 8] === 3) out.push({ segment, offset, size, id: bytes.subarray(offset + 9, offset + 41).toString('hex') });
-      offset += size;
-    }
-  }
-  return out;
-}
 
 test('a corrupt chunk: --verify-data finds it, extract never writes a wrong byte, repair zeros exactly its range, a later create heals it', { timeout: 900_000 }, async () => {
   const ws = await workspace();
@@ -49,17 +29,14 @@ test('a corrupt chunk: --verify-data finds it, extract never writes a wrong byte
     for (const [path, bytes] of files) await writeFile(join(src, path), bytes);
     await ok(['-r', ws.repo, 'rcreate', '--encryption', 'repokey']);
     await ok(['-r', ws.repo, 'create', 'a1', '.'], { cwd: src });
-    const before = await puts(ws.repo);
+    const before = await segmentPuts(ws.repo);
 
     // big.bin's chunks are the only entries over 400 000 bytes (sub/other.bin is one chunk of 300 000 random bytes,
     // the rest is smaller); the default chunker (min 512 KiB, max 8 MiB) cuts 12 MiB into two or more. Damage the first.
     const bigEntries = before.filter((p) => p.size > 400_000);
     assert.ok(bigEntries.length >= 2, `big.bin has ${bigEntries.length} chunks`);
     const victim = bigEntries[0]!;
-    const segmentBytes = await readFile(victim.segment);
-    const flip = victim.offset + 49 + Math.floor((victim.size - 49) / 2);
-    segmentBytes[flip]! ^= 0x01;
-    await writeFile(victim.segment, segmentBytes);
+    await flipValueByte(victim);
     const sameSegment = before.filter((p) => p.segment === victim.segment && p.id !== victim.id);
     assert.ok(sameSegment.length > 0, 'the damaged segment holds other, good entries');
 

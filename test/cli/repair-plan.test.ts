@@ -8,27 +8,16 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cairn, cairnOnTerminal, ok, oneLine, workspace } from './helpers.js';
+import { cairn, cairnOnTerminal, flipValueByte, ok, oneLine, segmentPuts, workspace } from './helpers.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** Flips one byte in the middle of the value of the first PUT2 entry (tag 3) whose whole size passes `pick`. */
+/** Flips one byte in the value of the first PUT2 entry whose whole size passes `pick`; its segment's key. */
 async function damageValue(repo: string, pick: (size: number) => boolean): Promise<string> {
-  for (const e of await readdir(join(repo, 'data'), { recursive: true, withFileTypes: true })) {
-    if (!e.isFile() || e.name.startsWith('.')) continue;
-    const segment = join(e.parentPath, e.name);
-    const bytes = await readFile(segment);
-    for (let offset = 0; offset + 9 <= bytes.length;) {
-      const size = bytes.readUInt32LE(offset + 4);
-      if (bytes[offset + 8] === 3 && pick(size)) {
-        bytes[offset + 49 + Math.floor((size - 49) / 2)]! ^= 0x01;
-        await writeFile(segment, bytes);
-        return segment.slice(repo.length + 1);
-      }
-      offset += size;
-    }
-  }
-  throw new Error('no such entry');
+  const entry = (await segmentPuts(repo)).find((p) => pick(p.size));
+  if (!entry) throw new Error('no such entry');
+  await flipValueByte(entry);
+  return entry.segment.slice(repo.length + 1);
 }
 
 interface Plan {
