@@ -127,9 +127,12 @@ export async function storeStream(ctx: ArchiveContext, writer: ChunkWriter, stre
 
 /**
  * `source` until `signal` is aborted, then `InterruptedError` (the signal's reason is its name). A
- * read still waiting (an idle pipe) is not awaited: the abort ends the wait.
+ * read still waiting (an idle pipe) is not awaited: the abort ends the wait. A signal aborted before
+ * the first read (during the lock, the files cache or the worker pool's start) ends it before any
+ * read: an abort event already fired, so a listener added now would never hear it.
  */
 export async function* abortable(source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (signal.aborted) throw new InterruptedError(String(signal.reason));
   const it = source[Symbol.asyncIterator]();
   let onAbort = (): void => undefined;
   const aborted = new Promise<'aborted'>((resolve) => {

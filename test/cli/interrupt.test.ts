@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cairn, cairnWithInput, ok, startCairn, startOnTerminal, workspace } from './helpers.js';
 
 /** Lock objects of a folder repository (temp files of a write in progress, dot-names, are not objects). */
@@ -89,6 +89,36 @@ test('SIGTERM before any data: exit 143, lock released, no archive; SIGTERM whil
     assert.deepEqual(await locks(ws.repo), []);
     await ok(['-r', ws.repo, 'create', 'files', src]);
     await ok(['-r', ws.repo, 'check']);
+  } finally { await ws.cleanup(); }
+});
+
+test('SIGTERM before create - reads its idle standard input (while it loads the files cache): exit 143 at once, lock released, no archive', async () => {
+  // Under load a signal often lands after the lock is taken but before standard input is first read (the
+  // files cache loading, the worker pool starting): its abort event had fired before create listened, so
+  // create waited for the idle pipe for ever (two full CI runs). A named pipe as the files cache holds
+  // cairn exactly there: it waits for a writer to open it and for that writer's end of file.
+  const ws = await workspace();
+  try {
+    await ok(['-r', ws.repo, 'rcreate', '-e', 'repokey']);
+    const { id } = JSON.parse(await ok(['-r', ws.repo, '--json', 'rinfo'])) as { id: string };
+    const cacheFile = join(ws.dir, 'cache', 'cairn', id, 'files');
+    await mkdir(join(cacheFile, '..'), { recursive: true });
+    execFileSync('mkfifo', [cacheFile]);
+    const child = startCairn(['-r', ws.repo, 'create', 'db', '-'], { stdin: 'pipe' });
+    const done = finished(child);
+    const writer = await open(cacheFile, 'w'); // returns once cairn opened the cache: its lock is taken
+    assert.equal((await locks(ws.repo)).length, 1);
+    child.kill('SIGTERM');
+    await sleep(1000); // cairn's main thread is idle (the read waits in libuv's pool): the signal is handled now
+    await writer.close(); // an empty cache: cairn goes on to standard input, which stays open and idle
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+    const r = await done;
+    clearTimeout(timer);
+    assert.equal(r.signal, null, `cairn did not end within 8 s of its files cache being read (SIGTERM sent 1 s before): ${r.stderr}`);
+    assert.equal(r.code, 143, r.stderr);
+    assert.deepEqual(await locks(ws.repo), []);
+    assert.deepEqual(await archives(ws.repo), []);
+    child.stdin!.destroy();
   } finally { await ws.cleanup(); }
 });
 
