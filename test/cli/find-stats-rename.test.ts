@@ -29,9 +29,11 @@ test('find: the archives that hold a matching path, oldest first, with size and 
     assert.deepEqual(found.archives[1].matches.map((m: { path: string; size: number }) => [m.path, m.size]), [['docs/later.txt', 6000], ['docs/notes.txt', 6]]);
     assert.equal(found.searched, 2);
     assert.ok(typeof found.archives[0].time === 'string' && typeof found.archives[0].matches[0].mtime === 'string');
-    // Each item stream is read once, whatever the number of patterns: as many GETs for three patterns as for one.
+    // Each item stream is read once, whatever the number of patterns: as many GETs for three patterns as for one
+    // (the first run above also read the archive journal's entries, which this machine now has in its cache).
     const single = JSON.parse(await ok(['-r', ws.repo, '--json', 'find', 'fm:*.txt']));
-    assert.equal(found.backend.requests.get, single.backend.requests.get);
+    const three = JSON.parse(await ok(['-r', ws.repo, '--json', 'find', 'fm:*.txt', 'docs/later.txt', 'docs/notes.txt']));
+    assert.equal(three.backend.requests.get, single.backend.requests.get);
     const only = JSON.parse(await ok(['-r', ws.repo, '--json', 'find', './docs/later.txt', '-a', 'sec*']));
     assert.deepEqual(only.archives.map((a: { archive: string }) => a.archive), ['second']);
     // The selection options of rlist/prune: --last/--first pick among the archives, before the search.
