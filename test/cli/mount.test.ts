@@ -227,6 +227,34 @@ if (problem) {
     assert.ok((JSON.parse(end.stdout) as { errors: number }).errors >= 1);
   });
 
+  test('--all leaves out an archive whose record cannot be read, with a warning (exit 1); the others are mounted', async () => {
+    const mnt = await mountpoint('mnt-all-damaged');
+    // The archive is added to the shared repository (a copy with the same id that gained journal entries would make
+    // the original look rolled back to this machine), then the copy's record of "one" is damaged.
+    const other = join(ws.dir, 'src-record');
+    await mkdir(other, { recursive: true });
+    await writeFile(join(other, 'kept.txt'), 'kept\n');
+    await ok(['-r', ws.repo, 'create', 'kept', '.'], { cwd: other });
+    const repo = join(ws.dir, 'repo-record');
+    await cp(ws.repo, repo, { recursive: true });
+    const record = join(repo, 'records', 'archive-one');
+    const bytes = await readFile(record);
+    bytes[bytes.length - 1]! ^= 1;
+    await writeFile(record, bytes);
+    const m = await mount(['-r', repo, 'mount', '--all', mnt]);
+    let end: Awaited<ReturnType<Mounted['stop']>>;
+    try {
+      const names = await readdir(mnt);
+      assert.ok(names.includes('kept') && !names.includes('one'), names.join(' '));
+      assert.equal(await readFile(join(mnt, 'kept', 'kept.txt'), 'utf8'), 'kept\n');
+    } finally {
+      end = await m.stop('SIGINT');
+    }
+    assert.equal(end.code, 1, end.stderr);
+    assert.match(end.stderr, /cairn: warning: skipping archive "one": its record cannot be read/);
+    assert.equal(mounted(mnt), false);
+  });
+
   test('Ctrl-C typed on the terminal unmounts and exits 0', async () => {
     const mnt = await mountpoint('mnt-terminal');
     const child = startOnTerminal(['-r', ws.repo, 'mount', 'one', mnt]);

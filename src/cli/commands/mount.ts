@@ -10,7 +10,7 @@ import { globalsOf, repoUrl } from '../options.js';
 import { listArchives, openArchiveTree } from '../../index.js';
 import { checkMountpoint, MountView, startMount } from '../../mount/index.js';
 import { resolveArchiveName } from '../archive-name.js';
-import { emit, withRepository, type RepoCommandOptions } from './context.js';
+import { emit, warnUnreadable, withRepository, type RepoCommandOptions } from './context.js';
 
 export interface MountCommandOptions extends RepoCommandOptions {
   /** The archive (placeholders and "latest" allowed), or undefined with `all`. */
@@ -39,7 +39,8 @@ export async function runMount(options: MountCommandOptions, io: CliIO): Promise
     let archives: string[];
     let view: MountView;
     if (options.all) {
-      archives = (await listArchives(opened)).map((a) => a.name);
+      // An archive whose record cannot be read (or that the journal does not vouch for) is left out with a warning, as rlist does.
+      archives = (await listArchives(opened, { onUnreadable: warnUnreadable(io) })).map((a) => a.name);
       view = new MountView({ archives: { names: archives, open: (name) => openArchiveTree(opened, name), timeNs: BigInt(Date.now()) * 1_000_000n }, onError });
     } else {
       const name = await resolveArchiveName(opened, options.name!);
