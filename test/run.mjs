@@ -5,8 +5,9 @@
 //   node test/run.mjs all                 every test that can run on this machine
 //   node test/run.mjs unit                everything but the conformance runs of remote backends
 //   node test/run.mjs backends [NAME...]  the conformance suite on the named backends (default: all)
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, basename } from 'node:path';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -57,6 +58,24 @@ if (env.CAIRN_TEST_BUILT !== '0') {
   env.CAIRN_TEST_BUILT = '1';
 }
 
-const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=900000', ...files.map((f) => relative(root, f))];
+// TAP goes to stdout as before; a second, spec reporter writes to a file whose "failing tests"
+// section (each failure with its error and stack) is printed last, so the end of a CI log (often
+// all that is kept) says why a test failed, not only that it did.
+const specFile = join(mkdtempSync(join(tmpdir(), 'cairn-test-run-')), 'spec.txt');
+const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=900000',
+  '--test-reporter=tap', '--test-reporter-destination=stdout', '--test-reporter=spec', `--test-reporter-destination=${specFile}`,
+  ...files.map((f) => relative(root, f))];
 const result = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+if (result.status !== 0) {
+  const spec = existsSync(specFile) ? readFileSync(specFile, 'utf8') : '';
+  const at = spec.lastIndexOf('failing tests:');
+  if (at >= 0) {
+    const lines = spec.slice(at).split('\n');
+    const text = `\n# ${lines.slice(0, 400).join('\n# ')}${lines.length > 400 ? `\n# ... ${lines.length - 400} more lines` : ''}`;
+    console.log(text);
+    // .ci/run collects these from both Nodes' runs and prints them once more at its very end.
+    if (process.env.CAIRN_TEST_FAILURES) appendFileSync(process.env.CAIRN_TEST_FAILURES, `# on Node ${process.version}:${text}\n`);
+  }
+}
+rmSync(dirname(specFile), { recursive: true, force: true });
 process.exit(result.status ?? 1);

@@ -2,7 +2,7 @@
  * Restores items one after the other below the target, keeping ADR 0043's promise whatever the
  * archive holds: every parent is a folder this run created or checked, no folder is replaced by a
  * non-folder, an item waits for a file still being written at its path (or a parent's), hard links
- * point only at files this run wrote, and metadata never follows a symlink (restore-meta.ts).
+ * point only at files this run wrote (a link waits for any write at its first file's path), and metadata never follows a symlink (restore-meta.ts).
  * An item that cannot take its place is a warning and is skipped; a file whose chunks are damaged
  * is not written (a warning), the rest goes on, and `finish` then throws the first such error.
  */
@@ -127,6 +127,9 @@ export class ItemRestorer {
   async #file(item: Item, dest: Buffer, owed: Owed, shown: string, fresh: boolean): Promise<void> {
     const hl = item.hlid && Buffer.from(item.hlid).toString('hex');
     const first = hl ? this.#links.get(hl) : undefined;
+    // A later file written at the first one's path renames over it in the background: wait for that
+    // write, or the check below could pass and the link then name the new file (or fail, ENOENT).
+    if (first) await this.#busy.get(key(first.dest));
     if (first && await isStill(first)) {
       // Every link carries the chunk list too; the contents come from the first one (and when the
       // item repeats the first one's path, that path already names the file).

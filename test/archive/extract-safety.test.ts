@@ -105,6 +105,25 @@ test('a hard link never points at what replaced its first file, nor through a sy
   assert.equal((await lstat(join(target, 'big2'))).ino, (await lstat(join(target, 's/big'))).ino);
 }));
 
+test('hard links of a group whose first file is being replaced by a later write are never linked to the new file', () => withFixture(async (f, outside) => {
+  // `x` (first of group A), then a large file written over `x` in the background, then many more
+  // links of group A: each must wait for that write, then see that `x` is no longer A's file. A link
+  // made between the check and the rename named the new file, or failed with ENOENT (CI, session 5).
+  const group = randomBytes(32);
+  const first = randomBytes(300 * 1024);
+  const later = randomBytes(2 * 1024 * 1024);
+  const links = Array.from({ length: 150 }, (_, i) => ({ ...file(`l${i}`, first), hlid: group }));
+  for (let run = 0; run < 5; run++) {
+    const name = `replaced-first-${run}`;
+    await forgeArchive(f.ctx, name, [{ ...file('x', first), hlid: group }, file('x', later), ...links]);
+    const result = await extractGuarded(f, name, outside);
+    assert.deepEqual(codes(result), []);
+    const target = join(f.dir, `target-${name}`);
+    assert.ok((await readFile(join(target, 'x'))).equals(later));
+    for (let i = 0; i < links.length; i++) assert.ok((await readFile(join(target, `l${i}`))).equals(first), `l${i} holds the bytes of its group`);
+  }
+}));
+
 test('review F7: FIFOs under non-ASCII and non-UTF-8 folders are restored there', () => withFixture(async (f, outside) => {
   const odd = Buffer.from([0x6f, 0xff, 0x64]);
   await forgeArchive(f.ctx, 'fifos', [
