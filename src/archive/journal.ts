@@ -89,12 +89,18 @@ export function journalView(present: Map<string, Set<number>>): Record<string, n
   return view;
 }
 
-/** Every journal record name in the store: writer → sequences present (names only; nothing authenticated). */
-export async function listJournalNames(repository: ChunkRepository): Promise<Map<string, Set<number>>> {
+/** Every journal record name in the store (names only; nothing authenticated). */
+export async function listJournalNames(repository: ChunkRepository): Promise<string[]> {
+  const names: string[] = [];
+  for await (const name of repository.listRecords(JOURNAL_PREFIX)) if (parseJournalName(name)) names.push(name);
+  return names;
+}
+
+/** The journal records `names` holds: writer → sequences present. */
+export function journalPresence(names: readonly string[]): Map<string, Set<number>> {
   const out = new Map<string, Set<number>>();
-  for await (const name of repository.listRecords(JOURNAL_PREFIX)) {
-    const parsed = parseJournalName(name);
-    if (!parsed) continue;
+  for (const name of names) {
+    const parsed = parseJournalName(name)!;
     if (!out.has(parsed.writer)) out.set(parsed.writer, new Set());
     out.get(parsed.writer)!.add(parsed.seq);
   }

@@ -13,7 +13,7 @@ import { localIndexCache } from './index-cache.js';
 import { repositoryCacheDir } from './files-cache.js';
 import { createEngineCodec, type EngineChunkCodec, type EngineCodecOptions } from './engine-codec.js';
 import { RepositorySecurityError } from './errors.js';
-import { createArchiveJournal, JOURNAL_PREFIX, journaledArchives, journalView, listJournalNames, missingJournals, parseJournalName, type ArchiveJournal } from './journal.js';
+import { createArchiveJournal, journaledArchives, journalPresence, journalView, listJournalNames, missingJournals, type ArchiveJournal } from './journal.js';
 import { writeKeyFile } from './key-file.js';
 import { checkKeyRepository, checkKnownKey, keyFilePath, locateKeyBlob, short } from './repository-key.js';
 import { journalCachePath, loadJournalCache, loadSecurityState, saveJournalCache, saveSecurityState, securityStatePath } from './security-state.js';
@@ -161,7 +161,8 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
       await repository.loadIndex({ cache });
     }
     const fingerprint = keyFingerprint(key);
-    const present = await listJournalNames(repository);
+    const journalNames = await listJournalNames(repository);
+    const present = journalPresence(journalNames);
     const rolledBack = known ? missingJournals(known.journals, present) : [];
     const policy = options.rollback ?? 'refuse';
     if (rolledBack.length > 0 && policy === 'refuse') {
@@ -180,7 +181,7 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
     }
     // Recorded only once everything checked out, so a refused first contact leaves nothing trusted behind.
     await saveSecurityState(statePath, { mode, fingerprint, journals }, { replaceJournals: policy === 'accept' });
-    return await withCodec(repository, key, { ...options, chunker: settings.chunker ?? options.chunker }, security);
+    return await withCodec(repository, key, { ...options, chunker: settings.chunker ?? options.chunker }, security, journalNames);
   } catch (error) {
     await repository.close();
     throw error;
@@ -189,16 +190,20 @@ export async function openRepository(backend: Backend, options: OpenRepositoryOp
 
 const describeRetention = (r: RetentionPolicy | undefined): string => (r ? `${r.mode} retention for ${r.seconds} s` : 'no retention');
 
-async function withCodec(repository: Repository, key: KeyMaterial, options: EngineCodecOptions & SecurityOptions, security: OpenedRepository['security']): Promise<OpenedRepository> {
+/** `journalNames`: the journal records listed at open, which the first record read uses instead of listing again. */
+async function withCodec(repository: Repository, key: KeyMaterial, options: EngineCodecOptions & SecurityOptions, security: OpenedRepository['security'], journalNames?: readonly string[]): Promise<OpenedRepository> {
   const codec = await createEngineCodec(key, options);
   // Each stored journal entry is recorded at once: this machine then notices if it disappears later.
+  const voucher = recordVoucher({ repository, codec }, journalCachePath(security.statePath), journalNames);
   const journal = createArchiveJournal({ repository, codec }, async (writer, seq) => {
+    // What this session journals makes the voucher's listing old: the next record read lists again.
+    voucher.journaled();
     const state = await loadSecurityState(security.statePath);
     if (state) await saveSecurityState(security.statePath, { ...state, journals: { ...state.journals, [writer]: Math.max(seq, state.journals[writer] ?? -1) } });
   });
   return {
     repository, codec, key, journal, security,
-    vouchRecord: recordVoucher({ repository, codec }, journalCachePath(security.statePath)),
+    vouchRecord: voucher.vouch,
     async close() {
       try {
         await codec.close();
@@ -211,17 +216,20 @@ async function withCodec(repository: Repository, key: KeyMaterial, options: Engi
 
 /**
  * The `vouchRecord` of an opened repository. The archives the journal names live are worked out at the first record
- * read: journal entries this machine authenticated before come from its journal cache, new ones are read and cached.
+ * read, from the journal listing of the open (listed again once this session journaled something): journal entries this machine authenticated before come from its journal cache, new ones are read and cached.
  * A record that does not match is looked at once more against a fresh listing (this session may have journaled a
  * newer record meanwhile) before it is refused. A name the journal does not name live passes: a writer stopped before
  * its journal entry leaves such a record, and `check` reports it.
  */
-function recordVoucher(ctx: Pick<OpenedRepository, 'repository' | 'codec'>, cachePath: string): (name: string, id: Uint8Array) => Promise<void> {
+function recordVoucher(ctx: Pick<OpenedRepository, 'repository' | 'codec'>, cachePath: string, listedAtOpen?: readonly string[]): { vouch(name: string, id: Uint8Array): Promise<void>; journaled(): void } {
   let live: Promise<Map<string, string>> | undefined;
+  // The first load uses the listing of the open (one LIST fewer per command) unless this session journaled since;
+  // a reload lists afresh.
+  let listed = listedAtOpen;
   const load = async (): Promise<Map<string, string>> => {
     const cache = await loadJournalCache(cachePath);
-    const names: string[] = [];
-    for await (const name of ctx.repository.listRecords(JOURNAL_PREFIX)) if (parseJournalName(name)) names.push(name);
+    const names = listed ? [...listed] : await listJournalNames(ctx.repository);
+    listed = undefined;
     const found = await journaledArchives(ctx, names, cache);
     const present = new Set(names);
     // A cache that cannot be written costs only the reads next time.
@@ -235,10 +243,12 @@ function recordVoucher(ctx: Pick<OpenedRepository, 'repository' | 'codec'>, cach
     }
     return live;
   };
-  return async (name, id) => {
+  const journaled = (): void => { listed = undefined; live = undefined; };
+  const vouch = async (name: string, id: Uint8Array): Promise<void> => {
     const hex = Buffer.from(id).toString('hex');
     const matches = (named: string | undefined): boolean => named === undefined || named === hex;
     if (matches((await liveNow(false)).get(name)) || matches((await liveNow(true)).get(name))) return;
     throw new RepositorySecurityError('ESECURITY_REPLACED', `archive "${name}": its record is not the one the archive journal names, so an older record was put back without the key: run "cairn check" to see what changed, and "cairn delete ${name}" to remove it`);
   };
+  return { vouch, journaled };
 }

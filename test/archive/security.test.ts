@@ -185,6 +185,30 @@ test('a deleted archive put back (or an interrupted delete) is reported as undel
   }
 });
 
+test('the first record read uses the journal listing of the open: no LIST of its own', async () => {
+  const t = await setup();
+  try {
+    const repo = await t.open();
+    await createArchive(repo, { name: 'a1', paths: [t.src], cacheDir: join(t.dir, 'cache') });
+    await repo.close();
+    const backend = await openBackend(t.url);
+    const listed: string[] = [];
+    const list = backend.list.bind(backend);
+    backend.list = (prefix, ...rest) => { listed.push(prefix); return list(prefix, ...rest); };
+    const again = await openRepository(backend, { passphrase: 'pw', workers: 0, env: t.env });
+    try {
+      const atOpen = listed.splice(0);
+      assert.ok(atOpen.some((p) => p.startsWith('records/')), `the open lists the journal (${atOpen.join(', ')})`);
+      assert.equal((await readArchive(again, 'a1')).name, 'a1');
+      assert.deepEqual(listed, []);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await t.cleanup();
+  }
+});
+
 test('journal records this machine saw and that are gone: refused, reported, or accepted', async () => {
   const t = await setup();
   try {
