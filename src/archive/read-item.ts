@@ -134,22 +134,31 @@ export async function storeStream(ctx: ArchiveContext, writer: ChunkWriter, stre
 export async function* abortable(source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   if (signal.aborted) throw new InterruptedError(String(signal.reason));
   const it = source[Symbol.asyncIterator]();
-  let onAbort = (): void => undefined;
-  const aborted = new Promise<'aborted'>((resolve) => {
-    onAbort = () => resolve('aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    for (;;) {
-      const next = await Promise.race([it.next(), aborted]);
-      if (next === 'aborted' || signal.aborted) {
-        void it.return?.()?.catch(() => undefined);
-        throw new InterruptedError(String(signal.reason));
-      }
-      if (next.done) return;
-      yield next.value;
+  for (;;) {
+    const next = await nextOrAbort(it, signal);
+    if (next === 'aborted' || signal.aborted) {
+      void it.return?.()?.catch(() => undefined);
+      throw new InterruptedError(String(signal.reason));
     }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+    if (next.done) return;
+    yield next.value;
   }
+}
+
+/**
+ * The next piece, or 'aborted' as soon as `signal` is. Each wait listens for the abort only while it
+ * lasts: racing every read against one promise that never settles (what this was) kept every piece
+ * read reachable from that promise's reactions, all of a file's bytes until it ended.
+ */
+function nextOrAbort<T>(it: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | 'aborted'> {
+  // Aborted while the consumer held the last piece: its abort event fired when nobody listened.
+  if (signal.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    it.next().then(
+      (result) => { signal.removeEventListener('abort', onAbort); resolve(result); },
+      (error: unknown) => { signal.removeEventListener('abort', onAbort); reject(error); },
+    );
+  });
 }
