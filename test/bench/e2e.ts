@@ -31,6 +31,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateDataset, parseSize } from './dataset/generate.js';
 import { mutateDataset } from './dataset/mutate.js';
 import { Prng } from './dataset/prng.js';
+import { cairnNodeFlags } from '../helpers/node-flags.js';
 import { runtimeInfo, runtimeLine } from '../helpers/runtime.js';
 import { startServer, type RunningServer } from '../helpers/servers.js';
 
@@ -114,7 +115,8 @@ function cairnTool(work: string, source: string, place: Place, tag: string): Too
     : dir;
   const main = join(root, 'dist', 'src', 'cli', 'main.js');
   const env = { ...process.env, CAIRN_PASSPHRASE: PASSPHRASE, CAIRN_REPO: repo, XDG_CACHE_HOME: join(work, `cache-cairn-${place.name}-${tag}`), XDG_CONFIG_HOME: join(work, `config-cairn-${place.name}-${tag}`) };
-  const run = (args: string[], cwd = work) => timed(process.execPath, [main, ...args], { cwd, env, maxOkCode: 1 });
+  // As an installed `cairn` runs: with the Node flags of its first line.
+  const run = (args: string[], cwd = work) => timed(process.execPath, [...cairnNodeFlags(), main, ...args], { cwd, env, maxOkCode: 1 });
   return {
     name: 'cairn', dir,
     init: async () => { await run(['rcreate', '--encryption', 'repokey']); },

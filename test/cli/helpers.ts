@@ -9,15 +9,20 @@ import { lstat, mkdir, mkdtemp, open, readFile, readdir, readlink, rm, symlink, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cairnNodeFlags } from '../helpers/node-flags.js';
 
 export const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 export const PASSPHRASE = 'correct horse battery staple';
 
 export interface Run { code: number; stdout: string; stderr: string }
 
-/** Node arguments that run the executable: the built one when CAIRN_TEST_BUILT=1, else the TypeScript source through tsx. */
+/**
+ * Node arguments that run the executable: the built one when CAIRN_TEST_BUILT=1, else the TypeScript source through
+ * tsx; with the Node flags of its first line, as an installed `cairn` runs.
+ */
 export function command(): string[] {
-  return process.env.CAIRN_TEST_BUILT === '1' ? [join(root, 'dist/src/cli/main.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')];
+  const flags = cairnNodeFlags();
+  return process.env.CAIRN_TEST_BUILT === '1' ? [...flags, join(root, 'dist/src/cli/main.js')] : [...flags, '--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')];
 }
 
 /** Starts `cairn ARGS`; the caller waits or kills. Standard input is empty unless `stdin: 'pipe'`. */

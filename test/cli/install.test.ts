@@ -3,12 +3,13 @@
 // restores byte for byte; `npm exec` runs it from the tarball too (issue 11, "An installable command").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertSameTree, describeTree, root } from './helpers.js';
+import { cairnNodeFlags } from '../helpers/node-flags.js';
 
 function run(cmd: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
   const r = spawnSync(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', timeout: 600_000 });
@@ -43,6 +44,19 @@ test('npm pack + npm install -g give a cairn on the PATH that backs up and resto
     await mkdir(out);
     run('cairn', ['extract', 'latest'], { cwd: out, env });
     assertSameTree(await describeTree(out), await describeTree(src));
+
+    // The installed command runs Node with the flags of its first line (`env -S`): seen in the running
+    // process's own command line while it waits on standard input.
+    const child = spawn('cairn', ['create', 'piped', '-'], { cwd: dir, env: { ...process.env, ...env }, stdio: ['pipe', 'ignore', 'pipe'] });
+    let cmdline = '';
+    for (let i = 0; i < 200 && !cmdline.includes('main.js'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      cmdline = await readFile(`/proc/${child.pid}/cmdline`, 'utf8').catch(() => '');
+    }
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdin!.end('piped\n');
+    assert.equal(await exited, 0);
+    assert.deepEqual(cmdline.split('\0').filter(Boolean).slice(1, 1 + cairnNodeFlags().length), cairnNodeFlags(), cmdline);
 
     const help = run('npm', ['exec', '--yes', `--package=${tarball}`, '--', 'cairn', '--help'], { cwd: dir, env: { npm_config_prefer_offline: 'true' } });
     assert.match(help, /^Usage: cairn /m);

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cp, rm } from 'node:fs/promises';
 import { lstat, mkdir, open, readdir, readFile, readlink, symlink, link, writeFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cairn, describeTree, isRoot, ok, oneLine, root, startCairn, startOnTerminal, workspace, type Entry } from './helpers.js';
+import { cairn, command, describeTree, isRoot, ok, oneLine, startCairn, startOnTerminal, workspace, type Entry } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const BIG_SIZE = 96 * MiB;
@@ -205,7 +205,7 @@ if (problem) {
     }
     // No /dev/fuse: the command runs in a mount namespace whose /dev is an empty tmpfs (but for /dev/null).
     const script = 'mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && exec "$@"';
-    const node = process.env.CAIRN_TEST_BUILT === '1' ? [process.execPath, join(root, 'dist/src/cli/main.js')] : [process.execPath, '--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')];
+    const node = [process.execPath, ...command()];
     const run = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', ...node, '--json', '-r', ws.repo, 'mount', 'one', mnt], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 2, run.stderr);
     assert.equal(JSON.parse(oneLine(run.stderr)).error.code, 'ENO_FUSE');
