@@ -177,6 +177,9 @@ function login(endpoint: SshEndpoint, sock?: Duplex): Promise<InstanceType<typeo
     client.on('close', () => fail(new Error('Not connected')));
     client.on('ready', () => {
       settled = true; // later errors are followed by 'close', which the caller handles
+      // Nagle's algorithm held each small request (open, fstat, close, window adjustments) until the
+      // server's delayed ACK, ~44 ms: a 10 KiB get took 176 ms on loopback, 1.6 ms without it.
+      client.setNoDelay(true);
       resolve(client);
     });
     client.connect(connect);
