@@ -3,7 +3,6 @@
  * (node:zlib from Node 22.15; Node 20 has none), chosen by the file name when writing and by the magic bytes when
  * reading (gzip 1f 8b, zstd 28 b5 2f fd).
  */
-import { once } from 'node:events';
 import { Readable, pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
@@ -44,14 +43,30 @@ export function checkTarFilter(filter: TarFilter): void {
 export function compressingSink(out: DumpSink, filter: Exclude<TarFilter, 'none'>): { sink: DumpSink; close(): Promise<boolean> } {
   const z = filter === 'gzip' ? zlib.createGzip() : zstd('compress');
   let taking = true;
+  let ended = false;
+  let onEnd: (() => void) | undefined;
   const pump = (async () => {
     for await (const piece of z as AsyncIterable<Uint8Array>) if (taking && !await out(piece)) taking = false;
   })();
-  pump.catch(() => undefined);
+  pump.catch(() => undefined).finally(() => { ended = true; onEnd?.(); });
+  /**
+   * Until `z` drains or the pump ends (then its failure is thrown). Each wait listens only while it
+   * lasts: a race against `pump` at every wait (what this was) piled a reaction on it per drain.
+   */
+  const drained = async (): Promise<void> => {
+    if (!ended) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => { z.off('drain', done); onEnd = undefined; resolve(); };
+        onEnd = done;
+        z.once('drain', done);
+      });
+    }
+    if (ended) await pump;
+  };
   return {
     sink: async (bytes) => {
       if (!taking) return false;
-      if (!z.write(bytes)) await Promise.race([once(z, 'drain'), pump]);
+      if (!z.write(bytes)) await drained();
       return taking;
     },
     close: async () => {
