@@ -7,8 +7,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
-/** The flags of the shebang line of src/cli/main.ts, e.g. `['--max-semi-space-size=8']`. */
+let flags: string[] | undefined;
+
+/** The flags of the shebang line of src/cli/main.ts, e.g. `['--max-semi-space-size=8']` (read once per process). */
 export function cairnNodeFlags(): string[] {
+  flags ??= readFlags();
+  return [...flags];
+}
+
+function readFlags(): string[] {
   const first = readFileSync(join(root, 'src/cli/main.ts'), 'utf8').split('\n', 1)[0];
   const match = /^#!\/usr\/bin\/env -S node((?: --[a-z0-9-]+(?:=\S+)?)*)$/.exec(first);
   if (!match) throw new Error(`src/cli/main.ts must start with "#!/usr/bin/env -S node [--flag...]", not ${JSON.stringify(first)}`);
