@@ -129,7 +129,7 @@ export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesO
       else report.problems.push({ archive: ref.archive, id: hex, kind: 'corrupt-chunk', reason: reason(error) });
       options.onProgress?.(++done, sample.length);
     }
-    for await (const { ref, error } of fetchChunks(ctx, fetch.map(([hex, r]) => ({ ...r, hex })))) {
+    for await (const { ref, error } of fetchChunks(ctx, fetch.map(([hex, r]) => ({ ...r, hex })), { offload: true })) {
       if (error === undefined) report.verifiedChunks += 1;
       else report.problems.push({ archive: ref.archive, id: ref.hex, kind: 'corrupt-chunk', reason: reason(error) });
       options.onProgress?.(++done, sample.length);

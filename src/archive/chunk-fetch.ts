@@ -24,8 +24,11 @@
  * so only the bad chunk rejects. Its error keeps its class and `code`, and it names the chunk:
  * `chunk` holds the id in hex, and the message starts with it.
  *
- * Chunks are opened on this thread. The measurement in docs/adr/0052-chunk-fetch.md shows that
- * handing them to a worker costs more than opening them here.
+ * With `offload` and a codec that has `openMany`, each batch is opened on the codec's worker
+ * threads (one message each way per batch), so this thread only reads and hands out; otherwise
+ * chunks are opened here. A chunk the workers could not open is read and opened again here, which
+ * gives its error. If the workers themselves fail, the fetcher stops with that error
+ * (`failure`): it is not a damaged chunk. docs/adr/0052-chunk-fetch.md has the measurements.
  */
 import { ArchiveCorruptError } from './errors.js';
 import type { ArchiveContext } from './ports.js';
@@ -41,6 +44,8 @@ export interface FetchLimits {
   batchChunks?: number;
   /** ...or, with nothing in flight, this many ms after its first chunk came (default 2). */
   linger?: number;
+  /** Open batches on the codec's worker threads when it has them (default false: for bulk reads). */
+  offload?: boolean;
 }
 
 /** A chunk to read: its id, and its plaintext size when known (checked; the item stream's are not known). */
@@ -54,7 +59,7 @@ const UNKNOWN_SIZE = 512 * 1024;
 /** The bytes `ref` holds in the budget. */
 export const budgetOf = (ref: FetchRef): number => ref.size ?? UNKNOWN_SIZE;
 
-const DEFAULTS: Required<FetchLimits> = { requests: 8, budget: 64 * 1024 * 1024, batchBytes: 4 * 1024 * 1024, batchChunks: 64, linger: 2 };
+const DEFAULTS: Required<FetchLimits> = { requests: 8, budget: 64 * 1024 * 1024, batchBytes: 4 * 1024 * 1024, batchChunks: 64, linger: 2, offload: false };
 
 interface Pending { ref: FetchRef; resolve(v: Uint8Array): void; reject(e: unknown): void }
 
@@ -108,6 +113,7 @@ export class ChunkFetcher {
   #running = 0;
   #held = 0;
   #closed: Error | undefined;
+  #failure: Error | undefined;
   readonly #waiters: (() => void)[] = [];
 
   constructor(ctx: ArchiveContext, limits: FetchLimits = {}) {
@@ -143,6 +149,11 @@ export class ChunkFetcher {
     if (this.#batchBytes >= this.#limits.batchBytes || this.#batch.length >= this.#limits.batchChunks) this.flush();
     else if (this.#running === 0) this.#linger();
     return promise;
+  }
+
+  /** The error that stopped the fetcher itself (the codec's workers failed), if any. */
+  get failure(): Error | undefined {
+    return this.#failure;
   }
 
   /** Gives back the budget of a chunk the consumer is done with (or will never take). */
@@ -201,10 +212,24 @@ export class ChunkFetcher {
     } catch {
       // One damaged or missing entry fails the whole read: read each alone, so only it fails.
     }
+    const openMany = this.#limits.offload ? this.#ctx.codec.openMany : undefined;
+    let opened: (Uint8Array | undefined)[] | undefined;
+    if (stored && openMany) {
+      try {
+        opened = await openMany.call(this.#ctx.codec, batch.map((p) => p.ref.id), stored);
+      } catch (error) {
+        this.#failure ??= error instanceof Error ? error : new Error(String(error));
+        for (const p of batch) p.reject(this.#failure);
+        this.close(this.#failure);
+        return;
+      }
+    }
     for (let i = 0; i < batch.length; i++) {
       const { ref, resolve, reject } = batch[i];
       try {
-        resolve(stored ? await openChecked(this.#ctx, ref, stored[i]).catch(() => fetchOne(this.#ctx, ref)) : await fetchOne(this.#ctx, ref));
+        const plain = opened?.[i];
+        if (plain && (ref.size === undefined || plain.length === ref.size)) resolve(plain);
+        else resolve(stored ? await openChecked(this.#ctx, ref, stored[i]).catch(() => fetchOne(this.#ctx, ref)) : await fetchOne(this.#ctx, ref));
       } catch (error) {
         reject(error);
       }
@@ -254,6 +279,7 @@ export async function* fetchChunks<R extends FetchRef>(ctx: ArchiveContext, refs
       try {
         result = { ref, data: await data };
       } catch (error) {
+        if (error === fetcher.failure) throw error;
         result = { ref, error };
       }
       try {

@@ -3,8 +3,9 @@
  * to a sink as it is read. Memory is bounded: a few chunks are fetched ahead of the sink, each authenticated and
  * size-checked before a byte of it is written, and the sink's backpressure stops the fetching.
  */
+import { fetchChunks } from './chunk-fetch.js';
 import { readRecord } from './archive-record.js';
-import { ArchiveCorruptError, UnsafePathError } from './errors.js';
+import { UnsafePathError } from './errors.js';
 import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
 import { readItems } from './item-stream.js';
 import { DAMAGED_FILE } from './salvage.js';
@@ -141,25 +142,17 @@ function device(item: Item): { devmajor?: number; devminor?: number } {
   return { devmajor: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)), devminor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)) };
 }
 
-/** A file's plaintext, chunk by chunk in order, with at most `ahead` chunks fetched and not yet consumed. */
+/** The largest chunk a file has (the data chunker's limit): `ahead` chunks of it are the fetch budget. */
+const MAX_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * A file's plaintext, chunk by chunk in order, through the one chunk-fetch path (opened on the
+ * codec's workers): at most `ahead` × 8 MiB fetched and not yet consumed. A bad chunk throws.
+ */
 async function* fileContents(ctx: ArchiveContext, refs: readonly ChunkRef[], ahead: number): AsyncGenerator<Uint8Array> {
-  const fetch = async (ref: ChunkRef): Promise<Uint8Array> => {
-    const plain = await ctx.codec.open(ref.id, await ctx.repository.get(ref.id));
-    if (plain.length !== ref.size) throw new ArchiveCorruptError(`chunk ${Buffer.from(ref.id).toString('hex')} has the wrong size`);
-    return plain;
-  };
-  const window: Promise<Uint8Array>[] = [];
-  let next = 0;
-  const start = (): void => {
-    const p = fetch(refs[next++]!);
-    p.catch(() => undefined); // awaited in order below; a failure of a chunk not yet reached is not unhandled
-    window.push(p);
-  };
-  while (next < refs.length && window.length < ahead) start();
-  while (window.length > 0) {
-    const data = await window.shift()!;
-    if (next < refs.length) start();
-    yield data;
+  for await (const fetched of fetchChunks(ctx, refs, { budget: ahead * MAX_CHUNK, offload: true })) {
+    if (fetched.data === undefined) throw fetched.error;
+    yield fetched.data;
   }
 }
 

@@ -3,6 +3,7 @@
  * engine's codec, content-defined chunking keyed by the repository's chunker seed, and (for file
  * contents) the engine's worker-thread pipeline, started on first use.
  */
+import { availableParallelism } from 'node:os';
 import { createChunker, createCodec, createPipeline, type ChunkerOptions, type KeyMaterial, type Pipeline } from '../engine/index.js';
 import type { ChunkCodec } from './ports.js';
 
@@ -40,10 +41,14 @@ export async function createEngineCodec(key: KeyMaterial, options: EngineCodecOp
     },
   };
   if (useWorkers) {
+    // One pool for both directions, sized by its first use: writing uses every core; reading one
+    // core fewer, as this thread is busy writing files or checking (one worker fewer saves its
+    // memory at the same speed on 2 cores: docs/performance.md).
+    const started = (workers: number): Promise<Pipeline> => (pipeline ??= createPipeline(key, { workers: options.workers ?? workers, chunker: options.chunker, compression: options.compression }));
     result.storeChunks = async function* (source, isKnown) {
-      pipeline ??= createPipeline(key, { workers: options.workers, chunker: options.chunker, compression: options.compression });
-      yield* (await pipeline).run(source, { isKnown });
+      yield* (await started(availableParallelism())).run(source, { isKnown });
     };
+    result.openMany = async (ids, stored) => (await started(Math.max(1, availableParallelism() - 1))).open(ids, stored);
   }
   return result;
 }

@@ -106,7 +106,7 @@ export async function extractArchive(ctx: ArchiveContext, name: string, options:
   const result: ExtractResult = { items: 0, files: 0, bytes: 0, warnings: [] };
   const warn = (w: Warning): void => { result.warnings.push(w); options.onWarning?.(w); };
   const xattrs = options.xattrs === false || options.dryRun ? undefined : createXattrAccess({ onWarning: warn });
-  const fetcher = new ChunkFetcher(ctx, { requests: options.concurrency, budget: options.fetchBudget });
+  const fetcher = new ChunkFetcher(ctx, { requests: options.concurrency, budget: options.fetchBudget, offload: true });
   // The budget a chunk holds, given back when the writer has consumed it.
   const sizes = new WeakMap<Promise<Uint8Array>, number>();
   const consumed = (chunk: Promise<Uint8Array>): void => fetcher.release(sizes.get(chunk) ?? 0);

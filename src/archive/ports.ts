@@ -56,6 +56,11 @@ export interface ChunkCodec {
    * Yields every chunk in order; `stored` is present when the chunk must be written.
    */
   storeChunks?(source: AsyncIterable<Uint8Array>, isKnown: (id: Uint8Array) => boolean): AsyncIterable<{ id: Uint8Array; size: number; stored?: Uint8Array }>;
+  /**
+   * Optional fast path for reads: opens a batch of chunks on worker threads, as `open` would. Each result is the
+   * verified plaintext, or undefined for a chunk that did not open (`open` it to learn why).
+   */
+  openMany?(ids: readonly Uint8Array[], stored: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
 }
 
 /** A repository opened with its key: what every archive operation takes. */

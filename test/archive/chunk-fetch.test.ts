@@ -9,7 +9,10 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMemoryBackend } from '../../backends/memory/index.js';
 import { ChunkFetcher, fetchChunks } from '../../src/archive/chunk-fetch.js';
+import { scanOpener } from '../../src/archive/check-scan.js';
 import { createArchive } from '../../src/archive/create.js';
+import { createEngineCodec, type EngineChunkCodec } from '../../src/archive/engine-codec.js';
+import { createKey, WorkerFailedError } from '../../src/engine/index.js';
 import { extractArchive } from '../../src/archive/extract.js';
 import { readRecord } from '../../src/archive/archive-record.js';
 import { readItems } from '../../src/archive/item-stream.js';
@@ -237,5 +240,111 @@ test('extract: a file whose middle chunk is damaged is not written, the error na
     assert.deepEqual(leftovers, [], 'no temporary file is left');
   } finally {
     await f.cleanup();
+  }
+});
+
+/** `n` chunks in a repository read through the engine's codec, whose `openMany` (worker threads) is counted. */
+async function storedForWorkers(n: number): Promise<{ ctx: ArchiveContext; codec: EngineChunkCodec; plains: Buffer[]; ids: Uint8Array[]; batches: { count: number } }> {
+  const { key } = await createKey('repokey-aes-ocb', 'pw', { kdf: { memoryKiB: 64, iterations: 1, parallelism: 1 } });
+  const codec = await createEngineCodec(key, { compression: 'zstd,3', workers: 2 });
+  const backend = createMemoryBackend();
+  const writer = await Repository.create(backend, { segmentSize: 1 << 20 });
+  const plains = Array.from({ length: n }, (_, i) => Buffer.concat([randomBytes(50 + ((i * 7919) % 20_000)), Buffer.alloc(i * 97 % 40_000, i)]));
+  const ids = plains.map((p) => codec.chunkId(p));
+  for (let i = 0; i < n; i++) await writer.put(ids[i], await codec.seal(ids[i], plains[i]));
+  await writer.commit();
+  await writer.close();
+  const batches = { count: 0 };
+  const openMany = codec.openMany!.bind(codec);
+  codec.openMany = (i, s) => { batches.count += 1; return openMany(i, s); };
+  return { ctx: { repository: await Repository.open(backend), codec }, codec, plains, ids, batches };
+}
+
+/** A repository of the first 20 chunks whose entry for chunk 7 holds chunk 8's sealed value. */
+async function swapped(codec: EngineChunkCodec, ids: Uint8Array[], plains: Buffer[]): Promise<ArchiveContext & { repository: Repository }> {
+  const backend = createMemoryBackend();
+  const writer = await Repository.create(backend, { segmentSize: 1 << 20 });
+  for (let i = 0; i < 20; i++) await writer.put(ids[i], await codec.seal(ids[i === 7 ? 8 : i], plains[i === 7 ? 8 : i]));
+  await writer.commit();
+  await writer.close();
+  return { repository: await Repository.open(backend), codec };
+}
+
+test('offloaded to the codec\'s workers: chunks come back byte-exact in order; one authentic for another id fails alone, by its id and code', async () => {
+  const { ctx, codec, plains, ids, batches } = await storedForWorkers(150);
+  try {
+    for await (const r of fetchChunks(ctx, ids.map((id, i) => ({ id, size: plains[i].length, i })), { batchChunks: 16, offload: true })) {
+      assert.equal(r.error, undefined);
+      assert.deepEqual(Buffer.from(r.data!), plains[r.ref.i]);
+    }
+    assert.ok(batches.count >= 150 / 16, `${batches.count} batches went to the workers`);
+    // A repository whose entry for chunk 7 holds chunk 8's sealed value: the segment is intact,
+    // the envelope authentic, but bound to another id. The workers refuse it; it is opened again
+    // here for its error.
+    const bad = await swapped(codec, ids, plains);
+    try {
+      const failed: { i: number; error: Error & { code?: string; chunk?: string } }[] = [];
+      for await (const r of fetchChunks(bad, ids.slice(0, 20).map((id, i) => ({ id, size: plains[i].length, i })), { offload: true })) {
+        if (r.error === undefined) assert.deepEqual(Buffer.from(r.data!), plains[r.ref.i]);
+        else failed.push({ i: r.ref.i, error: r.error as Error });
+      }
+      assert.deepEqual(failed.map((f) => f.i), [7]);
+      assert.equal(failed[0].error.code, 'ECHUNK_INTEGRITY');
+      assert.equal(failed[0].error.chunk, Buffer.from(ids[7]).toString('hex'));
+    } finally {
+      await bad.repository.close();
+    }
+  } finally {
+    await (ctx.repository as Repository).close();
+    await codec.close();
+  }
+});
+
+test('offloaded: when the workers fail, the fetch stops with their error instead of calling every chunk damaged', async () => {
+  const { ctx, codec, plains, ids } = await storedForWorkers(40);
+  try {
+    await codec.openMany!([ids[0]], [await codec.seal(ids[0], plains[0])]);
+    await codec.close(); // the pool is gone: every request now fails with WorkerFailedError
+    const seen: unknown[] = [];
+    await assert.rejects(async () => {
+      for await (const r of fetchChunks(ctx, ids.map((id, i) => ({ id, size: plains[i].length })), { offload: true })) seen.push(r.error);
+    }, (e: unknown) => e instanceof WorkerFailedError && (e as WorkerFailedError).code === 'EWORKER_FAILED');
+    assert.deepEqual(seen, [], 'no chunk was reported, damaged or not');
+    // The check scan's opener does the same.
+    const scan = scanOpener(ctx);
+    await assert.rejects(async () => {
+      await (ctx.repository as Repository).check({ readData: true, onValue: scan.onValue });
+      await scan.settled();
+    }, WorkerFailedError);
+  } finally {
+    await (ctx.repository as Repository).close();
+  }
+});
+
+test('check scan opener: with workers, every chunk of the scan is opened, split between the workers and this thread; a bad one keeps its error', async () => {
+  const { ctx, codec, plains, ids, batches } = await storedForWorkers(400);
+  try {
+    const scan = scanOpener(ctx);
+    const report = await (ctx.repository as Repository).check({ readData: true, onValue: scan.onValue });
+    assert.equal(report.damage.length, 0);
+    const scanned = await scan.settled();
+    assert.equal(scanned.size, 400);
+    ids.forEach((id, i) => assert.equal(scanned.get(Buffer.from(id).toString('hex')), plains[i].length));
+    assert.ok(batches.count > 0, 'some batches went to the workers');
+    const bad = await swapped(codec, ids, plains);
+    try {
+      const badScan = scanOpener(bad);
+      await bad.repository.check({ readData: true, onValue: badScan.onValue });
+      const found = await badScan.settled();
+      assert.equal(found.size, 20);
+      const error = found.get(Buffer.from(ids[7]).toString('hex'));
+      assert.ok(error instanceof Error && (error as Error & { code?: string }).code === 'ECHUNK_INTEGRITY', String(error));
+      ids.slice(0, 20).forEach((id, i) => i === 7 || assert.equal(found.get(Buffer.from(id).toString('hex')), plains[i].length));
+    } finally {
+      await bad.repository.close();
+    }
+  } finally {
+    await (ctx.repository as Repository).close();
+    await codec.close();
   }
 });

@@ -143,3 +143,31 @@ test('errors from the source or from isKnown reject the run; a closed pipeline r
   await pipeline.close();
   await assert.rejects(collect(pipeline.run([randomish('z', 50_000)])), WorkerFailedError);
 });
+
+test('open: a batch of chunks opened on the workers equals Codec.open, a bad one is undefined in its place, the inputs stay usable', async () => {
+  const key = await material();
+  const codec = await createCodec(key, { compression: 'zstd,3' });
+  const plains = [textish('o', 300_000), randomish('r', 70_000), new Uint8Array(0), textish('s', 5)];
+  const ids = plains.map((p) => codec.id(p));
+  const stored = plains.map((p, i) => codec.seal(ids[i], p));
+  // Chunk 1 is sealed under the id of chunk 3: its envelope is authentic but bound to another id.
+  stored[1] = codec.seal(ids[3], plains[1]);
+  const storedCopy = stored.map((s) => Buffer.from(s));
+  const pipeline = await createPipeline(key, { workers: 2 });
+  try {
+    const opened = await pipeline.open(ids, stored);
+    assert.equal(opened.length, 4);
+    assert.deepEqual(Buffer.from(opened[0]!), Buffer.from(plains[0]));
+    assert.equal(opened[1], undefined);
+    assert.deepEqual(Buffer.from(opened[2]!), Buffer.alloc(0));
+    assert.deepEqual(Buffer.from(opened[3]!), Buffer.from(plains[3]));
+    // The caller's buffers were copied, not moved: still whole and unchanged.
+    stored.forEach((s, i) => assert.deepEqual(Buffer.from(s), storedCopy[i]));
+    // What the worker refused, Codec.open refuses too, with its error.
+    assert.throws(() => codec.open(ids[1], stored[1]), (e: unknown) => e instanceof EngineError && e.code === 'ECHUNK_INTEGRITY');
+    await assert.rejects(pipeline.open([ids[0].subarray(0, 16)], [stored[0]]), (e: unknown) => e instanceof EngineError && e.code === 'EINVALID_OPTION');
+  } finally {
+    await pipeline.close();
+  }
+  await assert.rejects(pipeline.open([ids[0]], [stored[0]]), WorkerFailedError);
+});

@@ -111,7 +111,7 @@ export async function runCheck(options: CheckCommandOptions, io: CliIO): Promise
         archives: selection,
         verifyData: options.verifyData || options.verifyDataSubset !== undefined,
         subsetPercent: options.verifyDataSubset,
-        scanned: scan?.scanned,
+        scanned: await scan?.settled(),
         onProgress: chunkProgress,
       });
       const problems = result.archives.problems;

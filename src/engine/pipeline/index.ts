@@ -14,7 +14,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { KeyMaterial } from '../keys/modes.js';
 import { WorkerPool } from './pool.js';
 import { changedError, FileSource } from './file-source.js';
-import type { FileResult, WorkerFault } from './protocol.js';
+import type { FileResult, OpenResult, WorkerFault } from './protocol.js';
 import { readSegments, SegmentWindow, type PipelineSource } from './segments.js';
 
 export type { PipelineSource } from './segments.js';
@@ -54,6 +54,11 @@ export interface Pipeline {
   readonly workers: number;
   /** Yields the chunks of `source` in order; any error (read, worker, callback) rejects the iteration. */
   run(source: PipelineSource, options?: RunOptions): AsyncGenerator<PipelineChunk>;
+  /**
+   * Opens stored chunks (32-byte ids) on a worker, as `Codec.open` would: each result is the verified plaintext, or
+   * undefined when that chunk did not open (open it with `Codec.open` to get the error). The inputs are copied.
+   */
+  open(ids: readonly Uint8Array[], stored: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   close(): Promise<void>;
 }
 
@@ -190,5 +195,22 @@ export async function createPipeline(key: KeyMaterial, options: PipelineOptions 
     }
   }
 
-  return { workers, run, close: () => pool.close() };
+  async function open(ids: readonly Uint8Array[], stored: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (ids.length !== stored.length) throw new InvalidOptionError('open: one stored value per id');
+    const packedIds = new Uint8Array(ids.length * 32);
+    const ends = new Uint32Array(ids.length);
+    let total = 0;
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i].length !== 32) throw new InvalidOptionError('open: chunk ids are 32 bytes');
+      packedIds.set(ids[i], i * 32);
+      ends[i] = total += stored[i].length;
+    }
+    // Not zero-filled: every byte is written just below.
+    const data = new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total);
+    for (let i = 0; i < stored.length; i++) data.set(stored[i], i === 0 ? 0 : ends[i - 1]);
+    const r = (await pool.request({ type: 'open', ids: packedIds, ends, data })) as OpenResult;
+    return r.plain;
+  }
+
+  return { workers, run, open, close: () => pool.close() };
 }

@@ -29,7 +29,23 @@ export type TaskRequest =
   | { type: 'seal'; id: Uint8Array; parts: Uint8Array[] }
   | { type: 'id-seal'; parts: Uint8Array[] }
   /** Read a whole file of at most `limit` bytes that must still be inode (dev, ino); id it, and seal it too if `seal`. */
-  | { type: 'file'; path: Uint8Array; dev: bigint; ino: bigint; size: number; limit: number; seal: boolean };
+  | { type: 'file'; path: Uint8Array; dev: bigint; ino: bigint; size: number; limit: number; seal: boolean }
+  /** Open stored chunks: `ids` holds n ids of 32 bytes, chunk i's stored bytes are `data[ends[i-1] .. ends[i]]`. */
+  | OpenRequest;
+
+/** Chunks to open, packed in two buffers of their own so they travel without being copied. */
+export interface OpenRequest {
+  type: 'open';
+  ids: Uint8Array;
+  ends: Uint32Array;
+  data: Uint8Array;
+}
+
+/** The opened chunks in order; `undefined` for one that did not open. Each is moved when it has a buffer of its own. */
+export interface OpenResult {
+  type: 'open';
+  plain: (Uint8Array | undefined)[];
+}
 
 /** Outcome of a file task: its one chunk (none when empty), an errno-style `error`, or `tooBig` (then read it as a stream). */
 export interface FileResult {
@@ -46,7 +62,8 @@ export type TaskResult =
   | { type: 'id'; id: Uint8Array }
   | { type: 'seal'; stored: Uint8Array }
   | { type: 'id-seal'; id: Uint8Array; stored: Uint8Array }
-  | FileResult;
+  | FileResult
+  | OpenResult;
 
 export interface RequestMessage {
   seq: number;
@@ -75,11 +92,20 @@ export type ReadyMessage = { ready: true } | { ready: false; error: { code?: str
 /** The ArrayBuffers of a message that can be moved instead of copied. */
 export function transferables(value: TaskRequest | TaskResult): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  const add = (b: Uint8Array | Int32Array): void => {
+  const add = (b: Uint8Array | Int32Array | Uint32Array): void => {
     // Only whole, unshared buffers may be moved; views into a larger buffer are copied by the structured clone.
     if (b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !out.includes(b.buffer)) out.push(b.buffer);
   };
   if ('stored' in value && value.stored) add(value.stored);
   if ('candidates' in value) add(value.candidates);
+  if (value.type === 'open') {
+    if ('ids' in value) {
+      add(value.ids);
+      add(value.ends);
+      add(value.data);
+    } else {
+      for (const p of value.plain) if (p) add(p);
+    }
+  }
   return out;
 }

@@ -6,7 +6,7 @@ import { scanCandidates } from '../chunker/scan.js';
 import { createCodec, type Codec } from '../codec.js';
 import { concat } from '../crypto/suites.js';
 import { EngineError } from '../errors.js';
-import { transferables, type BatchRequestMessage, type BatchResponseMessage, type FileResult, type ReadyMessage, type RequestMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
+import { transferables, type BatchRequestMessage, type BatchResponseMessage, type FileResult, type OpenRequest, type OpenResult, type ReadyMessage, type RequestMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
 
 /** Serves tasks on `port` until the port closes; never throws (errors go back as messages) unless told to by a fault. */
 export function serveWorker(port: MessagePort, setup: WorkerSetup): void {
@@ -69,7 +69,22 @@ function run(codec: Codec, gear: Int32Array, setup: WorkerSetup, task: TaskReque
     }
     case 'file':
       return readFileTask(codec, task);
+    case 'open':
+      return openTask(codec, task);
   }
+}
+
+/** Opens each chunk of a batch; one that fails is only marked (the main thread opens it again to learn why). */
+function openTask(codec: Codec, task: OpenRequest): OpenResult {
+  const plain: (Uint8Array | undefined)[] = [];
+  for (let i = 0, from = 0; i < task.ends.length; from = task.ends[i], i++) {
+    try {
+      plain.push(codec.open(task.ids.subarray(i * 32, i * 32 + 32), task.data.subarray(from, task.ends[i])));
+    } catch {
+      plain.push(undefined);
+    }
+  }
+  return { type: 'open', plain };
 }
 
 /** Reads a small file with blocking calls (this thread does nothing else meanwhile), then ids and seals it. */
