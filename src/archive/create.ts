@@ -3,11 +3,13 @@
  * archive record. Several files are read at once; items still enter the stream in walk order.
  * Checkpoints (commit + a `<name>.checkpoint` record) bound the work an interruption can lose.
  */
+import pLimit from 'p-limit';
 import { availableParallelism, hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { recordExists, recordName, writeRecord, type ArchiveRecord, type ArchiveStats } from './archive-record.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { ArchiveError, ArchiveExistsError, InterruptedError } from './errors.js';
+import { Fifo } from './fifo.js';
 import { FilesCache, repositoryCacheDir } from './files-cache.js';
 import { itemKind, pathText, type ChunkRef, type Item } from './item.js';
 import { ItemStreamWriter } from './item-stream.js';
@@ -17,7 +19,7 @@ import type { ArchiveContext } from './ports.js';
 import { counted, itemFromStat, readLinkTarget, storeFile, storeStream } from './read-item.js';
 import { archiveRootPath, walk, type WalkEntry, type Warning } from './walk.js';
 import { countSources, type SourceTotals } from './source-count.js';
-import { isSmallFile, SMALL_FILE, storeSmallFile } from './small-file.js';
+import { isSmallFile, storeSmallFile } from './small-file.js';
 import { createXattrAccess } from './xattrs.js';
 
 export type { Warning } from './walk.js';
@@ -144,6 +146,14 @@ const KIND_STATUS: Partial<Record<ReturnType<typeof itemKind>, ItemStatus>> = { 
 const NS_PER_MS = 1_000_000n;
 /** Entries (mostly small files) being read at once; each holds at most SMALL_FILE bytes plus its sealed copy. */
 const SMALL_FILES_IN_FLIGHT = 64;
+/**
+ * Entries waiting in walk order in all: those that read nothing (folders, links, files the files
+ * cache knows) hold only their item, so the walk goes on past a large file being read (a day-2
+ * backup walks its unchanged files while the workers chunk the changed ones).
+ */
+const ENTRIES_IN_FLIGHT = 32768;
+/** Walk entries between two turns of the event loop. */
+const YIELD_EVERY = 64;
 
 /**
  * Large files read at once: `concurrency` when given, else one per core up to 4. Large files share
@@ -169,6 +179,9 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   const warn = (w: Warning): void => { warnings.push(w); options.onWarning?.(w); };
   const writer = new ChunkWriter(ctx, stats);
   const stream = new ItemStreamWriter(ctx, writer);
+  const limit = largeFileLimit(options.concurrency);
+  /** Large files read at once; a pLimit queue is first in, first out, so the walk's first waits least. */
+  const largeReads = pLimit(limit);
   const owners = loadOwners();
   const cache = await FilesCache.load(options.cacheDir ?? repositoryCacheDir(ctx.repository.config.id));
   const xattrs = options.xattrs === false ? undefined : createXattrAccess({ onWarning: warn });
@@ -199,7 +212,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     }
     const small = isSmallFile(ctx, entry.stat);
     const onRead = (n: number): void => { processed += n; progress(entry.archivePath); };
-    const chunks = small ? await storeSmallFile(ctx, writer, entry.fsPath, entry.stat) : await storeFile(ctx, writer, entry.fsPath, entry.stat, options.signal, onRead);
+    const chunks = small ? await storeSmallFile(ctx, writer, entry.fsPath, entry.stat) : await largeReads(() => storeFile(ctx, writer, entry.fsPath, entry.stat, options.signal, onRead));
     if (small) processed += Number(entry.stat.size);
     // A file modified within the last second may change again unnoticed in the same mtime tick.
     if (entry.stat.mtimeNs < start - 1_000_000_000n) cache.remember(entry.archivePath, entry.stat, chunks);
@@ -253,13 +266,13 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
       warn({ path: cache.file, code: 'ECACHE_UNWRITABLE', message: `the files cache cannot be saved (${why}): the archive is stored, but the next create reads every file again; free space there, or set XDG_CACHE_HOME to another folder` });
     }
   };
-  const queue: Promise<Built>[] = [];
+  const queue = new Fifo<Promise<Built>>();
   let lastCheckpoint = performance.now();
   let bytesAtCheckpoint = 0;
   const intervalMs = (options.checkpointInterval ?? 1800) * 1000;
   const checkpoint = async (snapshot?: Uint8Array[]): Promise<void> => {
     // No put may run during a commit (the repository's contract): let the files in flight finish first.
-    await Promise.allSettled(queue);
+    await Promise.allSettled([...queue]);
     const items = snapshot ?? await stream.snapshot();
     if (!snapshot) await ctx.repository.commit();
     // An append-only repository cannot overwrite the checkpoint record: the commit alone then
@@ -296,20 +309,30 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   const listed = (status: ItemStatus, path: string): void => {
     if (!options.onItemStatus) return;
     queue.push(Promise.resolve({ status, path: Buffer.from(path) }));
-    large.push(false);
   };
 
-  const limit = largeFileLimit(options.concurrency);
-  // Small files are latency-bound (worker round trips, file system calls), so many are in flight;
-  // large files hold pipeline windows of big chunks, so only `limit` of them are. Items still leave in walk order.
+  // Small files are latency-bound (worker round trips, file system calls), so many are read at once;
+  // large files hold pipeline windows of big chunks, so only `limit` of them are (the others wait
+  // for a turn holding nothing). The walk goes on while a file is read: entries that read nothing,
+  // and reads already done, wait in order behind it (at most ENTRIES_IN_FLIGHT). Items still leave
+  // in walk order.
   const entriesLimit = Math.max(limit, SMALL_FILES_IN_FLIGHT);
-  const large: boolean[] = [];
-  let largeInFlight = 0;
+  /** Entries reading file data now; each counts until its read settles (emitted or not). */
+  let reading = 0;
+  let readSettled: (() => void) | undefined;
+  /** Queued entries whose task has settled: emitted as soon as they reach the head. */
+  const settled = new WeakSet<Promise<Built>>();
   const next = async (): Promise<void> => {
-    if (large.shift()) largeInFlight -= 1;
     await emit((await queue.shift())!);
   };
+  /** True when `entry` reads file data: a file, unless the files cache knows it and its chunks are stored. */
+  const reads = (entry: WalkEntry): boolean => {
+    if (!entry.stat.isFile()) return false;
+    const cached = options.noFilesCache ? undefined : cache.lookup(entry.archivePath, entry.stat);
+    return !(cached && writer.hasAll(cached));
+  };
   let rootsRead = 0;
+  let walked = 0;
   const counting = new AbortController();
   let counter: Promise<void> | undefined;
   try {
@@ -342,22 +365,32 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
       const task = build(entry);
       task.catch(() => undefined);
       queue.push(task);
-      const isLarge = entry.stat.isFile() && entry.stat.size >= BigInt(SMALL_FILE);
-      large.push(isLarge);
-      if (isLarge) largeInFlight += 1;
-      while (queue.length >= entriesLimit || largeInFlight >= limit) await next();
+      const mark = (): void => { settled.add(task); };
+      if (reads(entry)) {
+        reading += 1;
+        const done = (): void => { reading -= 1; mark(); const wake = readSettled; readSettled = undefined; wake?.(); };
+        task.then(done, done);
+      } else {
+        task.then(mark, mark);
+      }
+      while (queue.length > 0 && settled.has(queue.peek()!)) await next();
+      // The walk's file system calls are mostly synchronous: without a turn of the event loop now
+      // and then, the reads of the files in flight (I/O callbacks) would wait for the walk to end.
+      if (++walked % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      while (reading >= entriesLimit) await new Promise<void>((resolve) => { readSettled = resolve; });
+      while (queue.length >= ENTRIES_IN_FLIGHT) await next();
     }
     while (queue.length > 0 && !interrupted()) await next();
     if (interrupted()) throw new InterruptedError(String(options.signal?.reason));
     // Nothing read at all: an empty archive would pass for a backup (and count towards prune's keep rules).
     if (!options.stdin && rootsRead === 0) throw new NoSourceError(options.paths);
   } catch (error) {
-    await Promise.allSettled(queue);
+    await Promise.allSettled([...queue]);
     if (interrupted()) throw await stop();
     throw error;
   } finally {
     // Let in-flight work settle so no put races a later commit by the caller.
-    await Promise.allSettled(queue);
+    await Promise.allSettled([...queue]);
     counting.abort();
     await counter;
   }
