@@ -203,10 +203,12 @@ test('SIGINT during a transfer: what was copied is committed, exit 130 with one 
     const total = JSON.parse(await ok(['-r', dstRepo, '--json', 'transfer', '--other-repo', srcRepo, '--dry-run'], { env: DST_ENV })) as TransferJson;
     const deltas = async () => (await readdir(join(dstRepo, 'index')).catch(() => [] as string[])).length;
 
-    // Reading slowed to 4 MiB/s: 2.5 s after the first commit the run holds chunks put but not committed
-    // (about 10 MiB read; half a second was sometimes less than one batch on a loaded machine), and no
-    // commit is running (one is due only every 24 MiB, 6 s at this rate), so only the stop can commit them.
-    const child = startCairn(['-r', dstRepo, '--limit-download', '4MiB', 'transfer', '--other-repo', srcRepo], { env: DST_ENV });
+    // Reading slowed to 2 MiB/s: 2.5 s after the first commit the run holds chunks put but not committed
+    // (about 5 MiB read; half a second was sometimes less than one batch on a loaded machine), and no
+    // commit is running (one is due only every 24 MiB, 12 s at this rate: at 4 MiB/s a loaded machine
+    // once saw the first commit so late that the second had already come at the signal), so only the
+    // stop can commit them.
+    const child = startCairn(['-r', dstRepo, '--limit-download', '2MiB', 'transfer', '--other-repo', srcRepo], { env: DST_ENV });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.stdout!.resume();
