@@ -10,8 +10,8 @@
  * `BATCH_CHUNKS`) opened on its worker threads, at most `BATCHES` at once while the scan goes on.
  * When that many are out, the next batch is opened here: this thread is otherwise idle during a
  * check, so it works beside the workers. A chunk the workers could not open is opened again here,
- * which gives its error. If the workers
- * themselves fail, `onValue` and `settled` reject with that error: it is not a damaged chunk.
+ * which gives its error. If the workers themselves fail, `onValue` and `settled` reject with that
+ * error: it is not a damaged chunk.
  */
 import { chunkHex } from './chunk-fetch.js';
 import type { ArchiveContext } from './ports.js';
