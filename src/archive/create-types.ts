@@ -41,7 +41,7 @@ export interface CreateOptions {
   atime?: boolean;
   /** Store extended attributes (default true; see xattrs.ts for platforms and file systems without them). */
   xattrs?: boolean;
-  /** Large files (>= 128 KiB) read at the same time (default: one per core, at most 4); up to 64 entries are in flight in all. */
+  /** Large files (>= 128 KiB) read at the same time (default: one per core, at most 4); up to 64 files are read at once in all. */
   concurrency?: number;
   /**
    * Stops the backup when aborted (reason: a signal name such as `SIGINT`): reading stops, the

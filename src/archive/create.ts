@@ -87,13 +87,19 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     comment: options.comment ?? '', checkpoint, items, paths: sources, tags, stats: { files: stats.files, original: stats.original, compressed: stats.compressed, deduplicated: stats.deduplicated, chunks: stats.chunks },
   });
 
-  const chunksOf = async (entry: WalkEntry, item: Item, slot: Built): Promise<ChunkRef[] | undefined> => {
-    const cached = options.noFilesCache ? undefined : cache.lookup(entry.archivePath, entry.stat);
-    if (cached && writer.hasAll(cached)) {
+  /** The chunks of a file the files cache knows unchanged and whose chunks are all stored: it is not read. */
+  const unchangedChunks = (entry: WalkEntry): ChunkRef[] | undefined => {
+    if (!entry.stat.isFile() || options.noFilesCache) return undefined;
+    const cached = cache.lookup(entry.archivePath, entry.stat);
+    return cached && writer.hasAll(cached) ? cached : undefined;
+  };
+
+  const chunksOf = async (entry: WalkEntry, item: Item, slot: Built, unchanged: ChunkRef[] | undefined): Promise<ChunkRef[] | undefined> => {
+    if (unchanged) {
       stats.filesUnchanged += 1;
       slot.status = 'U';
       processed += Number(entry.stat.size);
-      return cached;
+      return unchanged;
     }
     stats.filesRead += 1;
     slot.status = !options.noFilesCache && cache.knows(entry.archivePath) ? 'M' : 'A';
@@ -111,7 +117,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     return chunks;
   };
 
-  const build = async (entry: WalkEntry): Promise<Built> => {
+  const build = async (entry: WalkEntry, unchanged: ChunkRef[] | undefined): Promise<Built> => {
     const item = itemFromStat(entry.archivePath, entry.stat, owners, { atime: options.atime });
     const slot: Built = { status: KIND_STATUS[itemKind(item.mode)] ?? 'A', path: entry.archivePath };
     try {
@@ -126,7 +132,7 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
         chunks = first;
         slot.status = 'h';
       } else {
-        chunks = chunksOf(entry, item, slot);
+        chunks = chunksOf(entry, item, slot, unchanged);
         if (key) hardLinks.set(key, chunks.catch(() => undefined));
       }
       const list = await chunks;
@@ -216,12 +222,6 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
   const next = async (): Promise<void> => {
     await emit((await queue.shift())!);
   };
-  /** True when `entry` reads file data: a file, unless the files cache knows it and its chunks are stored. */
-  const reads = (entry: WalkEntry): boolean => {
-    if (!entry.stat.isFile()) return false;
-    const cached = options.noFilesCache ? undefined : cache.lookup(entry.archivePath, entry.stat);
-    return !(cached && writer.hasAll(cached));
-  };
   let rootsRead = 0;
   let walked = 0;
   const counting = new AbortController();
@@ -253,11 +253,13 @@ export async function createArchive(ctx: ArchiveContext, options: CreateOptions)
     }
     for await (const entry of walk(options.paths, walkOptions)) {
       if (interrupted()) break;
-      const task = build(entry);
+      // Decided once: whether the file is read, both for build and for the bound on reads below.
+      const unchanged = unchangedChunks(entry);
+      const task = build(entry, unchanged);
       task.catch(() => undefined);
       queue.push(task);
       const mark = (): void => { settled.add(task); };
-      if (reads(entry)) {
+      if (entry.stat.isFile() && !unchanged) {
         reading += 1;
         const done = (): void => { reading -= 1; mark(); const wake = readSettled; readSettled = undefined; wake?.(); };
         task.then(done, done);
