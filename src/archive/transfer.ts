@@ -157,7 +157,7 @@ export async function transferArchives(dst: OpenedRepository, src: OpenedReposit
 }
 
 /** Chunk plaintext held in flight between the source's reads and the destination's puts. */
-const FETCH_LIMITS = { requests: 8, budget: 64 * 1024 * 1024, offload: true };
+const FETCH_LIMITS = { requests: 8, budget: 64 * 1024 * 1024 };
 
 /** Copies the chunks of archives that the destination lacks, committing every `commitBytes`. */
 class ChunkCopier {
