@@ -44,11 +44,13 @@ export async function createEngineCodec(key: KeyMaterial, options: EngineCodecOp
     // One pool for both directions, sized by its first use: writing uses every core; reading one
     // core fewer, as this thread is busy writing files or checking (one worker fewer saves its
     // memory at the same speed on 2 cores: docs/performance.md).
+    // Read once: on Node 24 each call reads /proc/self/cgroup (~17 µs), and storeChunks runs per small file.
+    const cores = availableParallelism();
     const started = (workers: number): Promise<Pipeline> => (pipeline ??= createPipeline(key, { workers: options.workers ?? workers, chunker: options.chunker, compression: options.compression }));
     result.storeChunks = async function* (source, isKnown) {
-      yield* (await started(availableParallelism())).run(source, { isKnown });
+      yield* (await started(cores)).run(source, { isKnown });
     };
-    result.openMany = async (ids, stored) => (await started(Math.max(1, availableParallelism() - 1))).open(ids, stored);
+    result.openMany = async (ids, stored) => (await started(Math.max(1, cores - 1))).open(ids, stored);
   }
   return result;
 }
