@@ -1,7 +1,8 @@
 /**
  * The repository: a transactional log of segments over any `Backend`, with an in-memory index,
- * session locks, compaction and check. This is the only module that keeps open-repository state;
- * the format, index, lock, compaction and check modules are pure helpers it drives.
+ * session locks, compaction and check. `Repository` is the public class: it opens, holds the
+ * committed index and the lock, and guards every call; its `Transaction` (transaction.ts) keeps the
+ * write path's state. The format, index, lock, compaction and check modules are helpers they drive.
  */
 import type { Backend } from '../store/backend.js';
 import { NotFoundError, UnsupportedStoreError } from '../store/errors.js';
@@ -9,19 +10,18 @@ import { readConfig, writeConfig, type RepositoryConfig } from './config.js';
 import { loadDigests } from './digests.js';
 import { AppendOnlyError, IdNotFoundError, IndexDamagedError, IntegrityError, RepositoryStateError } from './errors.js';
 import { ChunkIndex } from './index-table.js';
-import { encodeIndex, KIND_DELTA } from './index-format.js';
 import { loadIndex, SegmentTable, type LoadedIndex } from './index-load.js';
 import { loadIndexCached, saveIndexCache, type IndexCache } from './index-cache.js';
-import { DATA_PREFIX, deltaKey, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
+import { DATA_PREFIX, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
 import { RepositoryLock, type LockOptions } from './locks.js';
-import { SegmentWriter } from './segment-writer.js';
-import { encodeCommit, encodeDelete, encodePutHeader, ID_SIZE, openPut, PUT_HEADER_SIZE } from './segment-format.js';
+import { openPut, PUT_HEADER_SIZE } from './segment-format.js';
 import { compactRepository, type CompactOptions, type CompactReport } from './compaction.js';
 import { checkRepository, planRepositoryRepair, type CheckOptions, type CheckReport, type RepositoryRepairPlan } from './check.js';
 import { planRuns, type WantedEntry } from './read-plan.js';
 import * as records from './records.js';
 import { assertConditionalWrites, assertEmptyStore, destroyStore, type DestroyReport } from './ownership.js';
 import { withRetention, type RetentionPolicy } from './retention.js';
+import { Transaction } from './transaction.js';
 
 export interface CreateOptions {
   /** Segment size in bytes, fixed for the repository's life. Default 32 MiB. */
@@ -67,28 +67,27 @@ export class Repository {
   readonly config: RepositoryConfig;
   readonly #backend: Backend;
   readonly #options: OpenOptions;
-  readonly #session: string;
   #lock: RepositoryLock | undefined;
   #state: LoadedIndex;
-  #writer: SegmentWriter | undefined;
-  #txnPuts = new ChunkIndex();
-  #txnDeletes = new ChunkIndex();
-  #txnEntries = 0;
-  #txnFirst = 0;
+  /** The write path, and what this instance sees of the index: the committed one overlaid with the transaction. */
+  readonly #txn: Transaction;
   #closed = false;
   /** The local index cache in use (see `loadIndex`), and whether the index changed since it was written. */
   #cache: IndexCache | undefined;
   #cacheStale = false;
-  /** The commit in progress, if any: entries wait for it (see `commit`). */
-  #committing: Promise<void> | undefined;
 
   private constructor(backend: Backend, config: RepositoryConfig, state: LoadedIndex, lock: RepositoryLock | undefined, options: OpenOptions, session: string) {
     this.#backend = backend;
-    this.#session = session;
     this.config = config;
     this.#state = state;
     this.#lock = lock;
     this.#options = options;
+    this.#txn = new Transaction({
+      backend, config, session, lock, maxPendingSegments: options.maxPendingSegments,
+      state: () => this.#state,
+      assertWritable: () => this.#writableStore(),
+      committed: () => { this.#cacheStale = true; },
+    });
   }
 
   /**
@@ -139,7 +138,7 @@ export class Repository {
    */
   async loadIndex(options: { cache?: IndexCache } = {}): Promise<void> {
     this.#open();
-    if (this.#txnEntries > 0 || this.#committing) throw new RepositoryStateError('loadIndex: a transaction is open');
+    if (this.#txn.entries > 0 || this.#txn.committing) throw new RepositoryStateError('loadIndex: a transaction is open');
     this.#cache = options.cache;
     if (!options.cache) {
       this.#state = await loadIndexOrExplain(this.#backend);
@@ -153,26 +152,22 @@ export class Repository {
 
   /** Number of ids visible to this instance (committed, plus this transaction's changes). */
   get count(): number {
-    let n = this.#state.index.count;
-    for (const { id } of this.#txnPuts.entries()) if (!this.#state.index.has(id)) n++;
-    for (const { id } of this.#txnDeletes.entries()) if (this.#state.index.has(id)) n--;
-    return n;
+    return this.#txn.count;
   }
 
   /** True when `id` is committed (and not deleted in this transaction) or put in this transaction. */
   has(id: Uint8Array): boolean {
-    return this.#txnPuts.has(id) || (!this.#txnDeletes.has(id) && this.#state.index.has(id));
+    return this.#txn.has(id);
   }
 
   /** Every visible id (fresh copies). */
   *ids(): Iterable<Uint8Array> {
-    for (const { id } of this.#state.index.entries()) if (!this.#txnDeletes.has(id) && !this.#txnPuts.has(id)) yield id;
-    for (const { id } of this.#txnPuts.entries()) yield id;
+    yield* this.#txn.ids();
   }
 
   /** Stored bytes of the value under `id` (the sealed chunk, entry header excluded), from the index; undefined when absent. */
   storedSize(id: Uint8Array): number | undefined {
-    const loc = this.#txnPuts.get(id) ?? (this.#txnDeletes.has(id) ? undefined : this.#state.index.get(id));
+    const loc = this.#txn.locate(id);
     return loc ? loc.size - PUT_HEADER_SIZE : undefined;
   }
 
@@ -195,11 +190,11 @@ export class Repository {
   /** The value stored under `id`, digest-verified. `IdNotFoundError` if absent, `IntegrityError` if damaged. */
   async get(id: Uint8Array): Promise<Uint8Array> {
     this.#open();
-    const loc = this.#txnPuts.get(id) ?? (this.#txnDeletes.has(id) ? undefined : this.#state.index.get(id));
+    const loc = this.#txn.locate(id);
     if (!loc) throw new IdNotFoundError(`no object with id ${Buffer.from(id).toString('hex')}`);
     const name = this.#state.segments.name(loc.segment);
     const key = segmentKey(name);
-    let entry = this.#writer?.read(name, loc.offset, loc.size);
+    let entry = this.#txn.held(name, loc.offset, loc.size);
     if (!entry) {
       try {
         entry = await this.#backend.get(key, { offset: loc.offset, length: loc.size });
@@ -225,9 +220,9 @@ export class Repository {
     const single: Promise<void>[] = [];
     for (let index = 0; index < ids.length; index++) {
       const id = ids[index];
-      const loc = this.#txnPuts.get(id) ?? (this.#txnDeletes.has(id) ? undefined : this.#state.index.get(id));
+      const loc = this.#txn.locate(id);
       // Unknown ids and entries still in the open segment take the plain path (and its errors).
-      if (!loc || this.#writer?.read(this.#state.segments.name(loc.segment), loc.offset, loc.size)) {
+      if (!loc || this.#txn.held(this.#state.segments.name(loc.segment), loc.offset, loc.size)) {
         single.push(this.get(id).then((v) => { out[index] = v; }));
         continue;
       }
@@ -267,95 +262,23 @@ export class Repository {
    * Appends a PUT2 entry; resolves when accepted (waits while segment uploads lag). Visible to `has`
    * at once. If a background upload failed, rejects with that error and drops the transaction.
    */
-  async put(id: Uint8Array, value: Uint8Array): Promise<void> {
-    if (this.#committing) await this.#commitSettled();
-    const writer = this.#writable();
-    const header = encodePutHeader(id, value);
-    const at = writer.append([header, value]);
-    this.#noteEntry(at.name);
-    this.#txnPuts.set(id, this.#state.segments.ref(at.name), at.offset, at.size);
-    this.#txnDeletes.delete(id);
-    await this.#backpressure(writer);
+  put(id: Uint8Array, value: Uint8Array): Promise<void> {
+    return this.#txn.put(id, value);
   }
 
   /** Appends a DELETE entry for `id` (a no-op when absent). Refused in append-only mode. */
-  async delete(id: Uint8Array): Promise<void> {
-    if (this.#committing) await this.#commitSettled();
-    const writer = this.#writable();
-    if (this.config.appendOnly) throw new AppendOnlyError('the repository is append-only: deleting is refused');
-    if (!this.has(id)) return;
-    const at = writer.append([encodeDelete(id)]);
-    this.#noteEntry(at.name);
-    this.#txnPuts.delete(id);
-    this.#txnDeletes.set(id, 0, 0, 0);
-    await this.#backpressure(writer);
+  delete(id: Uint8Array): Promise<void> {
+    return this.#txn.delete(id);
   }
 
   /**
    * Commits the transaction: COMMIT entry, every segment stored (the COMMIT's last), index delta,
    * and only then resolves: durable from then on. Also the checkpoint of long writers. On failure
    * the transaction is dropped whole (nothing of it becomes visible) and the error is rethrown.
+   * Puts, deletes and commits called while a commit runs wait until it settles.
    */
-  async commit(): Promise<void> {
-    // Entries appended while a commit awaits its uploads would land after its COMMIT entry but in
-    // its index delta; so puts, deletes and further commits called after this one wait until it
-    // settles. `#committing` is set before the first await, so that holds from this call on.
-    const previous = this.#committing;
-    const run = (async () => {
-      if (previous) await previous.catch(() => undefined);
-      await this.#commitNow();
-    })();
-    this.#committing = run;
-    try {
-      await run;
-    } finally {
-      if (this.#committing === run) this.#committing = undefined;
-    }
-  }
-
-  /** Resolves once no commit is running (whether it succeeded or failed). */
-  async #commitSettled(): Promise<void> {
-    while (this.#committing) await this.#committing.catch(() => undefined);
-  }
-
-  async #commitNow(): Promise<void> {
-    const writer = this.#writable();
-    if (this.#txnEntries === 0) return;
-    try {
-      await this.#lock?.check();
-      writer.ensureRoom(128);
-      const info = { session: writer.session, first: this.#txnFirst, last: writer.seq, entries: this.#txnEntries, time: Date.now() };
-      writer.append([encodeCommit(info)]);
-      await writer.finishTransaction();
-      const names: string[] = [];
-      const local = new Map<number, number>();
-      const puts = [...this.#txnPuts.entries()];
-      const putIds = new Uint8Array(puts.length * ID_SIZE);
-      const putLocs = new Uint32Array(puts.length * 3);
-      puts.forEach((p, i) => {
-        let at = local.get(p.segment);
-        if (at === undefined) { at = names.length; names.push(this.#state.segments.name(p.segment)); local.set(p.segment, at); }
-        putIds.set(p.id, i * ID_SIZE);
-        putLocs[i * 3] = at; putLocs[i * 3 + 1] = p.offset; putLocs[i * 3 + 2] = p.size;
-      });
-      const deletes = [...this.#txnDeletes.entries()];
-      const deleteIds = new Uint8Array(deletes.length * ID_SIZE);
-      deletes.forEach((d, i) => deleteIds.set(d.id, i * ID_SIZE));
-      const key = deltaKey(writer.session, info.last);
-      const header = { segments: names, txns: [[info.session, info.first, info.last] as [string, number, number]], time: info.time, puts: puts.length, deletes: deletes.length };
-      const delta = encodeIndex({ kind: KIND_DELTA, header, putIds, putLocs, deleteIds });
-      await this.#backend.put(key, delta, { ifAbsent: true });
-      for (const p of puts) this.#state.index.set(p.id, p.segment, p.offset, p.size);
-      for (const d of deletes) this.#state.index.delete(d.id);
-      this.#state.txns.push(header.txns[0]);
-      this.#state.deltaKeys.push(key);
-      this.#state.deltaInfo.set(key, { size: delta.length, time: info.time, deletes: deletes.length });
-      this.#cacheStale = true;
-      this.#resetTxn();
-    } catch (err) {
-      await this.#abortTxn(writer);
-      throw err;
-    }
+  commit(): Promise<void> {
+    return this.#txn.commit();
   }
 
   /** Compacts (exclusive lock required; refused in append-only mode). See compaction.ts. */
@@ -480,8 +403,7 @@ export class Repository {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      if (this.#writer) { await this.#writer.settle(); this.#writer.discard(); }
-      this.#resetTxn();
+      await this.#txn.discard();
       if (this.#cache && this.#cacheStale) await saveIndexCache(this.#cache, this.config.id, this.#state);
     } finally {
       await this.#lock?.release();
@@ -497,42 +419,9 @@ export class Repository {
     if (this.#options.readOnly) throw new RepositoryStateError('the repository is open read-only');
   }
 
-  #writable(): SegmentWriter {
-    this.#writableStore();
-    this.#writer ??= new SegmentWriter(this.#backend, this.#session, { segmentSize: this.config.segmentSize, maxPending: this.#options.maxPendingSegments });
-    return this.#writer;
-  }
-
   #needExclusive(what: string): void {
     if (!this.#lock?.exclusive) throw new RepositoryStateError(`${what} needs the exclusive lock: open with { exclusive: true }`);
-    if (this.#txnEntries > 0) throw new RepositoryStateError(`${what}: commit the open transaction first`);
-  }
-
-  #noteEntry(name: string): void {
-    if (this.#txnEntries === 0) this.#txnFirst = parseSegment(name)!.seq;
-    this.#txnEntries++;
-  }
-
-  /** Waits while uploads lag; an upload failure drops the whole transaction and is rethrown. */
-  async #backpressure(writer: SegmentWriter): Promise<void> {
-    try {
-      await writer.backpressure();
-    } catch (err) {
-      await this.#abortTxn(writer);
-      throw err;
-    }
-  }
-
-  async #abortTxn(writer: SegmentWriter): Promise<void> {
-    await writer.settle();
-    writer.discard();
-    this.#resetTxn();
-  }
-
-  #resetTxn(): void {
-    this.#txnPuts = new ChunkIndex();
-    this.#txnDeletes = new ChunkIndex();
-    this.#txnEntries = 0;
+    if (this.#txn.entries > 0) throw new RepositoryStateError(`${what}: commit the open transaction first`);
   }
 }
 
