@@ -1,26 +1,27 @@
 /**
  * The repository: a transactional log of segments over any `Backend`, with an in-memory index,
  * session locks, compaction and check. `Repository` is the public class: it opens, holds the
- * committed index and the lock, and guards every call; its `Transaction` (transaction.ts) keeps the
- * write path's state. The format, index, lock, compaction and check modules are helpers they drive.
+ * committed index and the lock, and guards every call. The write path and its state are its
+ * `Transaction` (transaction.ts), the read path is segment-read.ts; the format, index, lock,
+ * compaction and check modules are helpers they drive.
  */
 import type { Backend } from '../store/backend.js';
-import { NotFoundError, UnsupportedStoreError } from '../store/errors.js';
+import { UnsupportedStoreError } from '../store/errors.js';
 import { readConfig, writeConfig, type RepositoryConfig } from './config.js';
 import { loadDigests } from './digests.js';
-import { AppendOnlyError, IdNotFoundError, IndexDamagedError, IntegrityError, RepositoryStateError } from './errors.js';
+import { AppendOnlyError, IndexDamagedError, IntegrityError, RepositoryStateError } from './errors.js';
 import { ChunkIndex } from './index-table.js';
 import { loadIndex, SegmentTable, type LoadedIndex } from './index-load.js';
 import { loadIndexCached, saveIndexCache, type IndexCache } from './index-cache.js';
-import { DATA_PREFIX, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
+import { DATA_PREFIX, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX } from './layout.js';
 import { RepositoryLock, type LockOptions } from './locks.js';
-import { openPut, PUT_HEADER_SIZE } from './segment-format.js';
+import { PUT_HEADER_SIZE } from './segment-format.js';
 import { compactRepository, type CompactOptions, type CompactReport } from './compaction.js';
 import { checkRepository, planRepositoryRepair, type CheckOptions, type CheckReport, type RepositoryRepairPlan } from './check.js';
-import { planRuns, type WantedEntry } from './read-plan.js';
 import * as records from './records.js';
 import { assertConditionalWrites, assertEmptyStore, destroyStore, type DestroyReport } from './ownership.js';
 import { withRetention, type RetentionPolicy } from './retention.js';
+import { readValue, readValues, type ValueSource } from './segment-read.js';
 import { Transaction } from './transaction.js';
 
 export interface CreateOptions {
@@ -190,21 +191,7 @@ export class Repository {
   /** The value stored under `id`, digest-verified. `IdNotFoundError` if absent, `IntegrityError` if damaged. */
   async get(id: Uint8Array): Promise<Uint8Array> {
     this.#open();
-    const loc = this.#txn.locate(id);
-    if (!loc) throw new IdNotFoundError(`no object with id ${Buffer.from(id).toString('hex')}`);
-    const name = this.#state.segments.name(loc.segment);
-    const key = segmentKey(name);
-    let entry = this.#txn.held(name, loc.offset, loc.size);
-    if (!entry) {
-      try {
-        entry = await this.#backend.get(key, { offset: loc.offset, length: loc.size });
-      } catch (err) {
-        if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} is missing`, { key, cause: err });
-        throw err;
-      }
-    }
-    if (entry.length !== loc.size) throw new IntegrityError(`${key} at ${loc.offset}: truncated entry`, { key, offset: loc.offset });
-    return openPut(entry, id, { key, offset: loc.offset }).slice();
+    return readValue(this.#values(), id);
   }
 
   /**
@@ -215,47 +202,7 @@ export class Repository {
    */
   async getMany(ids: readonly Uint8Array[]): Promise<Uint8Array[]> {
     this.#open();
-    const out: Uint8Array[] = new Array<Uint8Array>(ids.length);
-    const bySegment = new Map<number, WantedEntry[]>();
-    const single: Promise<void>[] = [];
-    for (let index = 0; index < ids.length; index++) {
-      const id = ids[index];
-      const loc = this.#txn.locate(id);
-      // Unknown ids and entries still in the open segment take the plain path (and its errors).
-      if (!loc || this.#txn.held(this.#state.segments.name(loc.segment), loc.offset, loc.size)) {
-        single.push(this.get(id).then((v) => { out[index] = v; }));
-        continue;
-      }
-      let list = bySegment.get(loc.segment);
-      if (!list) bySegment.set(loc.segment, list = []);
-      list.push({ index, offset: loc.offset, size: loc.size });
-    }
-    const reads: Promise<void>[] = [];
-    for (const [segment, list] of bySegment) {
-      const key = segmentKey(this.#state.segments.name(segment));
-      for (const run of planRuns(list)) reads.push(this.#readRun(key, run, ids, out));
-    }
-    await Promise.all([...single, ...reads]);
-    return out;
-  }
-
-  /** One ranged read covering `run` (sorted by offset); each entry is checked and sliced out. */
-  async #readRun(key: string, run: WantedEntry[], ids: readonly Uint8Array[], out: Uint8Array[]): Promise<void> {
-    const from = run[0].offset;
-    const last = run[run.length - 1];
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.#backend.get(key, { offset: from, length: last.offset + last.size - from });
-    } catch (err) {
-      if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} is missing`, { key, cause: err });
-      throw err;
-    }
-    for (const { index, offset, size } of run) {
-      const entry = bytes.subarray(offset - from, offset - from + size);
-      if (entry.length !== size) throw new IntegrityError(`${key} at ${offset}: truncated entry`, { key, offset });
-      // A view, not a copy: the caller decrypts it into a new buffer at once.
-      out[index] = openPut(entry, ids[index], { key, offset });
-    }
+    return readValues(this.#values(), ids);
   }
 
   /**
@@ -408,6 +355,11 @@ export class Repository {
     } finally {
       await this.#lock?.release();
     }
+  }
+
+  /** Where `get` and `getMany` read: the store, through the index in use and the transaction. */
+  #values(): ValueSource {
+    return { backend: this.#backend, segments: this.#state.segments, view: this.#txn };
   }
 
   #open(): void {
