@@ -1,67 +1,25 @@
 /**
  * The repository: a transactional log of segments over any `Backend`, with an in-memory index,
- * session locks, compaction and check. `Repository` is the public class: it opens, holds the
- * committed index and the lock, and guards every call. The write path and its state are its
- * `Transaction` (transaction.ts), the read path is segment-read.ts; the format, index, lock,
+ * session locks, compaction and check. `Repository` is the public class: it holds the committed
+ * index and the lock and guards every call. Opening is open.ts, the write path and its state are
+ * its `Transaction` (transaction.ts), the read path is segment-read.ts; the format, index, lock,
  * compaction and check modules are helpers they drive.
  */
 import type { Backend } from '../store/backend.js';
-import { UnsupportedStoreError } from '../store/errors.js';
-import { readConfig, writeConfig, type RepositoryConfig } from './config.js';
-import { loadDigests } from './digests.js';
-import { AppendOnlyError, IndexDamagedError, IntegrityError, RepositoryStateError } from './errors.js';
-import { ChunkIndex } from './index-table.js';
-import { loadIndex, SegmentTable, type LoadedIndex } from './index-load.js';
+import type { RepositoryConfig } from './config.js';
+import { AppendOnlyError, RepositoryStateError } from './errors.js';
+import { loadIndex, type LoadedIndex } from './index-load.js';
 import { loadIndexCached, saveIndexCache, type IndexCache } from './index-cache.js';
-import { DATA_PREFIX, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX } from './layout.js';
-import { RepositoryLock, type LockOptions } from './locks.js';
+import { DATA_PREFIX, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, parseSegment, RECORDS_PREFIX } from './layout.js';
+import type { RepositoryLock } from './locks.js';
 import { PUT_HEADER_SIZE } from './segment-format.js';
 import { compactRepository, type CompactOptions, type CompactReport } from './compaction.js';
 import { checkRepository, planRepositoryRepair, type CheckOptions, type CheckReport, type RepositoryRepairPlan } from './check.js';
 import * as records from './records.js';
-import { assertConditionalWrites, assertEmptyStore, destroyStore, type DestroyReport } from './ownership.js';
-import { withRetention, type RetentionPolicy } from './retention.js';
+import { destroyStore, type DestroyReport } from './ownership.js';
+import { explainDamage, loadIndexOrExplain, openSession, writeNewRepository, type CreateOptions, type OpenedSession, type OpenOptions } from './open.js';
 import { readValue, readValues, type ValueSource } from './segment-read.js';
 import { Transaction } from './transaction.js';
-
-export interface CreateOptions {
-  /** Segment size in bytes, fixed for the repository's life. Default 32 MiB. */
-  segmentSize?: number;
-  /** Refuse every operation that removes data, forever. Default false. */
-  appendOnly?: boolean;
-  /** The repository id (64 lowercase hex digits); default random. The caller seals its key to it before creating. */
-  id?: string;
-  /**
-   * Make missing folders above a folder repository (fs, sftp). Default true; with false a missing
-   * parent folder throws `ParentMissingError` and nothing is written (see `CreateStoreOptions`).
-   */
-  makeParentDirs?: boolean;
-  /**
-   * Write every object but the locks under this retention, for the repository's life (recorded in
-   * the config; docs/adr/0056-object-retention.md). The store must support it: a backend without
-   * `capabilities.retention`, or a bucket without Object Lock, → `UnsupportedStoreError`, nothing written.
-   */
-  retention?: RetentionPolicy;
-}
-
-export interface OpenOptions {
-  /** Take the exclusive lock (needed by compact and check --repair). Default: a shared lock. */
-  exclusive?: boolean;
-  /** Refuse writes. A shared lock is still taken unless `lock` is false. */
-  readOnly?: boolean;
-  /** Take no lock at all (for read-only media); the caller accepts racing with compaction. */
-  lock?: boolean;
-  /** Stale timeout and refresh period of the lock. */
-  lockOptions?: LockOptions;
-  /**
-   * Do not load the index: for `check({ repair: true })` when a damaged index object makes open
-   * fail, or to load it later with `loadIndex()` (once the key that authenticates the local index
-   * cache is known). Until then, the repository looks empty.
-   */
-  skipIndex?: boolean;
-  /** Sealed segments that may wait for upload at once; bounds memory. Default 4. */
-  maxPendingSegments?: number;
-}
 
 /** An open repository. Not safe for concurrent transactions from one instance: one writer per instance. */
 export class Repository {
@@ -77,7 +35,7 @@ export class Repository {
   #cache: IndexCache | undefined;
   #cacheStale = false;
 
-  private constructor(backend: Backend, config: RepositoryConfig, state: LoadedIndex, lock: RepositoryLock | undefined, options: OpenOptions, session: string) {
+  private constructor({ backend, config, session, lock, state }: OpenedSession, options: OpenOptions) {
     this.#backend = backend;
     this.config = config;
     this.#state = state;
@@ -96,16 +54,7 @@ export class Repository {
    * config → `RepositoryExistsError`; one holding anything else → `StoreNotEmptyError`, and nothing is written.
    */
   static async create(backend: Backend, options: CreateOptions & OpenOptions = {}): Promise<Repository> {
-    const retention = options.retention;
-    if (retention && !backend.capabilities.retention) {
-      throw new UnsupportedStoreError(`${backend.location}: the ${backend.name} store cannot keep objects under retention; `
-        + 'use S3 with Object Lock or GCS with object retention (docs/adr/0056-object-retention.md), or create the repository without --retention-mode', { backend: backend.name });
-    }
-    await backend.create({ parents: options.makeParentDirs ?? true, ...(retention ? { retention: true } : {}) });
-    await assertEmptyStore(backend);
-    await assertConditionalWrites(backend);
-    // The config itself is retained too: without it the repository cannot be opened.
-    await writeConfig(retention ? withRetention(backend, retention) : backend, options);
+    await writeNewRepository(backend, options);
     return Repository.open(backend, options);
   }
 
@@ -115,20 +64,7 @@ export class Repository {
    * open again with `skipIndex` and repair).
    */
   static async open(store: Backend, options: OpenOptions = {}): Promise<Repository> {
-    await loadDigests();
-    const config = await readConfig(store);
-    // With a retention policy, every later write carries it and every delete may be postponed (ERETAINED).
-    const backend = config.retention ? withRetention(store, config.retention) : store;
-    // The writer's session is the lock's: compaction knows a session is dead when its lock is gone.
-    const session = newSessionId();
-    const lock = options.lock === false ? undefined
-      : await RepositoryLock.acquire(backend, session, options.exclusive ?? false, { ...options.lockOptions, repositoryId: config.id });
-    try {
-      return new Repository(backend, config, options.skipIndex ? emptyIndex() : await loadIndexOrExplain(backend), lock, options, session);
-    } catch (err) {
-      await lock?.release().catch(() => undefined);
-      throw err;
-    }
+    return new Repository(await openSession(store, options), options);
   }
 
   /**
@@ -375,22 +311,4 @@ export class Repository {
     if (!this.#lock?.exclusive) throw new RepositoryStateError(`${what} needs the exclusive lock: open with { exclusive: true }`);
     if (this.#txn.entries > 0) throw new RepositoryStateError(`${what}: commit the open transaction first`);
   }
-}
-
-/** `loadIndex`, with a damaged index object reported as such (the segments may well be intact). */
-async function loadIndexOrExplain(backend: Backend): Promise<LoadedIndex> {
-  return explainDamage(() => loadIndex(backend));
-}
-
-async function explainDamage<T>(load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    if (err instanceof IntegrityError) throw new IndexDamagedError(err.message, { key: err.key, offset: err.offset, cause: err });
-    throw err;
-  }
-}
-
-function emptyIndex(): LoadedIndex {
-  return { index: new ChunkIndex(), segments: new SegmentTable(), txns: [], deltaKeys: [], deltaInfo: new Map(), fullKey: undefined, fullSize: 0, generation: 0, covers: [], obsoleteKeys: [] };
 }
