@@ -26,7 +26,7 @@ export class Repository {
   readonly config: RepositoryConfig;
   readonly #backend: Backend;
   readonly #options: OpenOptions;
-  #lock: RepositoryLock | undefined;
+  readonly #lock: RepositoryLock | undefined;
   #state: LoadedIndex;
   /** The write path, and what this instance sees of the index: the committed one overlaid with the transaction. */
   readonly #txn: Transaction;
@@ -177,7 +177,6 @@ export class Repository {
     return report;
   }
 
-  /** Verifies every segment and index object; `repair` (exclusive lock) rebuilds the index. See check.ts. */
   /**
    * Deletes the repository: every object of cairn's key grammar, config last; other objects stay
    * and are listed in the report. Needs the exclusive lock; `AppendOnlyError` in append-only mode.
@@ -191,6 +190,7 @@ export class Repository {
     return destroyStore(this.#backend, EXCLUSIVE_LOCK_KEY, options.dryRun ?? false);
   }
 
+  /** Verifies every segment and index object; `repair` (exclusive lock) rebuilds the index. See check.ts. */
   async check(options: CheckOptions = {}): Promise<CheckReport> {
     this.#open();
     if (options.repair) {
