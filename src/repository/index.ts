@@ -2,7 +2,8 @@
  * The repository layer's public surface: a transactional log of segments on any `Backend`
  * (see docs/format/repository.md). The archive layer uses only what is exported here.
  */
-export { Repository, type CreateOptions, type OpenOptions } from './repository.js';
+export { Repository } from './repository.js';
+export type { CreateOptions, OpenOptions } from './open.js';
 export { MsgpackSplitter, decodeBounded, decodeAllBounded } from './msgpack-bounds.js';
 export { MAX_CACHE_BYTES, type IndexCache, type IndexCacheStorage } from './index-cache.js';
 export type { RepositoryConfig } from './config.js';

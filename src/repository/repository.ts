@@ -1,94 +1,52 @@
 /**
  * The repository: a transactional log of segments over any `Backend`, with an in-memory index,
- * session locks, compaction and check. This is the only module that keeps open-repository state;
- * the format, index, lock, compaction and check modules are pure helpers it drives.
+ * session locks, compaction and check. `Repository` is the public class: it holds the committed
+ * index and the lock and guards every call. Opening is open.ts, the write path and its state are
+ * its `Transaction` (transaction.ts), the read path is segment-read.ts; the format, index, lock,
+ * compaction and check modules are helpers they drive.
  */
 import type { Backend } from '../store/backend.js';
-import { NotFoundError, UnsupportedStoreError } from '../store/errors.js';
-import { readConfig, writeConfig, type RepositoryConfig } from './config.js';
-import { loadDigests } from './digests.js';
-import { AppendOnlyError, IdNotFoundError, IndexDamagedError, IntegrityError, RepositoryStateError } from './errors.js';
-import { ChunkIndex } from './index-table.js';
-import { encodeIndex, KIND_DELTA } from './index-format.js';
-import { loadIndex, SegmentTable, type LoadedIndex } from './index-load.js';
+import type { RepositoryConfig } from './config.js';
+import { AppendOnlyError, RepositoryStateError } from './errors.js';
+import { loadIndex, type LoadedIndex } from './index-load.js';
 import { loadIndexCached, saveIndexCache, type IndexCache } from './index-cache.js';
-import { DATA_PREFIX, deltaKey, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, newSessionId, parseSegment, RECORDS_PREFIX, segmentKey } from './layout.js';
-import { RepositoryLock, type LockOptions } from './locks.js';
-import { SegmentWriter } from './segment-writer.js';
-import { encodeCommit, encodeDelete, encodePutHeader, ID_SIZE, openPut, PUT_HEADER_SIZE } from './segment-format.js';
+import { DATA_PREFIX, EXCLUSIVE_LOCK_KEY, KEY_BLOB_KEY, parseSegment, RECORDS_PREFIX } from './layout.js';
+import type { RepositoryLock } from './locks.js';
+import { PUT_HEADER_SIZE } from './segment-format.js';
 import { compactRepository, type CompactOptions, type CompactReport } from './compaction.js';
 import { checkRepository, planRepositoryRepair, type CheckOptions, type CheckReport, type RepositoryRepairPlan } from './check.js';
-import { planRuns, type WantedEntry } from './read-plan.js';
 import * as records from './records.js';
-import { assertConditionalWrites, assertEmptyStore, destroyStore, type DestroyReport } from './ownership.js';
-import { withRetention, type RetentionPolicy } from './retention.js';
-
-export interface CreateOptions {
-  /** Segment size in bytes, fixed for the repository's life. Default 32 MiB. */
-  segmentSize?: number;
-  /** Refuse every operation that removes data, forever. Default false. */
-  appendOnly?: boolean;
-  /** The repository id (64 lowercase hex digits); default random. The caller seals its key to it before creating. */
-  id?: string;
-  /**
-   * Make missing folders above a folder repository (fs, sftp). Default true; with false a missing
-   * parent folder throws `ParentMissingError` and nothing is written (see `CreateStoreOptions`).
-   */
-  makeParentDirs?: boolean;
-  /**
-   * Write every object but the locks under this retention, for the repository's life (recorded in
-   * the config; docs/adr/0056-object-retention.md). The store must support it: a backend without
-   * `capabilities.retention`, or a bucket without Object Lock, → `UnsupportedStoreError`, nothing written.
-   */
-  retention?: RetentionPolicy;
-}
-
-export interface OpenOptions {
-  /** Take the exclusive lock (needed by compact and check --repair). Default: a shared lock. */
-  exclusive?: boolean;
-  /** Refuse writes. A shared lock is still taken unless `lock` is false. */
-  readOnly?: boolean;
-  /** Take no lock at all (for read-only media); the caller accepts racing with compaction. */
-  lock?: boolean;
-  /** Stale timeout and refresh period of the lock. */
-  lockOptions?: LockOptions;
-  /**
-   * Do not load the index: for `check({ repair: true })` when a damaged index object makes open
-   * fail, or to load it later with `loadIndex()` (once the key that authenticates the local index
-   * cache is known). Until then, the repository looks empty.
-   */
-  skipIndex?: boolean;
-  /** Sealed segments that may wait for upload at once; bounds memory. Default 4. */
-  maxPendingSegments?: number;
-}
+import { destroyStore, type DestroyReport } from './ownership.js';
+import { explainDamage, loadIndexOrExplain, openSession, writeNewRepository, type CreateOptions, type OpenedSession, type OpenOptions } from './open.js';
+import { readValue, readValues, type ValueSource } from './segment-read.js';
+import { Transaction } from './transaction.js';
 
 /** An open repository. Not safe for concurrent transactions from one instance: one writer per instance. */
 export class Repository {
   readonly config: RepositoryConfig;
   readonly #backend: Backend;
   readonly #options: OpenOptions;
-  readonly #session: string;
-  #lock: RepositoryLock | undefined;
+  readonly #lock: RepositoryLock | undefined;
   #state: LoadedIndex;
-  #writer: SegmentWriter | undefined;
-  #txnPuts = new ChunkIndex();
-  #txnDeletes = new ChunkIndex();
-  #txnEntries = 0;
-  #txnFirst = 0;
+  /** The write path, and what this instance sees of the index: the committed one overlaid with the transaction. */
+  readonly #txn: Transaction;
   #closed = false;
   /** The local index cache in use (see `loadIndex`), and whether the index changed since it was written. */
   #cache: IndexCache | undefined;
   #cacheStale = false;
-  /** The commit in progress, if any: entries wait for it (see `commit`). */
-  #committing: Promise<void> | undefined;
 
-  private constructor(backend: Backend, config: RepositoryConfig, state: LoadedIndex, lock: RepositoryLock | undefined, options: OpenOptions, session: string) {
+  private constructor({ backend, config, session, lock, state }: OpenedSession, options: OpenOptions) {
     this.#backend = backend;
-    this.#session = session;
     this.config = config;
     this.#state = state;
     this.#lock = lock;
     this.#options = options;
+    this.#txn = new Transaction({
+      backend, config, session, lock, maxPendingSegments: options.maxPendingSegments,
+      state: () => this.#state,
+      assertWritable: () => this.#writableStore(),
+      committed: () => { this.#cacheStale = true; },
+    });
   }
 
   /**
@@ -96,16 +54,7 @@ export class Repository {
    * config → `RepositoryExistsError`; one holding anything else → `StoreNotEmptyError`, and nothing is written.
    */
   static async create(backend: Backend, options: CreateOptions & OpenOptions = {}): Promise<Repository> {
-    const retention = options.retention;
-    if (retention && !backend.capabilities.retention) {
-      throw new UnsupportedStoreError(`${backend.location}: the ${backend.name} store cannot keep objects under retention; `
-        + 'use S3 with Object Lock or GCS with object retention (docs/adr/0056-object-retention.md), or create the repository without --retention-mode', { backend: backend.name });
-    }
-    await backend.create({ parents: options.makeParentDirs ?? true, ...(retention ? { retention: true } : {}) });
-    await assertEmptyStore(backend);
-    await assertConditionalWrites(backend);
-    // The config itself is retained too: without it the repository cannot be opened.
-    await writeConfig(retention ? withRetention(backend, retention) : backend, options);
+    await writeNewRepository(backend, options);
     return Repository.open(backend, options);
   }
 
@@ -115,20 +64,7 @@ export class Repository {
    * open again with `skipIndex` and repair).
    */
   static async open(store: Backend, options: OpenOptions = {}): Promise<Repository> {
-    await loadDigests();
-    const config = await readConfig(store);
-    // With a retention policy, every later write carries it and every delete may be postponed (ERETAINED).
-    const backend = config.retention ? withRetention(store, config.retention) : store;
-    // The writer's session is the lock's: compaction knows a session is dead when its lock is gone.
-    const session = newSessionId();
-    const lock = options.lock === false ? undefined
-      : await RepositoryLock.acquire(backend, session, options.exclusive ?? false, { ...options.lockOptions, repositoryId: config.id });
-    try {
-      return new Repository(backend, config, options.skipIndex ? emptyIndex() : await loadIndexOrExplain(backend), lock, options, session);
-    } catch (err) {
-      await lock?.release().catch(() => undefined);
-      throw err;
-    }
+    return new Repository(await openSession(store, options), options);
   }
 
   /**
@@ -139,7 +75,7 @@ export class Repository {
    */
   async loadIndex(options: { cache?: IndexCache } = {}): Promise<void> {
     this.#open();
-    if (this.#txnEntries > 0 || this.#committing) throw new RepositoryStateError('loadIndex: a transaction is open');
+    if (this.#txn.entries > 0 || this.#txn.committing) throw new RepositoryStateError('loadIndex: a transaction is open');
     this.#cache = options.cache;
     if (!options.cache) {
       this.#state = await loadIndexOrExplain(this.#backend);
@@ -153,26 +89,22 @@ export class Repository {
 
   /** Number of ids visible to this instance (committed, plus this transaction's changes). */
   get count(): number {
-    let n = this.#state.index.count;
-    for (const { id } of this.#txnPuts.entries()) if (!this.#state.index.has(id)) n++;
-    for (const { id } of this.#txnDeletes.entries()) if (this.#state.index.has(id)) n--;
-    return n;
+    return this.#txn.count;
   }
 
   /** True when `id` is committed (and not deleted in this transaction) or put in this transaction. */
   has(id: Uint8Array): boolean {
-    return this.#txnPuts.has(id) || (!this.#txnDeletes.has(id) && this.#state.index.has(id));
+    return this.#txn.has(id);
   }
 
   /** Every visible id (fresh copies). */
   *ids(): Iterable<Uint8Array> {
-    for (const { id } of this.#state.index.entries()) if (!this.#txnDeletes.has(id) && !this.#txnPuts.has(id)) yield id;
-    for (const { id } of this.#txnPuts.entries()) yield id;
+    yield* this.#txn.ids();
   }
 
   /** Stored bytes of the value under `id` (the sealed chunk, entry header excluded), from the index; undefined when absent. */
   storedSize(id: Uint8Array): number | undefined {
-    const loc = this.#txnPuts.get(id) ?? (this.#txnDeletes.has(id) ? undefined : this.#state.index.get(id));
+    const loc = this.#txn.locate(id);
     return loc ? loc.size - PUT_HEADER_SIZE : undefined;
   }
 
@@ -195,21 +127,7 @@ export class Repository {
   /** The value stored under `id`, digest-verified. `IdNotFoundError` if absent, `IntegrityError` if damaged. */
   async get(id: Uint8Array): Promise<Uint8Array> {
     this.#open();
-    const loc = this.#txnPuts.get(id) ?? (this.#txnDeletes.has(id) ? undefined : this.#state.index.get(id));
-    if (!loc) throw new IdNotFoundError(`no object with id ${Buffer.from(id).toString('hex')}`);
-    const name = this.#state.segments.name(loc.segment);
-    const key = segmentKey(name);
-    let entry = this.#writer?.read(name, loc.offset, loc.size);
-    if (!entry) {
-      try {
-        entry = await this.#backend.get(key, { offset: loc.offset, length: loc.size });
-      } catch (err) {
-        if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} is missing`, { key, cause: err });
-        throw err;
-      }
-    }
-    if (entry.length !== loc.size) throw new IntegrityError(`${key} at ${loc.offset}: truncated entry`, { key, offset: loc.offset });
-    return openPut(entry, id, { key, offset: loc.offset }).slice();
+    return readValue(this.#values(), id);
   }
 
   /**
@@ -220,142 +138,30 @@ export class Repository {
    */
   async getMany(ids: readonly Uint8Array[]): Promise<Uint8Array[]> {
     this.#open();
-    const out: Uint8Array[] = new Array<Uint8Array>(ids.length);
-    const bySegment = new Map<number, WantedEntry[]>();
-    const single: Promise<void>[] = [];
-    for (let index = 0; index < ids.length; index++) {
-      const id = ids[index];
-      const loc = this.#txnPuts.get(id) ?? (this.#txnDeletes.has(id) ? undefined : this.#state.index.get(id));
-      // Unknown ids and entries still in the open segment take the plain path (and its errors).
-      if (!loc || this.#writer?.read(this.#state.segments.name(loc.segment), loc.offset, loc.size)) {
-        single.push(this.get(id).then((v) => { out[index] = v; }));
-        continue;
-      }
-      let list = bySegment.get(loc.segment);
-      if (!list) bySegment.set(loc.segment, list = []);
-      list.push({ index, offset: loc.offset, size: loc.size });
-    }
-    const reads: Promise<void>[] = [];
-    for (const [segment, list] of bySegment) {
-      const key = segmentKey(this.#state.segments.name(segment));
-      for (const run of planRuns(list)) reads.push(this.#readRun(key, run, ids, out));
-    }
-    await Promise.all([...single, ...reads]);
-    return out;
-  }
-
-  /** One ranged read covering `run` (sorted by offset); each entry is checked and sliced out. */
-  async #readRun(key: string, run: WantedEntry[], ids: readonly Uint8Array[], out: Uint8Array[]): Promise<void> {
-    const from = run[0].offset;
-    const last = run[run.length - 1];
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.#backend.get(key, { offset: from, length: last.offset + last.size - from });
-    } catch (err) {
-      if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} is missing`, { key, cause: err });
-      throw err;
-    }
-    for (const { index, offset, size } of run) {
-      const entry = bytes.subarray(offset - from, offset - from + size);
-      if (entry.length !== size) throw new IntegrityError(`${key} at ${offset}: truncated entry`, { key, offset });
-      // A view, not a copy: the caller decrypts it into a new buffer at once.
-      out[index] = openPut(entry, ids[index], { key, offset });
-    }
+    return readValues(this.#values(), ids);
   }
 
   /**
    * Appends a PUT2 entry; resolves when accepted (waits while segment uploads lag). Visible to `has`
    * at once. If a background upload failed, rejects with that error and drops the transaction.
    */
-  async put(id: Uint8Array, value: Uint8Array): Promise<void> {
-    if (this.#committing) await this.#commitSettled();
-    const writer = this.#writable();
-    const header = encodePutHeader(id, value);
-    const at = writer.append([header, value]);
-    this.#noteEntry(at.name);
-    this.#txnPuts.set(id, this.#state.segments.ref(at.name), at.offset, at.size);
-    this.#txnDeletes.delete(id);
-    await this.#backpressure(writer);
+  put(id: Uint8Array, value: Uint8Array): Promise<void> {
+    return this.#txn.put(id, value);
   }
 
   /** Appends a DELETE entry for `id` (a no-op when absent). Refused in append-only mode. */
-  async delete(id: Uint8Array): Promise<void> {
-    if (this.#committing) await this.#commitSettled();
-    const writer = this.#writable();
-    if (this.config.appendOnly) throw new AppendOnlyError('the repository is append-only: deleting is refused');
-    if (!this.has(id)) return;
-    const at = writer.append([encodeDelete(id)]);
-    this.#noteEntry(at.name);
-    this.#txnPuts.delete(id);
-    this.#txnDeletes.set(id, 0, 0, 0);
-    await this.#backpressure(writer);
+  delete(id: Uint8Array): Promise<void> {
+    return this.#txn.delete(id);
   }
 
   /**
    * Commits the transaction: COMMIT entry, every segment stored (the COMMIT's last), index delta,
    * and only then resolves: durable from then on. Also the checkpoint of long writers. On failure
    * the transaction is dropped whole (nothing of it becomes visible) and the error is rethrown.
+   * Puts, deletes and commits called while a commit runs wait until it settles.
    */
-  async commit(): Promise<void> {
-    // Entries appended while a commit awaits its uploads would land after its COMMIT entry but in
-    // its index delta; so puts, deletes and further commits called after this one wait until it
-    // settles. `#committing` is set before the first await, so that holds from this call on.
-    const previous = this.#committing;
-    const run = (async () => {
-      if (previous) await previous.catch(() => undefined);
-      await this.#commitNow();
-    })();
-    this.#committing = run;
-    try {
-      await run;
-    } finally {
-      if (this.#committing === run) this.#committing = undefined;
-    }
-  }
-
-  /** Resolves once no commit is running (whether it succeeded or failed). */
-  async #commitSettled(): Promise<void> {
-    while (this.#committing) await this.#committing.catch(() => undefined);
-  }
-
-  async #commitNow(): Promise<void> {
-    const writer = this.#writable();
-    if (this.#txnEntries === 0) return;
-    try {
-      await this.#lock?.check();
-      writer.ensureRoom(128);
-      const info = { session: writer.session, first: this.#txnFirst, last: writer.seq, entries: this.#txnEntries, time: Date.now() };
-      writer.append([encodeCommit(info)]);
-      await writer.finishTransaction();
-      const names: string[] = [];
-      const local = new Map<number, number>();
-      const puts = [...this.#txnPuts.entries()];
-      const putIds = new Uint8Array(puts.length * ID_SIZE);
-      const putLocs = new Uint32Array(puts.length * 3);
-      puts.forEach((p, i) => {
-        let at = local.get(p.segment);
-        if (at === undefined) { at = names.length; names.push(this.#state.segments.name(p.segment)); local.set(p.segment, at); }
-        putIds.set(p.id, i * ID_SIZE);
-        putLocs[i * 3] = at; putLocs[i * 3 + 1] = p.offset; putLocs[i * 3 + 2] = p.size;
-      });
-      const deletes = [...this.#txnDeletes.entries()];
-      const deleteIds = new Uint8Array(deletes.length * ID_SIZE);
-      deletes.forEach((d, i) => deleteIds.set(d.id, i * ID_SIZE));
-      const key = deltaKey(writer.session, info.last);
-      const header = { segments: names, txns: [[info.session, info.first, info.last] as [string, number, number]], time: info.time, puts: puts.length, deletes: deletes.length };
-      const delta = encodeIndex({ kind: KIND_DELTA, header, putIds, putLocs, deleteIds });
-      await this.#backend.put(key, delta, { ifAbsent: true });
-      for (const p of puts) this.#state.index.set(p.id, p.segment, p.offset, p.size);
-      for (const d of deletes) this.#state.index.delete(d.id);
-      this.#state.txns.push(header.txns[0]);
-      this.#state.deltaKeys.push(key);
-      this.#state.deltaInfo.set(key, { size: delta.length, time: info.time, deletes: deletes.length });
-      this.#cacheStale = true;
-      this.#resetTxn();
-    } catch (err) {
-      await this.#abortTxn(writer);
-      throw err;
-    }
+  commit(): Promise<void> {
+    return this.#txn.commit();
   }
 
   /** Compacts (exclusive lock required; refused in append-only mode). See compaction.ts. */
@@ -371,7 +177,6 @@ export class Repository {
     return report;
   }
 
-  /** Verifies every segment and index object; `repair` (exclusive lock) rebuilds the index. See check.ts. */
   /**
    * Deletes the repository: every object of cairn's key grammar, config last; other objects stay
    * and are listed in the report. Needs the exclusive lock; `AppendOnlyError` in append-only mode.
@@ -385,6 +190,7 @@ export class Repository {
     return destroyStore(this.#backend, EXCLUSIVE_LOCK_KEY, options.dryRun ?? false);
   }
 
+  /** Verifies every segment and index object; `repair` (exclusive lock) rebuilds the index. See check.ts. */
   async check(options: CheckOptions = {}): Promise<CheckReport> {
     this.#open();
     if (options.repair) {
@@ -480,12 +286,16 @@ export class Repository {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      if (this.#writer) { await this.#writer.settle(); this.#writer.discard(); }
-      this.#resetTxn();
+      await this.#txn.discard();
       if (this.#cache && this.#cacheStale) await saveIndexCache(this.#cache, this.config.id, this.#state);
     } finally {
       await this.#lock?.release();
     }
+  }
+
+  /** Where `get` and `getMany` read: the store, through the index in use and the transaction. */
+  #values(): ValueSource {
+    return { backend: this.#backend, segments: this.#state.segments, view: this.#txn };
   }
 
   #open(): void {
@@ -497,59 +307,8 @@ export class Repository {
     if (this.#options.readOnly) throw new RepositoryStateError('the repository is open read-only');
   }
 
-  #writable(): SegmentWriter {
-    this.#writableStore();
-    this.#writer ??= new SegmentWriter(this.#backend, this.#session, { segmentSize: this.config.segmentSize, maxPending: this.#options.maxPendingSegments });
-    return this.#writer;
-  }
-
   #needExclusive(what: string): void {
     if (!this.#lock?.exclusive) throw new RepositoryStateError(`${what} needs the exclusive lock: open with { exclusive: true }`);
-    if (this.#txnEntries > 0) throw new RepositoryStateError(`${what}: commit the open transaction first`);
+    if (this.#txn.entries > 0) throw new RepositoryStateError(`${what}: commit the open transaction first`);
   }
-
-  #noteEntry(name: string): void {
-    if (this.#txnEntries === 0) this.#txnFirst = parseSegment(name)!.seq;
-    this.#txnEntries++;
-  }
-
-  /** Waits while uploads lag; an upload failure drops the whole transaction and is rethrown. */
-  async #backpressure(writer: SegmentWriter): Promise<void> {
-    try {
-      await writer.backpressure();
-    } catch (err) {
-      await this.#abortTxn(writer);
-      throw err;
-    }
-  }
-
-  async #abortTxn(writer: SegmentWriter): Promise<void> {
-    await writer.settle();
-    writer.discard();
-    this.#resetTxn();
-  }
-
-  #resetTxn(): void {
-    this.#txnPuts = new ChunkIndex();
-    this.#txnDeletes = new ChunkIndex();
-    this.#txnEntries = 0;
-  }
-}
-
-/** `loadIndex`, with a damaged index object reported as such (the segments may well be intact). */
-async function loadIndexOrExplain(backend: Backend): Promise<LoadedIndex> {
-  return explainDamage(() => loadIndex(backend));
-}
-
-async function explainDamage<T>(load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    if (err instanceof IntegrityError) throw new IndexDamagedError(err.message, { key: err.key, offset: err.offset, cause: err });
-    throw err;
-  }
-}
-
-function emptyIndex(): LoadedIndex {
-  return { index: new ChunkIndex(), segments: new SegmentTable(), txns: [], deltaKeys: [], deltaInfo: new Map(), fullKey: undefined, fullSize: 0, generation: 0, covers: [], obsoleteKeys: [] };
 }
