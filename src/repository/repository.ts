@@ -213,6 +213,8 @@ export class Repository {
    */
   async planRepair(options: Omit<CheckOptions, 'repair'> = {}): Promise<{ report: CheckReport; plan: RepositoryRepairPlan; apply(): Promise<CheckReport> }> {
     this.#open();
+    // The preview index has its own segment table: the puts of an open transaction would point into the old one.
+    if (this.#txn.entries > 0 || this.#txn.committing) throw new RepositoryStateError('planRepair: a transaction is open');
     const planned = await planRepositoryRepair({ backend: this.#backend, config: this.config, state: this.#state, lock: this.#lock }, options);
     this.#state = planned.preview;
     return {

@@ -126,8 +126,13 @@ export class Transaction {
     }
   }
 
-  /** Drops the uncommitted transaction: waits for background uploads and throws away the open segment. */
+  /**
+   * Drops the uncommitted transaction: lets a running commit finish (its COMMIT entry may already be
+   * stored: dropping its puts then would write an empty index delta), waits for background uploads
+   * and throws away the open segment.
+   */
   async discard(): Promise<void> {
+    await this.#commitSettled();
     if (this.#writer) { await this.#writer.settle(); this.#writer.discard(); }
     this.#reset();
   }

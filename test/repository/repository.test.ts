@@ -74,6 +74,36 @@ for (const store of STORES) {
       } finally { await s.cleanup(); }
     });
 
+    test('close() while a commit is running lets the commit finish: what it committed is in the index after reopening', async () => {
+      const s = await store.make();
+      try {
+        const repo = await Repository.create(s.client(), { segmentSize: 8192 });
+        for (let i = 0; i < 20; i++) await repo.put(idOf(i), valueOf(i, 1000));
+        const committing = repo.commit();
+        const closing = repo.close(); // as a signal handler's close may run while the last commit uploads
+        await Promise.all([committing, closing]);
+        const again = await Repository.open(s.client());
+        assert.equal(again.count, 20);
+        for (let i = 0; i < 20; i++) assert.deepEqual(await again.get(idOf(i)), valueOf(i, 1000));
+        assert.equal((await again.check()).ok, true);
+        await again.close();
+      } finally { await s.cleanup(); }
+    });
+
+    test('planRepair is refused while a transaction is open (its puts point into the index it would replace)', async () => {
+      const s = await store.make();
+      try {
+        const repo = await Repository.create(s.client(), { segmentSize: 8192 });
+        await repo.put(idOf(1), valueOf(1, 1000));
+        await assert.rejects(repo.planRepair(), (e) => e instanceof RepositoryStateError && e.code === 'EREPOSITORY_STATE');
+        assert.deepEqual(await repo.get(idOf(1)), valueOf(1, 1000));
+        await repo.commit();
+        const { report } = await repo.planRepair();
+        assert.equal(report.ok, true);
+        await repo.close();
+      } finally { await s.cleanup(); }
+    });
+
     test('segments are cut at segmentSize and numbered per session', async () => {
       const s = await store.make();
       try {
