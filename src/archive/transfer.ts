@@ -156,8 +156,11 @@ export async function transferArchives(dst: OpenedRepository, src: OpenedReposit
   };
 }
 
-/** Chunk plaintext held in flight between the source's reads and the destination's puts. */
-const FETCH_LIMITS = { requests: 8, budget: 64 * 1024 * 1024 };
+/**
+ * Chunk plaintext held in flight between the source's reads and the destination's puts; batches are opened on the
+ * source codec's workers when it has them (the CLI opens the source without: docs/adr/0060-open-chunks-on-workers.md).
+ */
+const FETCH_LIMITS = { requests: 8, budget: 64 * 1024 * 1024, offload: true };
 
 /** Copies the chunks of archives that the destination lacks, committing every `commitBytes`. */
 class ChunkCopier {

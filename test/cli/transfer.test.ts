@@ -14,6 +14,9 @@ import { test } from 'node:test';
 import { assertSameTree, buildTree, cairn, describeTree, ok, oneLine, PASSPHRASE, startCairn, workspace } from './helpers.js';
 import { DST_ENV, DST_PASSPHRASE, type TransferJson, type Usage } from './transfer-helpers.js';
 
+/** A --progress line of transfer: `12 chunks, 24.00 MiB | ...` (chunks copied so far). */
+const PROGRESS = /^(\d+) chunks?, /;
+
 test('a related repository of another mode gets every archive, restores exactly, and a second transfer sends exactly the day-2 chunks', async () => {
   const ws = await workspace();
   try {
@@ -203,26 +206,44 @@ test('SIGINT during a transfer: what was copied is committed, exit 130 with one 
     const total = JSON.parse(await ok(['-r', dstRepo, '--json', 'transfer', '--other-repo', srcRepo, '--dry-run'], { env: DST_ENV })) as TransferJson;
     const deltas = async () => (await readdir(join(dstRepo, 'index')).catch(() => [] as string[])).length;
 
-    // Reading slowed to 2 MiB/s: 2.5 s after the first commit the run holds chunks put but not committed
-    // (about 5 MiB read; half a second was sometimes less than one batch on a loaded machine), and no
-    // commit is running (one is due only every 24 MiB, 12 s at this rate: at 4 MiB/s a loaded machine
-    // once saw the first commit so late that the second had already come at the signal), so only the
-    // stop can commit them.
-    const child = startCairn(['-r', dstRepo, '--limit-download', '2MiB', 'transfer', '--other-repo', srcRepo], { env: DST_ENV });
+    // Reading slowed to 2 MiB/s, so commits (every 24 MiB) come seconds apart. The signal goes once the destination
+    // holds chunks put and not committed: more chunks shown copied (--progress) than its committed index has (rinfo),
+    // with no commit in between. Not a fixed time after the first commit: the copier takes chunks in order and the
+    // rate limit admits the batches in the order their reads finished, so chunks come in bursts seconds apart; a
+    // commit made by the last chunk of a burst once left nothing put 2.5 s later, and so nothing for the stop to commit.
+    const child = startCairn(['-r', dstRepo, '--limit-download', '2MiB', '--progress', 'transfer', '--other-repo', srcRepo], { env: { ...DST_ENV, CAIRN_PROGRESS_FPS: '20' } });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    let partial = '';
+    let shown = 0;
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const m = PROGRESS.exec(line);
+        if (m) shown = Number(m[1]);
+      }
+    });
     child.stdout!.resume();
     const closed = once(child, 'close') as Promise<[number | null]>;
-    for (let i = 0; i < 1200 && (await deltas()) === 0 && child.exitCode === null; i++) await sleep(50);
-    await sleep(2500);
-    assert.equal(child.exitCode, null, 'still running');
-    const atSignal = await deltas();
+    const running = () => child.exitCode === null;
+    for (let i = 0; i < 1200 && (await deltas()) === 0 && running(); i++) await sleep(50);
+    let atSignal: { deltas: number; committed: number; shown: number } | undefined;
+    while (!atSignal && running()) {
+      const d = await deltas();
+      const committed = (JSON.parse(await ok(['-r', dstRepo, '--json', 'rinfo'], { env: DST_ENV })) as { chunks: number }).chunks;
+      while (shown <= committed && (await deltas()) === d && running()) await sleep(50);
+      const seen = shown;
+      if (seen > committed && (await deltas()) === d) atSignal = { deltas: d, committed, shown: seen };
+    }
+    assert.ok(atSignal && running(), 'still running');
     child.kill('SIGINT');
     const [code] = await closed;
     assert.equal(code, 130, stderr);
-    oneLine(stderr);
-    assert.ok((await deltas()) > atSignal, 'what was copied since the last commit was committed on the way out');
+    oneLine(stderr.split('\n').filter((line) => !PROGRESS.test(line)).join('\n'));
+    assert.ok((await deltas()) > atSignal.deltas, 'what was copied since the last commit was committed on the way out');
     const before = JSON.parse(await ok(['-r', dstRepo, '--json', 'rinfo'], { env: DST_ENV })) as { chunks: number; archives: number };
+    assert.ok(before.chunks >= atSignal.shown, `every chunk copied before the signal is committed: ${before.chunks} < ${atSignal.shown}`);
     assert.equal(before.archives, 0);
     const rerun = JSON.parse(await ok(['-r', dstRepo, '--json', 'transfer', '--other-repo', srcRepo], { env: DST_ENV })) as TransferJson;
     assert.equal(rerun.transferred, 1);
