@@ -131,7 +131,7 @@ export async function storeStream(ctx: ArchiveContext, writer: ChunkWriter, stre
  * the first read (during the lock, the files cache or the worker pool's start) ends it before any
  * read: an abort event already fired, so a listener added now would never hear it.
  */
-export async function* abortable(source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
   if (signal.aborted) throw new InterruptedError(String(signal.reason));
   const it = source[Symbol.asyncIterator]();
   for (;;) {

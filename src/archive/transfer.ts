@@ -12,6 +12,7 @@ import { isUnreadableRecord, listArchiveNames, putSealedRecord, readRecordWhole,
 import { fetchChunks } from './chunk-fetch.js';
 import { InterruptedError, UnrelatedRepositoryError } from './errors.js';
 import { readItems } from './item-stream.js';
+import { abortable } from './read-item.js';
 import type { OpenedRepository } from './open.js';
 import type { ArchiveContext } from './ports.js';
 
@@ -221,9 +222,16 @@ class ChunkCopier {
       for await (const ref of missing()) void ref; // never yields: missing() counts
       return entry;
     }
-    for await (const { ref, data, error } of fetchChunks(this.#src, missing(), FETCH_LIMITS)) {
-      if (data === undefined) throw error;
-      await copy(ref.id, data);
+    // A stop ends the wait for the next chunk too: reads held back by a rate limit or a slow store may take seconds.
+    const fetched = fetchChunks(this.#src, missing(), FETCH_LIMITS);
+    try {
+      for await (const { ref, data, error } of this.#options.signal ? abortable(fetched, this.#options.signal) : fetched) {
+        if (data === undefined) throw error;
+        await copy(ref.id, data);
+      }
+    } catch (error) {
+      if (error instanceof InterruptedError) this.#stopIfAsked();
+      throw error;
     }
     return entry;
   }

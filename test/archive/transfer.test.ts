@@ -125,3 +125,59 @@ test('a stop while a batch is out on the source\'s worker commits every chunk pu
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a stop while the next chunk\'s read is held up ends the transfer at once, with what was put committed', { timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-transfer-stall-'));
+  const securityDir = join(dir, 'security');
+  const srcBackend = createMemoryBackend();
+  const dstBackend = createMemoryBackend();
+  const chunker = { min: 64 * 1024, avg: 128 * 1024, max: 256 * 1024 };
+  let src: OpenedRepository | undefined = await initRepository(srcBackend, { encryption: 'repokey-aes-ocb', passphrase: 'src', kdf, chunker, workers: 0, securityDir });
+  let dst: OpenedRepository | undefined = await initRepository(dstBackend, { encryption: 'repokey-aes-ocb', passphrase: 'dst', kdf, relatedTo: src, workers: 0, securityDir });
+  let release = (): void => undefined;
+  try {
+    const tree = join(dir, 'tree');
+    await mkdir(tree);
+    await writeFile(join(tree, 'a.bin'), randomBytes(12 * 1024 * 1024));
+    await createArchive(src, { name: 'a', paths: [tree], cacheDir: join(dir, 'cache') });
+    const baseline = dst.repository.count;
+    // The fetcher's second batch of file chunks never arrives until released (a store or rate limit that stalls).
+    const itemChunks = new Set((await readArchive(src, 'a')).items.map(hex));
+    const realGetMany = src.repository.getMany.bind(src.repository);
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let batches = 0;
+    src.repository.getMany = async (ids) => {
+      if (!ids.every((id) => itemChunks.has(hex(id))) && ++batches >= 2) await held;
+      return realGetMany(ids);
+    };
+    const put = new Set<string>();
+    const realPut = dst.repository.put.bind(dst.repository);
+    dst.repository.put = async (id, value) => { await realPut(id, value); put.add(hex(id)); };
+    const controller = new AbortController();
+    const running = transferArchives(dst, src, { signal: controller.signal });
+    running.catch(() => undefined);
+    // Wait for the first batch to be put and the second to be held.
+    for (let i = 0; i < 200 && !(batches >= 2 && put.size > itemChunks.size); i++) await sleep(25);
+    assert.ok(batches >= 2 && put.size > 0, `batches ${batches}, put ${put.size}`);
+    const signalled = performance.now();
+    controller.abort('SIGINT');
+    const stopped = await Promise.race([running.then(() => undefined, (error: unknown) => error), sleep(5000, 'still running after 5 s')]);
+    const waited = performance.now() - signalled;
+    assert.ok(stopped instanceof InterruptedError, String(stopped));
+    assert.match((stopped as InterruptedError).message, /run the same command again to continue/);
+    assert.ok(waited < 2000, `stopped ${Math.round(waited)} ms after the signal, while the read was still held`);
+    release();
+    await src.close();
+    src = undefined;
+    await dst.close();
+    dst = undefined;
+    dst = await openRepository(dstBackend, { passphrase: 'dst', workers: 0, securityDir });
+    assert.equal(dst.repository.count, baseline + put.size, 'every chunk put before the stop is committed');
+    assert.deepEqual(await listArchiveNames(dst), []);
+  } finally {
+    release();
+    await src?.close();
+    await dst?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
