@@ -13,6 +13,7 @@
  * which gives its error. If the workers themselves fail, `onValue` and `settled` reject with that
  * error: it is not a damaged chunk.
  */
+import { releaseBytes } from '../engine/index.js';
 import { chunkHex } from './chunk-fetch.js';
 import type { ArchiveContext } from './ports.js';
 
@@ -42,7 +43,9 @@ export function scanOpener(ctx: ArchiveContext, onProgress?: (done: number, tota
   /** Opens one value on this thread. */
   const openHere = async (id: Uint8Array, value: Uint8Array): Promise<void> => {
     try {
-      record(chunkHex(id), (await ctx.codec.open(id, value)).length);
+      const plain = await ctx.codec.open(id, value);
+      record(chunkHex(id), plain.length);
+      releaseBytes(plain);
     } catch (error) {
       record(chunkHex(id), error instanceof Error ? error : new Error(String(error)));
     }
@@ -70,8 +73,11 @@ export function scanOpener(ctx: ArchiveContext, onProgress?: (done: number, tota
     const done = openMany(batch.ids, batch.values).then(async (plain) => {
       for (let i = 0; i < plain.length; i++) {
         const p = plain[i];
-        if (p) record(chunkHex(batch.ids[i]), p.length);
-        else await openHere(batch.ids[i], batch.values[i]);
+        if (p) {
+          record(chunkHex(batch.ids[i]), p.length);
+          // Only its size is kept: its memory goes back now, not at the next GC.
+          releaseBytes(p);
+        } else await openHere(batch.ids[i], batch.values[i]);
       }
     });
     done.catch((error: unknown) => { failure ??= { error }; });

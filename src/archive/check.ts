@@ -4,6 +4,7 @@
  * of them) is read, authenticated and decrypted. Problems are collected, never thrown one by one.
  */
 import { randomInt } from 'node:crypto';
+import { releaseBytes } from '../engine/index.js';
 import { isUnreadableRecord, listArchiveRecords, readRecord, recordName } from './archive-record.js';
 import { readItems } from './item-stream.js';
 import { pathText, type Item } from './item.js';
@@ -129,7 +130,9 @@ export async function checkArchives(ctx: ArchiveContext, options: CheckArchivesO
       else report.problems.push({ archive: ref.archive, id: hex, kind: 'corrupt-chunk', reason: reason(error) });
       options.onProgress?.(++done, sample.length);
     }
-    for await (const { ref, error } of fetchChunks(ctx, fetch.map(([hex, r]) => ({ ...r, hex })), { offload: true })) {
+    for await (const { ref, data, error } of fetchChunks(ctx, fetch.map(([hex, r]) => ({ ...r, hex })), { offload: true })) {
+      // Opening verified it; its bytes are not needed (and were fetched for this loop alone).
+      if (data) releaseBytes(data);
       if (error === undefined) report.verifiedChunks += 1;
       else report.problems.push({ archive: ref.archive, id: ref.hex, kind: 'corrupt-chunk', reason: reason(error) });
       options.onProgress?.(++done, sample.length);

@@ -2,6 +2,7 @@
  * Stores chunks for one `create` run: ids a chunk by its keyed MAC, skips chunks the repository
  * (or this run) already has, seals and puts the rest, and counts what was added.
  */
+import { releaseBytes } from '../engine/index.js';
 import type { ArchiveStats } from './archive-record.js';
 import type { ChunkRef } from './item.js';
 import type { ArchiveContext } from './ports.js';
@@ -38,6 +39,7 @@ export class ChunkWriter {
       this.#stats.chunks += 1;
       this.#stats.deduplicated += plaintext.length;
       this.#stats.compressed += sealed.length;
+      releaseBytes(sealed);
     })();
     this.#pending.set(key, work);
     try {
@@ -53,23 +55,30 @@ export class ChunkWriter {
     return this.#ctx.repository.has(id) || this.#pending.has(Buffer.from(id).toString('hex'));
   }
 
-  /** Puts a chunk the pipeline already sealed, unless another file of this run stored it meanwhile. */
+  /**
+   * Puts a chunk the pipeline already sealed, unless another file of this run stored it meanwhile.
+   * `stored` is this call's alone: its memory is freed once the repository copied it (or did not need it).
+   */
   async putSealed(id: Uint8Array, size: number, stored: Uint8Array): Promise<ChunkRef> {
     const key = Buffer.from(id).toString('hex');
     const pending = this.#pending.get(key);
-    if (pending) await pending;
-    else if (!this.#ctx.repository.has(id)) {
-      const work = this.#ctx.repository.put(id, stored).then(() => {
-        this.#stats.chunks += 1;
-        this.#stats.deduplicated += size;
-        this.#stats.compressed += stored.length;
-      });
-      this.#pending.set(key, work);
-      try {
-        await work;
-      } finally {
-        this.#pending.delete(key);
+    try {
+      if (pending) await pending;
+      else if (!this.#ctx.repository.has(id)) {
+        const work = this.#ctx.repository.put(id, stored).then(() => {
+          this.#stats.chunks += 1;
+          this.#stats.deduplicated += size;
+          this.#stats.compressed += stored.length;
+        });
+        this.#pending.set(key, work);
+        try {
+          await work;
+        } finally {
+          this.#pending.delete(key);
+        }
       }
+    } finally {
+      releaseBytes(stored);
     }
     return { id, size };
   }

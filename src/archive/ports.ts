@@ -17,6 +17,7 @@ export interface ChunkRepository {
    * entries are read with one request. Any missing or damaged one rejects the whole call.
    */
   getMany(ids: readonly Uint8Array[]): Promise<Uint8Array[]>;
+  /** Stores `value` under `id` in this session; `value` is copied before the promise settles (the caller may then free it). */
   put(id: Uint8Array, value: Uint8Array): Promise<void>;
   delete(id: Uint8Array): Promise<void>;
   /** Makes every put and delete so far durable. */
@@ -45,20 +46,24 @@ export type ChunkPurpose = 'data' | 'items';
 export interface ChunkCodec {
   /** The keyed MAC of a plaintext: its chunk id (32 bytes). */
   chunkId(plaintext: Uint8Array): Uint8Array;
-  /** Compresses and encrypts a chunk for storage, binding it to `id`. */
+  /** Compresses and encrypts a chunk for storage, binding it to `id`; the result is new and the caller's alone (it may free it). */
   seal(id: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
-  /** Authenticates and decrypts stored bytes; a chunk that does not match `id` rejects. */
+  /**
+   * Authenticates and decrypts stored bytes; a chunk that does not match `id` rejects. The plaintext is new and the
+   * caller's alone (it may free it with the engine's `releaseBytes`); it shares no memory with `stored`.
+   */
   open(id: Uint8Array, stored: Uint8Array): Promise<Uint8Array>;
   /** Splits a byte stream into content-defined chunks, deterministically for one key. */
   chunks(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, purpose: ChunkPurpose): AsyncIterable<Uint8Array>;
   /**
    * Optional fast path for file contents: chunk, id and (unless `isKnown`) seal on worker threads.
-   * Yields every chunk in order; `stored` is present when the chunk must be written.
+   * Yields every chunk in order; `stored` is present when the chunk must be written, and is the caller's alone.
    */
   storeChunks?(source: AsyncIterable<Uint8Array>, isKnown: (id: Uint8Array) => boolean): AsyncIterable<{ id: Uint8Array; size: number; stored?: Uint8Array }>;
   /**
    * Optional fast path for reads: opens a batch of chunks on worker threads, as `open` would. Each result is the
-   * verified plaintext, or undefined for a chunk that did not open (`open` it to learn why).
+   * verified plaintext (the caller's alone, as from `open`), or undefined for a chunk that did not open (`open` it
+   * to learn why).
    */
   openMany?(ids: readonly Uint8Array[], stored: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
 }

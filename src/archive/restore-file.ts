@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
+import { releaseBytes } from '../engine/index.js';
 import type { Item } from './item.js';
 import type { Identity } from './restore-fs.js';
 import { applyThroughFd, applyThroughHandle, type MetadataContext } from './restore-meta.js';
@@ -100,6 +101,8 @@ export async function writeLargeFile(dest: Buffer, item: Item, data: readonly Pr
         }
         offset += chunk.length;
         wrote?.(chunk.length);
+        // Fetched for this file alone (chunk-fetch.ts) and written: its memory goes back now, not at the next GC.
+        releaseBytes(chunk);
       }
       if (item.sparse) await handle.truncate(offset);
       await applyThroughHandle(handle, temp, item, m);

@@ -7,6 +7,7 @@
  * is not written (a warning), the rest goes on, and `finish` then throws the first such error.
  */
 import { link, lstat, mkdir, symlink } from 'node:fs/promises';
+import { releaseBytes } from '../engine/index.js';
 import { ArchiveError } from './errors.js';
 import { itemKind, pathText, type Item } from './item.js';
 import { makeSpecial, RefusedItemError, SafeTree, type Identity } from './restore-fs.js';
@@ -140,7 +141,13 @@ export class ItemRestorer {
     }
     if (!item.sparse && !(this.#meta.xattrs && item.xattrs) && (item.size ?? Infinity) <= SMALL_FILE) {
       const chunks = await this.#collect(owed);
-      const written = await this.#place(dest, shown, fresh, async () => writeSmallFile(dest, item, chunks, this.#meta, hl !== undefined));
+      let written;
+      try {
+        written = await this.#place(dest, shown, fresh, async () => writeSmallFile(dest, item, chunks, this.#meta, hl !== undefined));
+      } finally {
+        // Each chunk was fetched for this file alone (chunk-fetch.ts): its memory goes back now, not at the next GC.
+        for (const chunk of chunks) releaseBytes(chunk);
+      }
       this.bytes += written.size;
       this.written += written.size;
       this.files += 1;

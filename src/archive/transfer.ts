@@ -7,7 +7,7 @@
  * The destination commits every `commitBytes` of sealed data, so an interrupted run loses at most that much and a
  * rerun sends only what the destination has not committed.
  */
-import { sameIdKey } from '../engine/index.js';
+import { releaseBytes, sameIdKey } from '../engine/index.js';
 import { isUnreadableRecord, listArchiveNames, putSealedRecord, readRecordWhole, recordId, type ArchiveRecord } from './archive-record.js';
 import { fetchChunks } from './chunk-fetch.js';
 import { InterruptedError, UnrelatedRepositoryError } from './errors.js';
@@ -257,12 +257,15 @@ class ChunkCopier {
   /** Seals with the destination's key and puts; commits once `commitBytes` are waiting. Resolves to the sealed size. */
   async #put(id: Uint8Array, plaintext: Uint8Array): Promise<number> {
     const sealed = await this.#dst.codec.seal(id, plaintext);
+    const size = sealed.length;
     await this.#dst.repository.put(id, sealed);
+    // Copied by the put: its memory goes back now, not at the next GC.
+    releaseBytes(sealed);
     // From here the destination's index answers for it.
     this.#queued.delete(Buffer.from(id).toString('hex'));
-    this.#uncommitted += sealed.length;
+    this.#uncommitted += size;
     if (this.#uncommitted >= this.#commitBytes) await this.commit();
-    return sealed.length;
+    return size;
   }
 
   /** On a stop request: commit what was put, then throw `InterruptedError`. */

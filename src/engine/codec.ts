@@ -4,6 +4,7 @@ import { compressFrame, decompressFrame, loadRawCodecs, parseCompression, type C
 import { EnvelopeOpener, SealingSession } from './crypto/envelope.js';
 import { concat, defaultImplementation, type AeadImplementation } from './crypto/suites.js';
 import { ChunkIntegrityError } from './errors.js';
+import { releaseBytes } from './release.js';
 import { createIdFunction, type IdFunction } from './ids.js';
 import type { KeyMaterial } from './keys/modes.js';
 
@@ -26,7 +27,12 @@ export interface Codec {
   id(plaintext: Uint8Array): Uint8Array;
   /** The stored bytes for a chunk: envelope(suite, session, nonce, AEAD(frame)) or 0x00 | frame without encryption. */
   seal(id: Uint8Array, plaintext: Uint8Array): Uint8Array;
-  /** The plaintext of stored bytes, checking authenticity and that it hashes to `id`; ChunkIntegrityError otherwise. */
+  /**
+   * The plaintext of stored bytes, checking authenticity and that it hashes to `id`; ChunkIntegrityError
+   * otherwise. The plaintext never shares memory with `stored`, and when it is the whole of its
+   * ArrayBuffer it owns that buffer alone (the caller may move it to another thread, or free it with
+   * `releaseBytes`); a small one may be a view into Node's shared buffer pool.
+   */
   open(id: Uint8Array, stored: Uint8Array): Uint8Array;
 }
 
@@ -73,7 +79,12 @@ class ChunkCodec implements Codec {
   }
 
   open(id: Uint8Array, stored: Uint8Array): Uint8Array {
-    const plaintext = decompressFrame(this.#codecs, this.#opener.open(id, stored));
+    const frame = this.#opener.open(id, stored);
+    let plaintext = decompressFrame(this.#codecs, frame);
+    // An uncompressed frame's body is a view into the frame (or, without encryption, into `stored`):
+    // copied, so the plaintext owns its memory alone, and the decrypted frame freed now.
+    if (plaintext.buffer === frame.buffer) plaintext = new Uint8Array(plaintext);
+    if (frame.buffer !== stored.buffer) releaseBytes(frame);
     const actual = this.#idOf(plaintext);
     if (actual.length !== id.length || !timingSafeEqual(actual, id)) throw new ChunkIntegrityError('plaintext does not match its chunk id');
     return plaintext;

@@ -21,6 +21,7 @@ export type { Suite, AeadImplementation } from './crypto/suites.js';
 export { ENVELOPE_OVERHEAD } from './crypto/envelope.js';
 
 export { createCodec } from './codec.js';
+export { releaseBytes } from './release.js';
 export type { Codec, CodecOptions } from './codec.js';
 
 export { createPipeline, FileSource } from './pipeline/index.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createChunker, createCodec, createKey, createPipeline, EngineError, WorkerFailedError, type KeyMaterial, type PipelineChunk } from '../../src/engine/index.js';
+import { createChunker, createCodec, createKey, createPipeline, EngineError, releaseBytes, WorkerFailedError, type KeyMaterial, type PipelineChunk } from '../../src/engine/index.js';
 import { randomish, textish } from './data.js';
 
 const SIZES = { min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 };
@@ -142,6 +142,36 @@ test('errors from the source or from isKnown reject the run; a closed pipeline r
   assert.equal((await collect(pipeline.run([]))).length, 0);
   await pipeline.close();
   await assert.rejects(collect(pipeline.run([randomish('z', 50_000)])), WorkerFailedError);
+});
+
+test('an uncompressed chunk opens to a plaintext that owns its whole buffer, apart from the stored bytes (encrypted and unencrypted)', async () => {
+  for (const mode of ['repokey-aes-ocb', 'none'] as const) {
+    const key = (await createKey(mode, 'pw', FAST)).key;
+    const codec = await createCodec(key, { compression: 'lz4' });
+    // Random bytes do not compress: the frame's body is the plaintext itself.
+    const plains = [randomish('u', 200_000), randomish('v', 70_000)];
+    const ids = plains.map((p) => codec.id(p));
+    const stored = plains.map((p, i) => codec.seal(ids[i], p));
+    const pipeline = await createPipeline(key, { workers: 1 });
+    try {
+      for (const opened of [stored.map((s, i) => codec.open(ids[i], s)), await pipeline.open(ids, stored)]) {
+        opened.forEach((p, i) => {
+          assert.deepEqual(Buffer.from(p!), Buffer.from(plains[i]), mode);
+          // A view into the frame (or into the stored bytes) would keep them alive, or be cloned whole on its way
+          // between threads; and freeing it would empty what it shares memory with.
+          assert.equal(p!.byteOffset, 0, mode);
+          assert.equal(p!.byteLength, p!.buffer.byteLength, mode);
+          assert.notEqual(p!.buffer, stored[i].buffer, mode);
+        });
+      }
+      const before = Buffer.from(stored[0]);
+      const opened = codec.open(ids[0], stored[0]);
+      releaseBytes(opened);
+      assert.deepEqual(Buffer.from(stored[0]), before, 'freeing a plaintext leaves its stored bytes');
+    } finally {
+      await pipeline.close();
+    }
+  }
 });
 
 test('open: a batch of chunks opened on the workers equals Codec.open, a bad one is undefined in its place, the inputs stay usable', async () => {

@@ -6,6 +6,7 @@ import { scanCandidates } from '../chunker/scan.js';
 import { createCodec, type Codec } from '../codec.js';
 import { concat } from '../crypto/suites.js';
 import { EngineError } from '../errors.js';
+import { releaseBytes } from '../release.js';
 import { transferables, type BatchRequestMessage, type BatchResponseMessage, type FileResult, type OpenRequest, type OpenResult, type ReadyMessage, type RequestMessage, type ResponseMessage, type TaskRequest, type TaskResult, type WorkerSetup } from './protocol.js';
 
 /** Serves tasks on `port` until the port closes; never throws (errors go back as messages) unless told to by a fault. */
@@ -74,7 +75,10 @@ function run(codec: Codec, gear: Int32Array, setup: WorkerSetup, task: TaskReque
   }
 }
 
-/** Opens each chunk of a batch; one that fails is only marked (the main thread opens it again to learn why). */
+/**
+ * Opens each chunk of a batch; one that fails is only marked (the main thread opens it again to learn
+ * why). The batch's stored bytes are freed once opened: no plaintext shares them (`Codec.open`).
+ */
 function openTask(codec: Codec, task: OpenRequest): OpenResult {
   const plain: (Uint8Array | undefined)[] = [];
   for (let i = 0, from = 0; i < task.ends.length; from = task.ends[i], i++) {
@@ -84,6 +88,7 @@ function openTask(codec: Codec, task: OpenRequest): OpenResult {
       plain.push(undefined);
     }
   }
+  releaseBytes(task.data);
   return { type: 'open', plain };
 }
 
