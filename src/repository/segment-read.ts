@@ -31,10 +31,13 @@ export interface ValueSource {
 export async function readValue(source: ValueSource, id: Uint8Array): Promise<Uint8Array> {
   const loc = source.view.locate(id);
   if (!loc) throw new IdNotFoundError(`no object with id ${Buffer.from(id).toString('hex')}`);
-  const name = source.segments.name(loc.segment);
-  const key = segmentKey(name);
-  let entry = source.view.held(name, loc.offset, loc.size);
-  if (!entry) entry = await getRange(source.backend, key, loc.offset, loc.size);
+  return valueAt(source, id, loc, source.view.held(source.segments.name(loc.segment), loc.offset, loc.size));
+}
+
+/** The value of `id` at `loc`, a fresh copy: from `held` (the entry still in the writer's memory) or one ranged read. */
+async function valueAt(source: ValueSource, id: Uint8Array, loc: Location, held: Uint8Array | undefined): Promise<Uint8Array> {
+  const key = segmentKey(source.segments.name(loc.segment));
+  const entry = held ?? await getRange(source.backend, key, loc.offset, loc.size);
   if (entry.length !== loc.size) throw new IntegrityError(`${key} at ${loc.offset}: truncated entry`, { key, offset: loc.offset });
   return openPut(entry, id, { key, offset: loc.offset }).slice();
 }
@@ -48,9 +51,10 @@ export async function readValues(source: ValueSource, ids: readonly Uint8Array[]
   for (let index = 0; index < ids.length; index++) {
     const id = ids[index];
     const loc = view.locate(id);
-    // Unknown ids and entries still in the open segment take the plain path (and its errors).
-    if (!loc || view.held(segments.name(loc.segment), loc.offset, loc.size)) {
-      single.push(readValue(source, id).then((v) => { out[index] = v; }));
+    // Unknown ids and entries still in the writer's memory are read alone (with readValue's errors).
+    const held = loc && view.held(segments.name(loc.segment), loc.offset, loc.size);
+    if (!loc || held) {
+      single.push((loc ? valueAt(source, id, loc, held) : readValue(source, id)).then((v) => { out[index] = v; }));
       continue;
     }
     let list = bySegment.get(loc.segment);

@@ -8,6 +8,7 @@ import type { Backend } from '../store/backend.js';
 import type { RepositoryConfig } from './config.js';
 import { AppendOnlyError } from './errors.js';
 import { ChunkIndex, type Location } from './index-table.js';
+import { packPuts } from './full-index.js';
 import { encodeIndex, KIND_DELTA } from './index-format.js';
 import type { LoadedIndex } from './index-load.js';
 import { deltaKey, parseSegment } from './layout.js';
@@ -151,18 +152,8 @@ export class Transaction {
       const info = { session: writer.session, first: this.#first, last: writer.seq, entries: this.#entries, time: Date.now() };
       writer.append([encodeCommit(info)]);
       await writer.finishTransaction();
-      const { segments } = this.#ctx.state();
-      const names: string[] = [];
-      const local = new Map<number, number>();
       const puts = [...this.#puts.entries()];
-      const putIds = new Uint8Array(puts.length * ID_SIZE);
-      const putLocs = new Uint32Array(puts.length * 3);
-      puts.forEach((p, i) => {
-        let at = local.get(p.segment);
-        if (at === undefined) { at = names.length; names.push(segments.name(p.segment)); local.set(p.segment, at); }
-        putIds.set(p.id, i * ID_SIZE);
-        putLocs[i * 3] = at; putLocs[i * 3 + 1] = p.offset; putLocs[i * 3 + 2] = p.size;
-      });
+      const { names, putIds, putLocs } = packPuts(puts, puts.length, this.#ctx.state().segments);
       const deletes = [...this.#deletes.entries()];
       const deleteIds = new Uint8Array(deletes.length * ID_SIZE);
       deletes.forEach((d, i) => deleteIds.set(d.id, i * ID_SIZE));
