@@ -93,7 +93,8 @@ export function decodeCache(bytes: Uint8Array, key: Uint8Array, repositoryId: st
   const { count } = header;
   let p = 12 + headLength;
   if (p + count * (ID_SIZE + LOC_SIZE) !== end) throw bad('size does not match its count');
-  const ids = bytes.slice(p, p + count * ID_SIZE);
+  // A copy (`slice` of the Buffer readFile gives would be a view holding the whole file).
+  const ids = new Uint8Array(bytes.subarray(p, p + count * ID_SIZE));
   p += count * ID_SIZE;
   const locs = new Uint32Array(count * 3);
   for (let i = 0; i < count * 3; i++, p += 4) locs[i] = view.getUint32(p, true);

@@ -106,13 +106,15 @@ export function readHeader(bytes: Uint8Array, offset: number, available = bytes.
     if (crc32(bytes.subarray(offset + 4, offset + PUT_HEADER_SIZE)) !== stored) return 'header checksum mismatch';
     if (size < PUT_HEADER_SIZE) return 'bad entry size';
     if (size > available) return 'truncated entry';
-    return { tag, size, id: bytes.slice(offset + 9, offset + 41), digest: view.getBigUint64(41, true) };
+    // A copy, never `slice`: on a Buffer (what the SFTP and cloud backends return) `slice` is a view, and each id
+    // would keep its whole segment alive (a --verify-data check over SFTP held every segment it had read).
+    return { tag, size, id: new Uint8Array(bytes.subarray(offset + 9, offset + 41)), digest: view.getBigUint64(41, true) };
   }
   if (tag === TAG_DELETE || tag === TAG_COMMIT) {
     if (tag === TAG_DELETE ? size !== DELETE_SIZE : size < MIN_HEADER_SIZE || size > MAX_COMMIT_SIZE) return 'bad entry size';
     if (size > available || size > bytes.length - offset) return 'truncated entry';
     if (crc32(bytes.subarray(offset + 4, offset + size)) !== stored) return 'checksum mismatch';
-    return tag === TAG_DELETE ? { tag, size, id: bytes.slice(offset + 9, offset + 41) } : { tag, size };
+    return tag === TAG_DELETE ? { tag, size, id: new Uint8Array(bytes.subarray(offset + 9, offset + 41)) } : { tag, size };
   }
   return 'unknown tag';
 }

@@ -39,7 +39,8 @@ async function valueAt(source: ValueSource, id: Uint8Array, loc: Location, held:
   const key = segmentKey(source.segments.name(loc.segment));
   const entry = held ?? await getRange(source.backend, key, loc.offset, loc.size);
   if (entry.length !== loc.size) throw new IntegrityError(`${key} at ${loc.offset}: truncated entry`, { key, offset: loc.offset });
-  return openPut(entry, id, { key, offset: loc.offset }).slice();
+  // A copy, not `slice` (a view when the backend returned a Buffer).
+  return new Uint8Array(openPut(entry, id, { key, offset: loc.offset }));
 }
 
 /** `Repository.getMany`: the values of `ids` in that order; neighbouring entries of a segment share a read. */

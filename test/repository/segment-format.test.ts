@@ -76,3 +76,24 @@ test('the scan reports damage at its offset and resynchronizes on the next entry
   const truncated = scanSegment(seg.subarray(0, 150));
   assert.equal(truncated.damage[0].offset, 99);
 });
+
+test('ids read from a Buffer (what the SFTP and cloud backends return) are copies: none keeps its segment or index object alive', async () => {
+  const { decodeIndex, encodeIndex, KIND_DELTA } = await import('../../src/repository/index-format.js');
+  const put = new Uint8Array([...encodePutHeader(idOf(1), valueOf(1, 10)), ...valueOf(1, 10)]);
+  const segment = Buffer.concat([put, encodeDelete(idOf(2)), encodeCommit({ session: 'a'.repeat(16), first: 0, last: 0, entries: 2, time: 1 })]);
+  const { entries, damage } = scanSegment(segment);
+  assert.deepEqual(damage, []);
+  const ids = entries.filter((e) => e.id).map((e) => e.id!);
+  assert.equal(ids.length, 2);
+  for (const id of ids) {
+    assert.notEqual(id.buffer, segment.buffer, 'an id is a view into the segment');
+    assert.equal(id.byteLength, id.buffer.byteLength);
+  }
+  assert.deepEqual(ids, [idOf(1), idOf(2)]);
+
+  const header = { segments: ['s'], txns: [['a'.repeat(16), 0, 0] as [string, number, number]], time: 1, puts: 0, deletes: 1 };
+  const object = Buffer.from(encodeIndex({ kind: KIND_DELTA, header, putIds: new Uint8Array(0), putLocs: new Uint32Array(0), deleteIds: idOf(3) }));
+  const decoded = decodeIndex(object, 'index/delta-test');
+  assert.deepEqual(decoded.deleteIds, idOf(3));
+  assert.notEqual(decoded.deleteIds.buffer, object.buffer, 'the delete ids are a view into the index object');
+});
