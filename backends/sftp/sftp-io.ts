@@ -73,5 +73,8 @@ export async function readRange(s: SFTPWrapper, handle: Buffer, position: number
       onProgress?.(n);
     }
   });
-  return end === length ? out : out.subarray(0, end);
+  // A plain Uint8Array, as the contract's get returns: `slice` of a Buffer is a view, and a repository
+  // that sliced ids out of a segment kept the whole segment alive (docs/backend-contract.md).
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return end === length ? bytes : bytes.subarray(0, end);
 }

@@ -102,7 +102,7 @@ export function decodeIndex(bytes: Uint8Array, key: string): IndexObject {
     putLocs[i * 3 + 1] = view.getUint32(p + 36, true);
     putLocs[i * 3 + 2] = view.getUint32(p + 40, true);
   }
-  // A copy (`slice` of a Buffer, as remote backends return, would be a view holding the whole object).
+  // A copy (`slice` of a Buffer, which a backend could return, would be a view holding the whole object).
   const deleteIds = new Uint8Array(bytes.subarray(p, p + header.deletes * ID_SIZE));
   return { kind, header, putIds, putLocs, deleteIds };
 }

@@ -106,7 +106,7 @@ export function readHeader(bytes: Uint8Array, offset: number, available = bytes.
     if (crc32(bytes.subarray(offset + 4, offset + PUT_HEADER_SIZE)) !== stored) return 'header checksum mismatch';
     if (size < PUT_HEADER_SIZE) return 'bad entry size';
     if (size > available) return 'truncated entry';
-    // A copy, never `slice`: on a Buffer (what the SFTP and cloud backends return) `slice` is a view, and each id
+    // A copy, never `slice`: on a Buffer (what the SFTP backend returned) `slice` is a view, and each id
     // would keep its whole segment alive (a --verify-data check over SFTP held every segment it had read).
     return { tag, size, id: new Uint8Array(bytes.subarray(offset + 9, offset + 41)), digest: view.getBigUint64(41, true) };
   }

@@ -123,7 +123,7 @@ export interface Backend {
   readonly location: string;
   readonly capabilities: Capabilities;
 
-  /** Whole object, or the bytes of `range` (clipped at the end). Missing key → `NotFoundError`. */
+  /** Whole object, or the bytes of `range` (clipped at the end), in a fresh plain Uint8Array (not a Buffer). Missing key → `NotFoundError`. */
   get(key: string, range?: ByteRange, options?: OpOptions): Promise<Uint8Array>;
 
   /**

@@ -17,6 +17,8 @@ export function registerObjectCases(make: MakeBackend, settings: { largeBytes: n
     input.fill(0); // the store must have copied the bytes before put resolved
     const first = await b.get('dir/small');
     assertBytes(first, value);
+    // A plain Uint8Array, not a Buffer: `slice` of a Buffer is a view, which kept whole segments alive.
+    for (const got of [first, await b.get('dir/small', { offset: 10, length: 100 })]) assert.equal(Object.getPrototypeOf(got), Uint8Array.prototype);
     first.fill(0); // mutating a returned buffer must not change the stored object
     assertBytes(await b.get('dir/small'), value);
   }));

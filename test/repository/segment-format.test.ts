@@ -77,7 +77,7 @@ test('the scan reports damage at its offset and resynchronizes on the next entry
   assert.equal(truncated.damage[0].offset, 99);
 });
 
-test('ids read from a Buffer (what the SFTP and cloud backends return) are copies: none keeps its segment or index object alive', async () => {
+test('ids read from a Buffer (what the SFTP backend returned) are copies: none keeps its segment or index object alive', async () => {
   const { decodeIndex, encodeIndex, KIND_DELTA } = await import('../../src/repository/index-format.js');
   const put = new Uint8Array([...encodePutHeader(idOf(1), valueOf(1, 10)), ...valueOf(1, 10)]);
   const segment = Buffer.concat([put, encodeDelete(idOf(2)), encodeCommit({ session: 'a'.repeat(16), first: 0, last: 0, entries: 2, time: 1 })]);
