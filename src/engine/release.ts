@@ -10,14 +10,9 @@
 
 /** Frees the memory of `bytes` now when it is the whole of its own ArrayBuffer; otherwise (a view into a larger buffer, a SharedArrayBuffer, Node 20) does nothing. */
 export function releaseBytes(bytes: Uint8Array): void {
-  const buffer = bytes.buffer;
+  const buffer = bytes.buffer as ArrayBufferLike & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };
   if (!(buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength) return;
-  releaseBuffer(buffer);
-}
-
-/** Frees `buffer`'s memory now (Node 22+; a no-op before, and on a buffer already detached). */
-export function releaseBuffer(buffer: ArrayBuffer): void {
-  const b = buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };
-  if (typeof b.transfer !== 'function' || b.detached) return;
-  b.transfer(0);
+  // Node 20 has no `transfer`; a buffer already detached is left as it is.
+  if (typeof buffer.transfer !== 'function' || buffer.detached) return;
+  buffer.transfer(0);
 }
