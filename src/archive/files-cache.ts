@@ -96,6 +96,8 @@ export class FilesCache {
       : tag === 0xdc && bytes.length >= 5 ? [view.getUint16(3), 5]
         : tag === 0xdd && bytes.length >= 7 ? [view.getUint32(3), 7] : [-1, 0];
     if (rows < 0) throw new Error('files cache: not a row array');
+    // The header's count is only trusted as far as the file's size allows (a row takes 24 bytes at least).
+    this.#reserve(Math.min(rows, Math.floor(bytes.length / 24)));
     let seen = 0;
     for (const row of new Decoder({ useBigInt64: true }).decodeMulti(bytes.subarray(at))) {
       if (++seen > rows) throw new Error('files cache: more rows than its header says');
@@ -156,14 +158,7 @@ export class FilesCache {
       }
       e = this.#count++;
       this.#slots[slot] = e + 1;
-      const n = this.#count;
-      this.#keys = grown(this.#keys, n * KEY, (m) => new Uint8Array(m));
-      this.#sizes = grown(this.#sizes, n, (m) => new Float64Array(m));
-      this.#mtimes = grown(this.#mtimes, n, (m) => new BigInt64Array(m));
-      this.#inodes = grown(this.#inodes, n, (m) => new BigUint64Array(m));
-      this.#ages = grown(this.#ages, n, (m) => new Uint32Array(m));
-      this.#first = grown(this.#first, n, (m) => new Uint32Array(m));
-      this.#chunks = grown(this.#chunks, n, (m) => new Uint32Array(m));
+      this.#roomForEntries(this.#count);
       this.#keys.set(key, e * KEY);
       this.#chunks[e] = 0;
     }
@@ -176,8 +171,7 @@ export class FilesCache {
     if (chunks.length > this.#chunks[e]) {
       this.#first[e] = this.#chunksUsed;
       this.#chunksUsed += chunks.length;
-      this.#ids = grown(this.#ids, this.#chunksUsed * ID, (m) => new Uint8Array(m));
-      this.#chunkSizes = grown(this.#chunkSizes, this.#chunksUsed, (m) => new Float64Array(m));
+      this.#roomForChunks(this.#chunksUsed);
     }
     this.#chunks[e] = chunks.length;
     const first = this.#first[e];
@@ -185,6 +179,32 @@ export class FilesCache {
       this.#ids.set(chunks[i].id, (first + i) * ID);
       this.#chunkSizes[first + i] = chunks[i].size;
     }
+  }
+
+  /** Room for `n` entries of one chunk each, so loading does not grow the columns step by step (each step a copy). */
+  #reserve(n: number): void {
+    let slots = this.#slots.length;
+    while (slots < n * 2) slots *= 2;
+    if (slots > this.#slots.length) this.#rehash(slots);
+    this.#roomForEntries(n);
+    this.#roomForChunks(n);
+  }
+
+  /** Columns with room for `n` entries. */
+  #roomForEntries(n: number): void {
+    this.#keys = grown(this.#keys, n * KEY, (m) => new Uint8Array(m));
+    this.#sizes = grown(this.#sizes, n, (m) => new Float64Array(m));
+    this.#mtimes = grown(this.#mtimes, n, (m) => new BigInt64Array(m));
+    this.#inodes = grown(this.#inodes, n, (m) => new BigUint64Array(m));
+    this.#ages = grown(this.#ages, n, (m) => new Uint32Array(m));
+    this.#first = grown(this.#first, n, (m) => new Uint32Array(m));
+    this.#chunks = grown(this.#chunks, n, (m) => new Uint32Array(m));
+  }
+
+  /** A chunk pool with room for `n` chunks. */
+  #roomForChunks(n: number): void {
+    this.#ids = grown(this.#ids, n * ID, (m) => new Uint8Array(m));
+    this.#chunkSizes = grown(this.#chunkSizes, n, (m) => new Float64Array(m));
   }
 
   #rehash(size: number): void {

@@ -97,6 +97,8 @@ test('a damaged or foreign cache file gives an empty cache, never an error', asy
       ['cut short', good.subarray(0, good.length - 20)],
       // Byte 7 is the first row's array header (0x96): 0xc1 is never valid msgpack.
       ['a row header changed', Buffer.concat([good.subarray(0, 7), Buffer.from([0xc1]), good.subarray(8)])],
+      // Nothing is sized by the count before the rows are read (a row takes 24 bytes at least).
+      ['a row count far above the rows', Buffer.concat([Buffer.from([0x92, 0x01, 0xdd, 0xff, 0xff, 0xff, 0xff]), good.subarray(7)])],
       ['another format', Buffer.concat([Buffer.from([0x92, 0x02]), good.subarray(2)])],
       ['an id of 31 bytes', new Encoder().encode([1, [[randomBytes(16), 1, 1, 1, 0, [[randomBytes(31), 1]]]]])],
       ['a key of 32 bytes', new Encoder().encode([1, [[randomBytes(32), 1, 1, 1, 0, []]]])],
