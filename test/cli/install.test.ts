@@ -20,7 +20,10 @@ function run(cmd: string, args: string[], options: { cwd: string; env?: NodeJS.P
 test('npm pack + npm install -g give a cairn on the PATH that backs up and restores', { timeout: 900_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cairn-install-'));
   try {
-    const packed = run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root }).trim().split('\n').at(-1)!;
+    // --ignore-scripts: `npm pack` would run `prepare` (npm run build), which rewrites dist/ in place while
+    // the other test files run it (a cairn started then read a half-written module and died: a CI run's
+    // "SIGINT during create" failed with EPIPE). The tarball takes the dist/ that test/run.mjs built.
+    const packed = run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: root }).trim().split('\n').at(-1)!;
     const tarball = join(dir, packed);
     const listing = run('tar', ['-tzf', tarball], { cwd: dir });
     for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/src/cli/main.js', 'package/dist/man/cairn.1', 'package/docs/cli.md']) assert.match(listing, new RegExp(`^${file}$`, 'm'));

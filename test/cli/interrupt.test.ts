@@ -37,8 +37,12 @@ async function finished(child: ChildProcess): Promise<{ code: number | null; sig
 
 /** Writes `data` into the child's standard input, waiting until the pipe took each piece (the backup read it). */
 async function feed(child: ChildProcess, data: Buffer): Promise<void> {
-  for (let at = 0; at < data.length; at += 1 << 20) {
-    if (!child.stdin!.write(data.subarray(at, at + (1 << 20)))) await once(child.stdin!, 'drain');
+  const stdin = child.stdin!;
+  // A cairn that exits early closes the pipe (EPIPE): feeding stops, and the test's assertions on its exit
+  // code then show its standard error (an unhandled EPIPE hid it once).
+  stdin.on('error', () => undefined);
+  for (let at = 0; at < data.length && !stdin.destroyed; at += 1 << 20) {
+    if (!stdin.write(data.subarray(at, at + (1 << 20)))) await Promise.race([once(stdin, 'drain'), once(stdin, 'close')]).catch(() => undefined);
   }
 }
 
