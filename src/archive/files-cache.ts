@@ -212,11 +212,11 @@ export class FilesCache {
     for (let e = 0; e < this.#count; e++) this.#slots[this.#slot(this.#keys.subarray(e * KEY, (e + 1) * KEY))] = e + 1;
   }
 
-  /** The chunk list of entry `e`, each id a copy of its own. */
-  #refs(e: number): ChunkRef[] {
-    const out: ChunkRef[] = [];
+  /** Each chunk of entry `e` as `make` builds it from a view of its id in the pool and its size. */
+  #chunkList<T>(e: number, make: (id: Uint8Array, size: number) => T): T[] {
+    const out: T[] = [];
     const first = this.#first[e];
-    for (let i = first; i < first + this.#chunks[e]; i++) out.push({ id: this.#ids.slice(i * ID, (i + 1) * ID), size: this.#chunkSizes[i] });
+    for (let i = first; i < first + this.#chunks[e]; i++) out.push(make(this.#ids.subarray(i * ID, (i + 1) * ID), this.#chunkSizes[i]));
     return out;
   }
 
@@ -225,7 +225,8 @@ export class FilesCache {
     const e = this.#entry(this.#key(path));
     if (e < 0 || this.#sizes[e] !== Number(stat.size) || this.#mtimes[e] !== stat.mtimeNs || this.#inodes[e] !== BigInt.asUintN(64, stat.ino)) return undefined;
     this.#ages[e] = 0;
-    return this.#refs(e);
+    // Copies: the caller keeps the ids, and the pool may be grown (copied) or written over later.
+    return this.#chunkList(e, (id, size) => ({ id: id.slice(), size }));
   }
 
   /** True when the cache has an entry for `path`, matching or not (`create --list`: M rather than A). */
@@ -258,7 +259,8 @@ export class FilesCache {
     let at = 7;
     for (let e = 0; e < this.#count; e++) {
       if (this.#ages[e] > this.#maxAge) continue;
-      const refs = this.#refs(e).map((c): [Uint8Array, number] => [c.id, c.size]);
+      // Views: the encoder copies them into the row at once.
+      const refs = this.#chunkList(e, (id, size): [Uint8Array, number] => [id, size]);
       const row = [this.#keys.subarray(e * KEY, (e + 1) * KEY), this.#sizes[e], this.#mtimes[e], this.#inodes[e], this.#ages[e], refs];
       const bytes = encoder.encodeSharedRef(row);
       out = grown(out, at + bytes.length, (m) => new Uint8Array(m));

@@ -11,7 +11,7 @@
  * `npm run bench -- floor [--files=20000] [--rounds=3]`.
  */
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,9 +39,7 @@ export default async function run(args: string[]): Promise<void> {
   try {
     await generateSmallFiles(dir, files);
     const paths: string[] = [];
-    for (let d = 0; d * 1000 < files; d++) {
-      for (let f = 0; f < 1000 && d * 1000 + f < files; f++) paths.push(join(dir, `d${String(d).padStart(4, '0')}`, `f${String(f).padStart(4, '0')}.txt`));
-    }
+    for (const folder of readdirSync(dir).sort()) for (const name of readdirSync(join(dir, folder)).sort()) paths.push(join(dir, folder, name));
     const { key } = await createKey('repokey-aes-ocb', 'bench', { kdf: { memoryKiB: 64, iterations: 1, parallelism: 1 } });
     const codec = await createCodec(key, { compression: 'zstd,3' });
     const macKey = randomBytes(32);
